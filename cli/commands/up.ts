@@ -1,0 +1,85 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { type Config, loadConfig } from '../../runtime/config/index.js';
+import { createLogger } from '../../runtime/logger.js';
+import { defaultCacheDir, LocalStack } from '../../runtime/stack/local-stack.js';
+import { readArtifactLock } from '../../runtime/stack/lock.js';
+import { plannedTopics } from '../../schemas/index.js';
+import { createPipelineTopics, registerPipelineSchemas } from '../provision.js';
+
+export function registerUpCommand(program: Command): void {
+  program
+    .command('up')
+    .description(
+      'start the local system: Kafka (KRaft), a schema registry and Azurite, unless the environment points at ' +
+        'running ones; create the topics, register the schemas, print the endpoints; Ctrl-C stops everything',
+    )
+    .option(
+      '--data-dir <dir>',
+      'where Kafka, the registry and Azurite keep their data (default: .cache/stack)',
+    )
+    .option('--fresh', 'delete the data directory first, starting from empty topics')
+    .action(async (options: { dataDir?: string; fresh?: boolean }) => {
+      const config = loadConfig();
+      const logger = createLogger({ level: config.logLevel, name: 'up' });
+      const dataDir = options.dataDir ?? join(defaultCacheDir(config), 'stack');
+      if (options.fresh) rmSync(dataDir, { recursive: true, force: true });
+
+      const startedAt = Date.now();
+      const stack = await LocalStack.start({ config, dataDir, logger, preferWellKnownPorts: true });
+      let stopping: Promise<void> | undefined;
+      const stop = (signal: string) => {
+        stopping ??= (async () => {
+          process.stdout.write(`\n${signal}: stopping ${stack.started.join(', ') || 'nothing'}...\n`);
+          await stack.stop();
+          process.stdout.write('stopped.\n');
+        })();
+        return stopping;
+      };
+      process.once('SIGINT', () => void stop('SIGINT').then(() => process.exit(0)));
+      process.once('SIGTERM', () => void stop('SIGTERM').then(() => process.exit(0)));
+
+      try {
+        const provisioned: Config = {
+          ...config,
+          kafka: { ...config.kafka, brokers: stack.endpoints.kafkaBrokers },
+          schemaRegistry: { ...config.schemaRegistry, url: stack.endpoints.schemaRegistryUrl },
+        };
+        const topics = await createPipelineTopics(provisioned, logger);
+        const subjects = await registerPipelineSchemas(provisioned, logger);
+        const lock = readArtifactLock();
+        const origin = (name: string) =>
+          stack.started.includes(name) ? 'started here' : 'from the environment';
+        const lines = [
+          '',
+          `Emotion Stream is up (${((Date.now() - startedAt) / 1000).toFixed(1)} s)`,
+          `  Kafka            ${stack.endpoints.kafkaBrokers.join(',')}   Apache Kafka ${lock.kafka.version}, KRaft, ${origin('kafka')}`,
+          `  Schema Registry  ${stack.endpoints.schemaRegistryUrl}   Apicurio Registry ${lock.apicurio.version} (Confluent API), ${origin('schema-registry')}`,
+          `  Azure Blob       ${blobEndpoint(stack.endpoints.azureStorageConnectionString)}   Azurite, ${origin('azurite')}`,
+          `  Topics           ${plannedTopics(config.topics).length} (${topics.created.length} created): ${plannedTopics(
+            config.topics,
+          )
+            .filter((t) => t.value)
+            .map((t) => t.name)
+            .join(', ')} (+ .dlq each)`,
+          `  Schemas          ${subjects.map((s) => `${s.subject}#${s.id}`).join(', ')}`,
+          `  Data             ${dataDir}`,
+          '',
+          'Point other commands and services at it with:',
+          ...Object.entries(stack.env()).map(([name, value]) => `  export ${name}='${value}'`),
+          '',
+          'Press Ctrl-C to stop.',
+        ];
+        process.stdout.write(`${lines.join('\n')}\n`);
+      } catch (error) {
+        await stop('error');
+        throw error;
+      }
+      await new Promise<never>(() => undefined);
+    });
+}
+
+function blobEndpoint(connectionString: string): string {
+  return /BlobEndpoint=([^;]+)/.exec(connectionString)?.[1] ?? '(from AZURE_STORAGE_CONNECTION_STRING)';
+}

@@ -1,0 +1,27 @@
+import { ConfigError } from '../runtime/config/index.js';
+import { IncompatibleSchemaError } from '../runtime/serde/schema-registry.js';
+import { JavaNotFoundError } from '../runtime/stack/java.js';
+import { StackInUseError } from '../runtime/stack/local-stack.js';
+
+/** Exit codes: 1 failure, 2 usage, 78 configuration (sysexits EX_CONFIG). */
+export const EXIT = { failure: 1, usage: 2, config: 78 } as const;
+
+/** Errors the user can act on get one line; anything else is a bug and keeps its stack. */
+export function reportCliError(error: unknown): number {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`emotion-stream: configuration error: ${error.message}\n`);
+    return EXIT.config;
+  }
+  if (
+    error instanceof JavaNotFoundError ||
+    error instanceof StackInUseError ||
+    error instanceof IncompatibleSchemaError
+  ) {
+    process.stderr.write(`emotion-stream: ${error.message}\n`);
+    return EXIT.failure;
+  }
+  process.stderr.write(
+    `emotion-stream: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  return EXIT.failure;
+}

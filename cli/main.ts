@@ -1,0 +1,28 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { packageRoot } from '../runtime/package-root.js';
+import { registerTopicCommands } from './commands/topics.js';
+import { registerUpCommand } from './commands/up.js';
+import { reportCliError } from './errors.js';
+
+export function buildProgram(): Command {
+  const { version } = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  const program = new Command('emotion-stream')
+    .description('Emotion recognition for live and recorded media, on Apache Kafka')
+    .version(version)
+    .showHelpAfterError();
+  registerUpCommand(program);
+  registerTopicCommands(program);
+  return program;
+}
+
+export async function main(argv: string[] = process.argv): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (error) {
+    process.exitCode = reportCliError(error);
+  }
+}

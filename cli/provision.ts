@@ -1,0 +1,34 @@
+import type { Config } from '../runtime/config/index.js';
+import { createKafka } from '../runtime/kafka/client.js';
+import { type EnsureTopicsResult, ensureTopics } from '../runtime/kafka/topics.js';
+import type { Logger } from '../runtime/logger.js';
+import { SchemaRegistryClient } from '../runtime/serde/schema-registry.js';
+import { avroSchemas, plannedTopics, subjectOf } from '../schemas/index.js';
+
+/** Creates every pipeline topic (and its .dlq) the configuration asks for. */
+export async function createPipelineTopics(config: Config, logger: Logger): Promise<EnsureTopicsResult> {
+  const admin = createKafka(config.kafka, logger, 'admin').admin();
+  await admin.connect();
+  try {
+    return await ensureTopics(admin, plannedTopics(config.topics), logger);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Registers each topic's value schema under `<topic>-value` with BACKWARD compatibility. */
+export async function registerPipelineSchemas(
+  config: Config,
+  logger: Logger,
+): Promise<Array<{ subject: string; id: number }>> {
+  const registry = new SchemaRegistryClient(config.schemaRegistry);
+  const registered: Array<{ subject: string; id: number }> = [];
+  for (const topic of plannedTopics(config.topics)) {
+    if (!topic.value) continue;
+    const subject = subjectOf(topic.name);
+    const id = await registry.register(subject, avroSchemas[topic.value], 'BACKWARD');
+    registered.push({ subject, id });
+  }
+  logger.info({ subjects: registered.length }, 'schemas registered');
+  return registered;
+}

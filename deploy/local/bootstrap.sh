@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Makes a fresh Debian/Ubuntu machine ready to run and test the project; a quick no-op once it is.
+# Kafka's jars and the schema registry are not installed here: the local stack fetches and verifies
+# them (pinned in runtime/stack/artifacts.lock.json) the first time it starts.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+missing=()
+command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
+command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
+command -v tar >/dev/null 2>&1 || missing+=(tar)
+if ((${#missing[@]})); then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "bootstrap: installing ${missing[*]}" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "bootstrap: missing ${missing[*]}; install them (Debian: apt-get install ${missing[*]}) and retry" >&2
+    exit 1
+  fi
+fi
+
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  echo "bootstrap: Node.js 20 or newer is required (found $(node -v))" >&2
+  exit 1
+fi
+
+# Install npm dependencies when they are missing or package-lock.json changed since the last install.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "bootstrap: npm ci" >&2
+  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# Incremental: only what changed since the last build is compiled.
+npx --no-install tsc -p tsconfig.build.json

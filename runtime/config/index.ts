@@ -1,0 +1,190 @@
+import { EnvReader } from './env-reader.js';
+import { ConfigError } from './errors.js';
+
+export { EnvReader } from './env-reader.js';
+export { ConfigError } from './errors.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
+
+export interface KafkaConfig {
+  /** Unset means "no external cluster": commands that can, start the embedded one. */
+  brokers: string[] | undefined;
+  clientId: string;
+  ssl: boolean;
+  sslCaFile: string | undefined;
+  sasl: { mechanism: SaslMechanism; username: string; password: string } | undefined;
+  connectionTimeoutMs: number;
+  requestTimeoutMs: number;
+}
+
+export interface SchemaRegistryConfig {
+  url: string | undefined;
+  username: string | undefined;
+  password: string | undefined;
+}
+
+export interface BlobConfig {
+  connectionString: string | undefined;
+  accountUrl: string | undefined;
+}
+
+export interface TopicsConfig {
+  /** Prefix for every topic and group name, so several deployments can share one cluster. */
+  prefix: string;
+  partitions: number;
+  replicationFactor: number;
+}
+
+export interface StageConfig {
+  /** Most records handled in one transaction. */
+  maxBatchRecords: number;
+  /** Input partitions processed at the same time by one instance. */
+  partitionsConsumedConcurrently: number;
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  transactionTimeoutMs: number;
+  retryInitialMs: number;
+  retryMaxMs: number;
+}
+
+export interface Config {
+  logLevel: LogLevel;
+  kafka: KafkaConfig;
+  schemaRegistry: SchemaRegistryConfig;
+  blob: BlobConfig;
+  topics: TopicsConfig;
+  stage: StageConfig;
+  /** Port of a service's /healthz, /readyz and /metrics endpoint; 0 picks a free one. */
+  metricsPort: number;
+  stack: StackConfig;
+}
+
+export interface StackConfig {
+  /** Where downloaded artifacts (Kafka jars, registry) and the local stack's data live. */
+  cacheDir: string | undefined;
+  /** Maven repository the pinned Kafka and Apicurio artifacts are fetched from (a mirror works). */
+  mavenRepositoryUrl: string;
+}
+
+/**
+ * Reads and validates every setting once. Values that are present must be valid even if the
+ * calling command does not use them: a typo in a deployment should fail the first service that
+ * starts, not the one that happens to read it.
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
+  const read = new EnvReader(env);
+  return {
+    logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    kafka: readKafka(read),
+    schemaRegistry: {
+      url: read.url('SCHEMA_REGISTRY_URL')?.toString().replace(/\/$/, ''),
+      username: read.optionalString('SCHEMA_REGISTRY_USERNAME'),
+      password: read.optionalString('SCHEMA_REGISTRY_PASSWORD'),
+    },
+    blob: {
+      connectionString: readConnectionString(read),
+      accountUrl: read.url('AZURE_STORAGE_ACCOUNT_URL')?.toString(),
+    },
+    topics: {
+      prefix: readPrefix(read),
+      partitions: read.int('TOPIC_PARTITIONS', 6, { min: 1, max: 10_000 }),
+      replicationFactor: read.int('TOPIC_REPLICATION_FACTOR', 1, { min: 1, max: 32 }),
+    },
+    stage: readStage(read),
+    metricsPort: read.int('METRICS_PORT', 9464, { min: 0, max: 65535 }),
+    stack: {
+      cacheDir: read.optionalString('EMOTION_STREAM_CACHE_DIR'),
+      mavenRepositoryUrl: (
+        read.url('MAVEN_REPOSITORY_URL')?.toString() ?? 'https://repo1.maven.org/maven2'
+      ).replace(/\/$/, ''),
+    },
+  };
+}
+
+function readKafka(read: EnvReader): KafkaConfig {
+  const mechanism = read.oneOf('KAFKA_SASL_MECHANISM', SASL_MECHANISMS);
+  const why = 'when KAFKA_SASL_MECHANISM is set';
+  return {
+    brokers: read.hostPorts('KAFKA_BROKERS'),
+    clientId: read.identifier('KAFKA_CLIENT_ID', 'emotion-stream'),
+    ssl: read.bool('KAFKA_SSL', false),
+    sslCaFile: read.existingFile('KAFKA_SSL_CA_FILE'),
+    sasl: mechanism
+      ? {
+          mechanism,
+          username: read.requiredString('KAFKA_SASL_USERNAME', why),
+          password: read.requiredString('KAFKA_SASL_PASSWORD', why),
+        }
+      : undefined,
+    connectionTimeoutMs: read.int('KAFKA_CONNECTION_TIMEOUT_MS', 3000, { min: 100 }),
+    requestTimeoutMs: read.int('KAFKA_REQUEST_TIMEOUT_MS', 30_000, { min: 100 }),
+  };
+}
+
+function readStage(read: EnvReader): StageConfig {
+  const sessionTimeoutMs = read.int('KAFKA_SESSION_TIMEOUT_MS', 30_000, { min: 1000 });
+  const heartbeatIntervalMs = read.int('KAFKA_HEARTBEAT_INTERVAL_MS', Math.min(3000, sessionTimeoutMs / 3), {
+    min: 100,
+  });
+  if (heartbeatIntervalMs >= sessionTimeoutMs) {
+    throw new ConfigError(
+      'KAFKA_HEARTBEAT_INTERVAL_MS',
+      `must be below KAFKA_SESSION_TIMEOUT_MS (${sessionTimeoutMs})`,
+    );
+  }
+  const retryInitialMs = read.int('STAGE_RETRY_INITIAL_MS', 500, { min: 10 });
+  const retryMaxMs = read.int('STAGE_RETRY_MAX_MS', 30_000, { min: 10 });
+  if (retryMaxMs < retryInitialMs) {
+    throw new ConfigError(
+      'STAGE_RETRY_MAX_MS',
+      `must be at least STAGE_RETRY_INITIAL_MS (${retryInitialMs})`,
+    );
+  }
+  return {
+    maxBatchRecords: read.int('STAGE_MAX_BATCH_RECORDS', 500, { min: 1, max: 100_000 }),
+    partitionsConsumedConcurrently: read.int('STAGE_PARTITIONS_CONCURRENTLY', 3, { min: 1, max: 1000 }),
+    sessionTimeoutMs,
+    heartbeatIntervalMs,
+    transactionTimeoutMs: read.int('KAFKA_TRANSACTION_TIMEOUT_MS', 60_000, { min: 1000 }),
+    retryInitialMs,
+    retryMaxMs,
+  };
+}
+
+function readPrefix(read: EnvReader): string {
+  const prefix = read.raw('TOPIC_PREFIX') ?? '';
+  if (!/^[A-Za-z0-9._-]*$/.test(prefix)) {
+    throw new ConfigError(
+      'TOPIC_PREFIX',
+      `may contain only letters, digits, '.', '_' and '-' (got '${prefix}')`,
+    );
+  }
+  return prefix;
+}
+
+function readConnectionString(read: EnvReader): string | undefined {
+  const value = read.optionalString('AZURE_STORAGE_CONNECTION_STRING');
+  if (value === undefined) return undefined;
+  const keys = new Set(
+    value
+      .split(';')
+      .filter(Boolean)
+      .map((part) => part.split('=')[0]?.trim().toLowerCase()),
+  );
+  const usable =
+    keys.has('usedevelopmentstorage') ||
+    (keys.has('accountname') && (keys.has('accountkey') || keys.has('sharedaccesssignature'))) ||
+    keys.has('sharedaccesssignature');
+  if (!usable) {
+    // Never echo the value: it holds a secret.
+    throw new ConfigError(
+      'AZURE_STORAGE_CONNECTION_STRING',
+      'must be an Azure Storage connection string with AccountName and AccountKey (or SharedAccessSignature)',
+    );
+  }
+  return value;
+}

@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import { Kafka, type KafkaConfig as KafkaJsConfig, type logCreator, logLevel } from 'kafkajs';
+import { ConfigError, type KafkaConfig } from '../config/index.js';
+import type { Logger } from '../logger.js';
+
+/**
+ * kafkajs warns about this whenever an idempotent producer has bounded retries. Our transactional
+ * producers bound them on purpose: a transaction that fails is aborted and its producer discarded,
+ * so the sequence-number concern behind the warning cannot arise.
+ */
+const EXPECTED_WARNINGS = ['Limiting retries for the idempotent producer'];
+
+/**
+ * Routes kafkajs' own log lines into the process logger. kafkajs logs every retriable broker error
+ * at ERROR before retrying it; those are warnings for us, and our code logs an error itself when
+ * the retries run out.
+ */
+function pinoLogCreator(logger: Logger): logCreator {
+  return () =>
+    ({ level, log }) => {
+      const { message, ...fields } = log;
+      const child = { component: 'kafkajs', ...fields };
+      if (level === logLevel.ERROR || level === logLevel.WARN) {
+        if (EXPECTED_WARNINGS.some((expected) => message.startsWith(expected))) logger.debug(child, message);
+        else logger.warn(child, message);
+      } else if (level === logLevel.INFO) logger.debug(child, message);
+      else logger.trace(child, message);
+    };
+}
+
+/** Builds the kafkajs client for a cluster, with TLS and SASL as configured. */
+export function createKafka(config: KafkaConfig, logger: Logger, clientIdSuffix?: string): Kafka {
+  if (!config.brokers) {
+    throw new ConfigError(
+      'KAFKA_BROKERS',
+      'is required (comma-separated host:port list of the Kafka cluster)',
+    );
+  }
+  const options: KafkaJsConfig = {
+    clientId: clientIdSuffix ? `${config.clientId}-${clientIdSuffix}` : config.clientId,
+    brokers: config.brokers,
+    connectionTimeout: config.connectionTimeoutMs,
+    requestTimeout: config.requestTimeoutMs,
+    logLevel: logLevel.INFO,
+    logCreator: pinoLogCreator(logger),
+    // Long enough to ride out a broker restart instead of crashing the service.
+    retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 10_000 },
+  };
+  if (config.ssl) {
+    options.ssl = config.sslCaFile ? { ca: [readFileSync(config.sslCaFile, 'utf8')] } : true;
+  }
+  if (config.sasl) {
+    const { mechanism, username, password } = config.sasl;
+    options.sasl = { mechanism, username, password } as KafkaJsConfig['sasl'];
+  }
+  return new Kafka(options);
+}

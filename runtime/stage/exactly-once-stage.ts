@@ -1,0 +1,441 @@
+import { hostname } from 'node:os';
+import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Message } from 'kafkajs';
+import type { StageConfig } from '../config/index.js';
+import { errorMessage, isRetryable, RetryableError, UnprocessableRecordError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { StageMetrics } from '../metrics/stage-metrics.js';
+import { AvroDecoder, AvroEncoder } from '../serde/avro-serde.js';
+import type { SchemaRegistryClient } from '../serde/schema-registry.js';
+import { Backoff } from './backoff.js';
+import { deadLetterMessage, type FailurePhase, headersAsStrings } from './dead-letter.js';
+import { PartitionProducers } from './partition-producers.js';
+import { isTraced, traceOrigin, withStamp } from './trace.js';
+import type { InputRecord, Outcome, OutputRecord, StageHandler } from './types.js';
+
+export interface StageTopic {
+  topic: string;
+  /** Avro schema: the reader schema for the input, the writer schema for an output. */
+  schema: object;
+  /** Registry subject; defaults to `<topic>-value`. */
+  subject?: string;
+}
+
+export interface ExactlyOnceStageOptions<In, Out> {
+  /** Short stage name, used in metrics, logs, trace stamps and dead-letter headers. */
+  name: string;
+  groupId: string;
+  input: StageTopic;
+  deadLetterTopic: string;
+  outputs: StageTopic[];
+  handler: StageHandler<In, Out>;
+  kafka: Kafka;
+  registry: SchemaRegistryClient;
+  logger: Logger;
+  metrics: StageMetrics;
+  settings: StageConfig;
+  /** Distinguishes instances in logs and dead-letter headers. */
+  instanceId?: string;
+}
+
+type Decoded<In> =
+  | { message: KafkaMessage; record: InputRecord<In> }
+  | { message: KafkaMessage; error: Error };
+
+interface EncodedOutput {
+  topic: string;
+  message: Message;
+  /** When the data entered the system, from the output's trace. */
+  originMs: number | undefined;
+}
+
+/**
+ * Consume (read_committed) → handle a batch → produce outputs, dead letters and the consumed
+ * offsets in one Kafka transaction. Nothing is committed that was not produced, and nothing is
+ * produced twice: a crash before the commit aborts the whole batch, which is then consumed again.
+ */
+export class ExactlyOnceStage<In, Out> {
+  private readonly consumer: Consumer;
+  private readonly admin: Admin;
+  private readonly producers: PartitionProducers;
+  private readonly decoder: AvroDecoder<In>;
+  private readonly encoders = new Map<string, AvroEncoder<Out>>();
+  private readonly backoffs = new Map<string, Backoff>();
+  private readonly retryTimers = new Map<string, NodeJS.Timeout>();
+  /** Partitions whose committed offset must be re-read before their next batch (see verifyPosition). */
+  private readonly unverified = new Set<string>();
+  private readonly log: Logger;
+  private readonly instanceId: string;
+  private joined = false;
+  private stopping = false;
+  private crashed: ((error: Error) => void) | undefined;
+  readonly failed: Promise<never>;
+
+  constructor(private readonly options: ExactlyOnceStageOptions<In, Out>) {
+    const { kafka, settings, name, groupId } = options;
+    this.instanceId = options.instanceId ?? `${hostname()}-${process.pid}`;
+    this.log = options.logger.child({ stage: name });
+    this.consumer = kafka.consumer({
+      groupId,
+      readUncommitted: false,
+      sessionTimeout: settings.sessionTimeoutMs,
+      heartbeatInterval: settings.heartbeatIntervalMs,
+      rebalanceTimeout: Math.max(60_000, settings.sessionTimeoutMs),
+      // Don't let kafkajs restart a crashed consumer behind our back: we exit, and the
+      // orchestrator restarts the process with a clean state.
+      retry: { retries: 8, restartOnFailure: async () => false },
+    });
+    this.admin = kafka.admin();
+    this.producers = new PartitionProducers(kafka, {
+      transactionalIdPrefix: groupId,
+      transactionTimeoutMs: settings.transactionTimeoutMs,
+      logger: this.log,
+    });
+    this.decoder = new AvroDecoder<In>(options.registry, options.input.schema);
+    this.failed = new Promise<never>((_, reject) => {
+      this.crashed = reject;
+    });
+    this.failed.catch(() => undefined);
+  }
+
+  get name(): string {
+    return this.options.name;
+  }
+
+  /** True once the consumer is in its group and the stage can make progress. */
+  isReady(): boolean {
+    return this.joined && !this.stopping;
+  }
+
+  async start(): Promise<void> {
+    const { registry, outputs, input, groupId } = this.options;
+    for (const output of outputs) {
+      const encoder = await AvroEncoder.forSubject<Out>(
+        registry,
+        output.subject ?? `${output.topic}-value`,
+        output.schema,
+      );
+      this.encoders.set(output.topic, encoder);
+    }
+    await this.admin.connect();
+    const { GROUP_JOIN, CRASH } = this.consumer.events;
+    this.consumer.on(GROUP_JOIN, (event) => {
+      const assigned = event.payload.memberAssignment as Record<string, number[]>;
+      const owned = new Set(
+        Object.entries(assigned).flatMap(([topic, partitions]) =>
+          partitions.map((partition) => PartitionProducers.key(topic, partition)),
+        ),
+      );
+      // Ownership may have changed hands while we were out of the group: re-check every partition.
+      this.unverified.clear();
+      for (const key of owned) this.unverified.add(key);
+      this.joined = true;
+      this.log.info({ assigned, groupId }, 'joined consumer group');
+      void this.producers.retainOnly(owned);
+    });
+    this.consumer.on(CRASH, (event) => {
+      const error = event.payload.error;
+      this.log.error({ err: error }, 'consumer crashed');
+      this.crashed?.(error);
+    });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: input.topic, fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.settings.partitionsConsumedConcurrently,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+    this.log.info({ input: input.topic, outputs: outputs.map((o) => o.topic), groupId }, 'stage started');
+  }
+
+  /** Finishes the batch in flight, leaves the group and closes every producer. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    for (const timer of this.retryTimers.values()) clearTimeout(timer);
+    this.retryTimers.clear();
+    this.options.metrics.pausedPartitions.set({ stage: this.name }, 0);
+    await this.consumer.disconnect();
+    await this.producers.closeAll();
+    await this.admin.disconnect();
+    this.log.info('stage stopped');
+  }
+
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    const { topic, partition } = batch;
+    const key = PartitionProducers.key(topic, partition);
+    try {
+      let messages = batch.messages;
+      if (this.unverified.has(key)) {
+        const committed = await this.verifyPosition(topic, partition);
+        if (committed !== undefined) {
+          const skipped = messages.filter((message) => BigInt(message.offset) < committed);
+          if (skipped.length > 0) {
+            this.log.info(
+              { topic, partition, committed: String(committed), skipped: skipped.length },
+              'skipping records already committed',
+            );
+            resolveOffset(String(committed - 1n));
+            messages = messages.filter((message) => BigInt(message.offset) >= committed);
+          }
+        }
+      }
+      const size = this.options.settings.maxBatchRecords;
+      for (let start = 0; start < messages.length; start += size) {
+        if (!isRunning() || isStale() || this.stopping) return;
+        const chunk = messages.slice(start, start + size);
+        await this.processChunk(topic, partition, chunk);
+        resolveOffset(chunk[chunk.length - 1]!.offset);
+        this.backoffs.get(key)?.reset();
+        await heartbeat();
+      }
+      this.options.metrics.consumerLag.set(
+        { stage: this.name, topic, partition: String(partition) },
+        Number(batch.offsetLag()),
+      );
+    } catch (error) {
+      if (isKafkaRebalance(error)) throw error;
+      // Whatever failed, the partition's producer may be new when it resumes: re-read its position.
+      this.unverified.add(key);
+      this.scheduleRetry(topic, partition, error);
+    }
+  }
+
+  /**
+   * After initialising the partition's producer (which waits for any earlier owner's transaction to
+   * complete), reads the group's committed offset afresh. The consumer read its starting offset
+   * before that, so it may be behind a transaction that was still committing: those records are
+   * already done and must not be processed again.
+   */
+  private async verifyPosition(topic: string, partition: number): Promise<bigint | undefined> {
+    await this.producers.get(topic, partition);
+    const offsets = await this.admin.fetchOffsets({ groupId: this.options.groupId, topics: [topic] });
+    const entry = offsets.find((o) => o.topic === topic)?.partitions.find((p) => p.partition === partition);
+    this.unverified.delete(PartitionProducers.key(topic, partition));
+    const offset = entry ? BigInt(entry.offset) : -1n;
+    return offset >= 0n ? offset : undefined;
+  }
+
+  private async processChunk(topic: string, partition: number, chunk: KafkaMessage[]): Promise<void> {
+    const startedAt = performance.now();
+    const decoded = await Promise.all(chunk.map((message) => this.decode(topic, partition, message)));
+    const records = decoded.flatMap((entry) => ('record' in entry ? [entry.record] : []));
+    const outcomes = records.length > 0 ? await this.handle(records) : [];
+
+    const context = { stage: this.name, instanceId: this.instanceId, topic, partition };
+    const deadLetters: Message[] = [];
+    const pending: Array<{ message: KafkaMessage; outputs: EncodedOutput[] }> = [];
+    let outcomeIndex = 0;
+    const dead = (message: KafkaMessage, error: Error, phase: FailurePhase) => {
+      deadLetters.push(deadLetterMessage(context, message, error, phase));
+      this.options.metrics.deadLettered.inc({ stage: this.name, topic, reason: error.name });
+      this.log.warn({ topic, partition, offset: message.offset, err: error, phase }, 'record dead-lettered');
+    };
+    for (const entry of decoded) {
+      if ('error' in entry) {
+        dead(entry.message, entry.error, 'VALUE_CONVERTER');
+        continue;
+      }
+      const outcome = outcomes[outcomeIndex++]!;
+      if ('rejected' in outcome) {
+        dead(entry.message, outcome.rejected, 'TRANSFORMATION');
+        continue;
+      }
+      try {
+        pending.push({
+          message: entry.message,
+          outputs: outcome.outputs.map((output) => this.encodeOutput(output)),
+        });
+      } catch (error) {
+        // An output the schema refuses is a handler bug for this record: dead-letter the input.
+        dead(entry.message, error as Error, 'TRANSFORMATION');
+      }
+    }
+
+    const lastOffset = chunk[chunk.length - 1]!.offset;
+    const outputsByTopic = new Map<string, Message[]>();
+    for (const record of pending) {
+      for (const output of record.outputs) {
+        const list = outputsByTopic.get(output.topic) ?? [];
+        list.push(output.message);
+        outputsByTopic.set(output.topic, list);
+      }
+    }
+    if (deadLetters.length > 0) outputsByTopic.set(this.options.deadLetterTopic, deadLetters);
+    await this.commit(topic, partition, outputsByTopic, lastOffset);
+
+    const { metrics } = this.options;
+    const committedAt = Date.now();
+    metrics.recordsIn.inc({ stage: this.name, topic }, chunk.length);
+    for (const [outputTopic, messages] of outputsByTopic) {
+      if (outputTopic !== this.options.deadLetterTopic)
+        metrics.recordsOut.inc({ stage: this.name, topic: outputTopic }, messages.length);
+    }
+    for (const record of pending) {
+      for (const output of record.outputs) {
+        if (output.originMs !== undefined)
+          metrics.endToEndLatency.observe({ stage: this.name }, (committedAt - output.originMs) / 1000);
+      }
+    }
+    metrics.batchDuration.observe({ stage: this.name }, (performance.now() - startedAt) / 1000);
+    metrics.transactions.inc({ stage: this.name, outcome: 'committed' });
+    metrics.lastProgress.set({ stage: this.name }, committedAt / 1000);
+  }
+
+  private async decode(topic: string, partition: number, message: KafkaMessage): Promise<Decoded<In>> {
+    try {
+      const value = await this.decoder.decode(message.value);
+      return {
+        message,
+        record: {
+          topic,
+          partition,
+          offset: message.offset,
+          key: message.key?.toString() ?? null,
+          value,
+          timestamp: Number(message.timestamp),
+          headers: headersAsStrings(message.headers),
+        },
+      };
+    } catch (error) {
+      if (error instanceof UnprocessableRecordError) return { message, error };
+      throw error;
+    }
+  }
+
+  /**
+   * Runs the handler over the batch. A retryable failure propagates (the batch waits); any other
+   * failure is narrowed down by running the records one at a time, so only the record that fails
+   * alone is dead-lettered.
+   */
+  private async handle(records: InputRecord<In>[]): Promise<Outcome<Out>[]> {
+    try {
+      return this.checkedOutcomes(records, await this.options.handler.process(records));
+    } catch (error) {
+      if (isRetryable(error)) throw error;
+      if (records.length === 1) return [{ rejected: asError(error) }];
+      this.log.warn({ err: error, records: records.length }, 'batch failed; retrying its records one by one');
+      const outcomes: Outcome<Out>[] = [];
+      for (const record of records) outcomes.push(...(await this.handle([record])));
+      return outcomes;
+    }
+  }
+
+  private checkedOutcomes(records: InputRecord<In>[], outcomes: Outcome<Out>[]): Outcome<Out>[] {
+    if (!Array.isArray(outcomes) || outcomes.length !== records.length) {
+      throw new Error(`handler returned ${outcomes?.length} outcomes for ${records.length} records`);
+    }
+    return outcomes;
+  }
+
+  private encodeOutput(output: OutputRecord<Out>): EncodedOutput {
+    const encoder = this.encoders.get(output.topic);
+    if (!encoder) {
+      throw new UnprocessableRecordError(`handler produced to undeclared topic '${output.topic}'`);
+    }
+    // Every stage stamps what it emits, so latency per hop can be read from the data.
+    const value = isTraced(output.value) ? withStamp(output.value, this.name) : output.value;
+    return {
+      topic: output.topic,
+      message: { key: output.key, value: encoder.encode(value), headers: output.headers ?? {} },
+      originMs: traceOrigin(value),
+    };
+  }
+
+  private async commit(
+    topic: string,
+    partition: number,
+    outputsByTopic: Map<string, Message[]>,
+    lastOffset: string,
+  ) {
+    const producer = await this.producers.get(topic, partition);
+    const transaction = await producer.transaction();
+    try {
+      if (outputsByTopic.size > 0) {
+        await transaction.sendBatch({
+          topicMessages: [...outputsByTopic].map(([outputTopic, messages]) => ({
+            topic: outputTopic,
+            messages,
+          })),
+        });
+      }
+      await transaction.sendOffsets({
+        consumerGroupId: this.options.groupId,
+        topics: [{ topic, partitions: [{ partition, offset: String(BigInt(lastOffset) + 1n) }] }],
+      });
+      await transaction.commit();
+    } catch (error) {
+      const fenced = isFencingError(error);
+      this.options.metrics.transactions.inc({ stage: this.name, outcome: fenced ? 'fenced' : 'aborted' });
+      await transaction.abort().catch(() => undefined);
+      // The producer's state is unknown and the commit may even have gone through: start over with
+      // a fresh producer and re-read the committed offset before consuming this partition again.
+      await this.producers.discard(topic, partition);
+      throw new RetryableError(
+        fenced
+          ? `producer fenced: another instance now owns ${topic}[${partition}]`
+          : `transaction failed: ${errorMessage(error)}`,
+        { cause: error },
+      );
+    }
+  }
+
+  /** Pauses the partition and resumes it after a backoff; its records are then consumed again. */
+  private scheduleRetry(topic: string, partition: number, error: unknown): void {
+    if (this.stopping) return;
+    const key = PartitionProducers.key(topic, partition);
+    const backoff =
+      this.backoffs.get(key) ??
+      new Backoff(this.options.settings.retryInitialMs, this.options.settings.retryMaxMs);
+    this.backoffs.set(key, backoff);
+    const delay = backoff.next();
+    const reason = error instanceof Error ? error.name : 'Error';
+    this.options.metrics.retries.inc({ stage: this.name, reason });
+    this.log.warn(
+      { topic, partition, err: error, retryInMs: delay, attempt: backoff.attempt },
+      'batch not committed; will retry',
+    );
+    this.consumer.pause([{ topic, partitions: [partition] }]);
+    const pending = this.retryTimers.get(key);
+    if (pending) clearTimeout(pending);
+    else this.options.metrics.pausedPartitions.inc({ stage: this.name });
+    this.retryTimers.set(
+      key,
+      setTimeout(() => {
+        this.retryTimers.delete(key);
+        this.options.metrics.pausedPartitions.dec({ stage: this.name });
+        if (!this.stopping) this.consumer.resume([{ topic, partitions: [partition] }]);
+      }, delay),
+    );
+  }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+function errorType(error: unknown): string | undefined {
+  const type = (error as { type?: unknown } | undefined)?.type;
+  return typeof type === 'string' ? type : undefined;
+}
+
+function isFencingError(error: unknown): boolean {
+  const type = errorType(error);
+  return (
+    type === 'INVALID_PRODUCER_EPOCH' ||
+    type === 'PRODUCER_FENCED' ||
+    type === 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED'
+  );
+}
+
+/** kafkajs signals a rebalance by throwing from heartbeat(); it must reach kafkajs to rejoin. */
+function isKafkaRebalance(error: unknown): boolean {
+  const type = errorType(error);
+  return (
+    type === 'REBALANCE_IN_PROGRESS' ||
+    type === 'UNKNOWN_MEMBER_ID' ||
+    type === 'ILLEGAL_GENERATION' ||
+    (error as Error)?.name === 'KafkaJSFetcherRebalanceError'
+  );
+}

@@ -1,0 +1,45 @@
+import { deadLetterTopicOf, subjectOf } from '../../schemas/topics.js';
+import { createKafka } from '../kafka/client.js';
+import { StageMetrics } from '../metrics/stage-metrics.js';
+import { SchemaRegistryClient } from '../serde/schema-registry.js';
+import type { RunningService, ServiceContext } from '../service.js';
+import { ExactlyOnceStage } from './exactly-once-stage.js';
+import type { StageHandler } from './types.js';
+
+export interface StageDefinition<In, Out> {
+  name: string;
+  input: { topic: string; schema: object };
+  outputs: Array<{ topic: string; schema: object }>;
+  handler: StageHandler<In, Out>;
+  /** Defaults to `<prefix>emotion-stream.<name>`. */
+  groupId?: string;
+}
+
+/** Wires a stage from the service context: Kafka client, registry, metrics, dead-letter topic. */
+export async function startStage<In, Out>(
+  context: ServiceContext,
+  definition: StageDefinition<In, Out>,
+): Promise<RunningService & { stage: ExactlyOnceStage<In, Out> }> {
+  const { config, logger, metrics } = context;
+  const registry = new SchemaRegistryClient(config.schemaRegistry);
+  const stage = new ExactlyOnceStage<In, Out>({
+    name: definition.name,
+    groupId: definition.groupId ?? `${config.topics.prefix}emotion-stream.${definition.name}`,
+    input: definition.input,
+    deadLetterTopic: deadLetterTopicOf(definition.input.topic),
+    outputs: definition.outputs.map((output) => ({ ...output, subject: subjectOf(output.topic) })),
+    handler: definition.handler,
+    kafka: createKafka(config.kafka, logger, definition.name),
+    registry,
+    logger,
+    metrics: new StageMetrics(metrics),
+    settings: config.stage,
+  });
+  await stage.start();
+  return {
+    stage,
+    checks: { kafka: () => stage.isReady(), registry: () => registry.ping().then(() => true) },
+    stop: () => stage.stop(),
+    failed: stage.failed,
+  };
+}

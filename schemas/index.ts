@@ -1,0 +1,2 @@
+export * from './events.generated.js';
+export * from './topics.js';

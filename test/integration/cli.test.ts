@@ -1,0 +1,121 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { KafkaBroker } from '../../runtime/stack/kafka-broker.js';
+import { plannedTopics } from '../../schemas/index.js';
+import { stackEnv, testStack, uniquePrefix } from '../support/stack.js';
+
+const CLI = 'bin/emotion-stream.js';
+
+/** The environment of a fresh shell: none of the stack variables the test run set. */
+function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'AZURE_STORAGE_CONNECTION_STRING'])
+    delete env[name];
+  return { ...env, ...extra };
+}
+
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('emotion-stream CLI', () => {
+  it('reports bad configuration in one line naming the variable, with exit code 78', () => {
+    for (const [env, variable] of [
+      [{ KAFKA_BROKERS: 'localhost' }, 'KAFKA_BROKERS'],
+      [{}, 'KAFKA_BROKERS'],
+      [{ KAFKA_BROKERS: 'localhost:9092', TOPIC_PARTITIONS: '-3' }, 'TOPIC_PARTITIONS'],
+    ] as const) {
+      const result = spawnSync(process.execPath, [CLI, 'topics', 'create'], {
+        env: cleanEnv(env),
+        encoding: 'utf8',
+      });
+      expect(result.status).toBe(78);
+      const lines = result.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(new RegExp(`^emotion-stream: configuration error: ${variable}: `));
+    }
+  });
+
+  it('creates the pipeline topics from their one definition', async () => {
+    const prefix = uniquePrefix('cli');
+    const env = stackEnv({ TOPIC_PREFIX: prefix, TOPIC_PARTITIONS: '3' });
+    const result = spawnSync(process.execPath, [CLI, 'topics', 'create'], {
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+    });
+    expect(result.stderr).not.toMatch(/error/i);
+    expect(result.status).toBe(0);
+    const expected = plannedTopics({ prefix, partitions: 3, replicationFactor: 1 });
+    expect(result.stdout).toContain(`created ${expected.length}`);
+    const admin = testStack().kafka.admin();
+    await admin.connect();
+    const metadata = await admin.fetchTopicMetadata({ topics: expected.map((t) => t.name) });
+    await admin.disconnect();
+    for (const topic of expected) {
+      expect(metadata.topics.find((t) => t.name === topic.name)?.partitions).toHaveLength(topic.partitions);
+    }
+  });
+
+  it('`up` downloads and verifies once, starts everything, and stops it all on Ctrl-C and on SIGTERM', async () => {
+    // A cache of its own: the first `up` must fetch Kafka and the registry, the second reuse them.
+    const cacheDir = mkdtempSync(join(tmpdir(), 'up-cache-'));
+    const runs = [];
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      const dataDir = mkdtempSync(join(tmpdir(), 'up-data-'));
+      const child = spawn(process.execPath, [CLI, 'up', '--data-dir', dataDir], {
+        env: cleanEnv({ EMOTION_STREAM_CACHE_DIR: cacheDir, LOG_LEVEL: 'info' }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (data) => {
+        stdout += data;
+      });
+      child.stderr.on('data', (data) => {
+        stderr += data;
+      });
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      const deadline = Date.now() + 240_000;
+      while (!stdout.includes('Press Ctrl-C to stop.') && Date.now() < deadline && child.exitCode === null) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      expect(stdout, stderr).toContain('Press Ctrl-C to stop.');
+      const bootstrap = /export KAFKA_BROKERS='([^']+)'/.exec(stdout)?.[1];
+      expect(bootstrap).toBeDefined();
+      expect(await KafkaBroker.answers(bootstrap!)).toBe(true);
+      const registryUrl = /export SCHEMA_REGISTRY_URL='([^']+)'/.exec(stdout)?.[1];
+      const subjects = (await (await fetch(`${registryUrl}/subjects`)).json()) as string[];
+      expect(subjects).toEqual(
+        expect.arrayContaining(['segments.raw-value', 'emotions-value', 'feedback-value']),
+      );
+
+      const logs = stderr
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { msg: string; pid: number });
+      const pids = ['kafka ready', 'schema registry ready', 'azurite ready'].map(
+        (msg) => logs.find((entry) => entry.msg === msg)?.pid,
+      );
+      expect(pids.every((pid) => typeof pid === 'number' && isAlive(pid))).toBe(true);
+
+      child.kill(signal);
+      expect(await exited).toBe(0);
+      expect(stdout).toContain('stopped.');
+      expect(pids.filter((pid) => isAlive(pid!))).toEqual([]);
+      runs.push(logs.map((entry) => entry.msg));
+    }
+    expect(runs[0]).toContain('kafka 3.9.2 jars: downloading');
+    expect(runs[0]).toContain('apicurio registry 3.0.9: downloading');
+    expect(runs[1]).toContain('kafka 3.9.2 jars: reusing verified cache');
+    expect(runs[1]).toContain('apicurio registry 3.0.9: reusing verified cache');
+    expect(runs[1]).not.toContain('kafka 3.9.2 jars: downloading');
+  });
+});

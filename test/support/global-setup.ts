@@ -1,0 +1,38 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { loadConfig } from '../../runtime/config/index.js';
+import { createLogger } from '../../runtime/logger.js';
+import { LocalStack } from '../../runtime/stack/local-stack.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    stackEnv: Record<string, string>;
+  }
+}
+
+let stack: LocalStack | undefined;
+let dataDir: string | undefined;
+
+/**
+ * Starts the real components once for the run: Kafka, the schema registry and Azurite, unless
+ * KAFKA_BROKERS / SCHEMA_REGISTRY_URL / AZURE_STORAGE_CONNECTION_STRING already point at running ones.
+ */
+export async function setup(project: TestProject): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger({
+    level: (process.env.TEST_STACK_LOG_LEVEL as 'info') ?? 'warn',
+    name: 'test-stack',
+  });
+  dataDir = mkdtempSync(join(tmpdir(), 'emotion-stream-test-'));
+  stack = await LocalStack.start({ config, dataDir, logger });
+  const env = stack.env();
+  Object.assign(process.env, env);
+  project.provide('stackEnv', env);
+}
+
+export async function teardown(): Promise<void> {
+  await stack?.stop();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+}

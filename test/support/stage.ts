@@ -1,0 +1,104 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { Registry } from 'prom-client';
+import type { StageConfig } from '../../runtime/config/index.js';
+import { StageMetrics } from '../../runtime/metrics/stage-metrics.js';
+import { ExactlyOnceStage } from '../../runtime/stage/exactly-once-stage.js';
+import type { StageHandler } from '../../runtime/stage/types.js';
+import { avroSchemas, type TextSegment } from '../../schemas/index.js';
+import type { TestStack } from './stack.js';
+
+/** Settings that make a stage notice a dead peer in seconds rather than half a minute. */
+export const FAST_STAGE_ENV = {
+  KAFKA_SESSION_TIMEOUT_MS: '6000',
+  KAFKA_HEARTBEAT_INTERVAL_MS: '1000',
+  STAGE_RETRY_INITIAL_MS: '200',
+  STAGE_RETRY_MAX_MS: '2000',
+};
+
+export function inProcessStage(
+  stack: TestStack,
+  options: {
+    input: string;
+    output: string;
+    groupId: string;
+    handler: StageHandler<TextSegment, TextSegment>;
+    settings?: Partial<StageConfig>;
+  },
+): { stage: ExactlyOnceStage<TextSegment, TextSegment>; metrics: Registry } {
+  const metrics = new Registry();
+  const stage = new ExactlyOnceStage<TextSegment, TextSegment>({
+    name: 'uppercase',
+    groupId: options.groupId,
+    input: { topic: options.input, schema: avroSchemas.TextSegment },
+    deadLetterTopic: `${options.input}.dlq`,
+    outputs: [{ topic: options.output, schema: avroSchemas.TextSegment }],
+    handler: options.handler,
+    kafka: stack.kafka,
+    registry: stack.registry,
+    logger: stack.logger,
+    metrics: new StageMetrics(metrics),
+    settings: {
+      ...stack.config.stage,
+      sessionTimeoutMs: 6000,
+      heartbeatIntervalMs: 1000,
+      retryInitialMs: 200,
+      retryMaxMs: 2000,
+      ...options.settings,
+    },
+  });
+  return { stage, metrics };
+}
+
+export async function counterValue(
+  metrics: Registry,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
+  const metric = await metrics.getSingleMetric(name)?.get();
+  return (metric?.values ?? [])
+    .filter((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val))
+    .reduce((sum, v) => sum + v.value, 0);
+}
+
+/** The uppercase stage as a separate OS process (test/fixtures/uppercase-stage.ts). */
+export class StageProcess {
+  private child: ChildProcess | undefined;
+  exits = 0;
+
+  constructor(
+    private readonly env: Record<string, string>,
+    private readonly logFile: string,
+  ) {}
+
+  start(): void {
+    const log = createWriteStream(this.logFile, { flags: 'a' });
+    this.child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/uppercase-stage.ts'], {
+      env: { ...process.env, ...this.env, METRICS_PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child.stdout?.pipe(log);
+    this.child.stderr?.pipe(log);
+    this.child.once('exit', () => {
+      this.exits += 1;
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  async kill(signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    const child = this.child;
+    if (!child || !this.running) return { code: child?.exitCode ?? null, signal: child?.signalCode ?? null };
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once('exit', (code, sig) => resolve({ code, signal: sig })),
+    );
+    child.kill(signal);
+    return exited;
+  }
+}

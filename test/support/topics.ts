@@ -1,0 +1,159 @@
+import type { Admin, IHeaders, Kafka } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
+import { AvroEncoder } from '../../runtime/serde/avro-serde.js';
+import type { SchemaRegistryClient } from '../../runtime/serde/schema-registry.js';
+import type { TextSegment } from '../../schemas/index.js';
+
+export async function createTopics(
+  kafka: Kafka,
+  topics: Array<{ name: string; partitions: number }>,
+): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: topics.map((t) => ({ topic: t.name, numPartitions: t.partitions, replicationFactor: 1 })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export function textSegment(id: string, text: string, seq = 0): TextSegment {
+  return {
+    id,
+    streamId: 'test-stream',
+    seq,
+    origin: 'API',
+    text,
+    language: 'en',
+    startMs: null,
+    endMs: null,
+    jobId: null,
+    asr: null,
+    correction: null,
+    translation: null,
+    trace: [{ stage: 'test-producer', atMs: Date.now() }],
+  };
+}
+
+/** Produces raw (already encoded, or deliberately broken) values. */
+export async function produceRaw(
+  kafka: Kafka,
+  topic: string,
+  messages: Array<{ key: string; value: Buffer | null; headers?: IHeaders }>,
+): Promise<void> {
+  const producer = kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  try {
+    for (let start = 0; start < messages.length; start += 1000) {
+      await producer.send({ topic, messages: messages.slice(start, start + 1000) });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** Encodes values with the subject's registered schema and produces them keyed as given. */
+export async function produceValues<T>(
+  kafka: Kafka,
+  registry: SchemaRegistryClient,
+  topic: string,
+  schema: object,
+  records: Array<{ key: string; value: T }>,
+): Promise<void> {
+  const encoder = await AvroEncoder.forSubject<T>(registry, `${topic}-value`, schema);
+  await produceRaw(
+    kafka,
+    topic,
+    records.map((r) => ({ key: r.key, value: encoder.encode(r.value) })),
+  );
+}
+
+export interface ReadRecord {
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+}
+
+/**
+ * Reads a topic from the beginning to its current end with a read_committed consumer of a fresh
+ * group: exactly what a downstream service would see as committed.
+ */
+export async function readTopic(kafka: Kafka, topic: string, timeoutMs = 60_000): Promise<ReadRecord[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = new Map(
+    (await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)] as const),
+  );
+  await admin.disconnect();
+  const records: ReadRecord[] = [];
+  const reached = new Map<number, bigint>();
+  const done = () =>
+    [...ends].every(([partition, end]) => end === 0n || (reached.get(partition) ?? -1n) >= end);
+  if (done()) return records;
+  const consumer = kafka.consumer({
+    groupId: `reader-${topic}-${Date.now()}-${Math.random()}`,
+    readUncommitted: false,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let finish: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  // END_BATCH_PROCESS also reports batches that held only transaction markers, which eachBatch never sees.
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+    const next = BigInt(payload.lastOffset) + 1n;
+    if (next > (reached.get(payload.partition) ?? -1n)) reached.set(payload.partition, next);
+    if (done()) finish();
+  });
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      for (const message of batch.messages) {
+        const headers: Record<string, string> = {};
+        for (const [name, value] of Object.entries(message.headers ?? {})) {
+          if (value !== undefined) headers[name] = String(Array.isArray(value) ? value[0] : value);
+        }
+        records.push({
+          partition: batch.partition,
+          offset: message.offset,
+          key: message.key?.toString() ?? null,
+          value: message.value,
+          headers,
+        });
+      }
+    },
+  });
+  const timer = setTimeout(finish, timeoutMs);
+  await finished;
+  clearTimeout(timer);
+  await consumer.disconnect();
+  if (!done()) throw new Error(`reading ${topic} timed out before reaching its end offsets`);
+  return records;
+}
+
+/** Waits until a consumer group has committed up to the end of every partition of a topic. */
+export async function waitForGroupCaughtUp(
+  admin: Admin,
+  groupId: string,
+  topic: string,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let behind = -1n;
+  while (Date.now() < deadline) {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const committed = (await admin.fetchOffsets({ groupId, topics: [topic] }))[0]?.partitions ?? [];
+    behind = ends.reduce((sum, end) => {
+      const offset = BigInt(committed.find((c) => c.partition === end.partition)?.offset ?? '-1');
+      return sum + BigInt(end.high) - (offset < 0n ? 0n : offset);
+    }, 0n);
+    if (behind === 0n) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`group ${groupId} still ${behind} records behind on ${topic} after ${timeoutMs} ms`);
+}

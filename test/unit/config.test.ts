@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../runtime/config/index.js';
+import { createKafka } from '../../runtime/kafka/client.js';
+import { silentLogger } from '../../runtime/logger.js';
+import { SchemaRegistryClient } from '../../runtime/serde/schema-registry.js';
+
+function configError(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error(`expected a ConfigError for ${JSON.stringify(env)}`);
+}
+
+describe('loadConfig', () => {
+  it('has working defaults for an empty environment', () => {
+    const config = loadConfig({});
+    expect(config.kafka.brokers).toBeUndefined();
+    expect(config.topics).toEqual({ prefix: '', partitions: 6, replicationFactor: 1 });
+    expect(config.stage.maxBatchRecords).toBe(500);
+    expect(config.logLevel).toBe('info');
+    expect(config.stack.mavenRepositoryUrl).toBe('https://repo1.maven.org/maven2');
+  });
+
+  it('parses valid settings', () => {
+    const config = loadConfig({
+      KAFKA_BROKERS: 'kafka-0.kafka:9092, 10.0.0.2:9093',
+      KAFKA_SSL: 'true',
+      KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
+      KAFKA_SASL_USERNAME: 'svc',
+      KAFKA_SASL_PASSWORD: 'secret',
+      SCHEMA_REGISTRY_URL: 'https://registry.example.com/apis/ccompat/v7/',
+      TOPIC_PARTITIONS: '24',
+      LOG_LEVEL: 'debug',
+    });
+    expect(config.kafka.brokers).toEqual(['kafka-0.kafka:9092', '10.0.0.2:9093']);
+    expect(config.kafka.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'svc', password: 'secret' });
+    expect(config.kafka.ssl).toBe(true);
+    expect(config.schemaRegistry.url).toBe('https://registry.example.com/apis/ccompat/v7');
+    expect(config.topics.partitions).toBe(24);
+  });
+
+  it.each([
+    [{ KAFKA_BROKERS: 'localhost' }, 'KAFKA_BROKERS', 'host:port'],
+    [{ KAFKA_BROKERS: 'a:9092,b:99999' }, 'KAFKA_BROKERS', 'host:port'],
+    [{ TOPIC_PARTITIONS: 'six' }, 'TOPIC_PARTITIONS', 'integer'],
+    [{ TOPIC_PARTITIONS: '0' }, 'TOPIC_PARTITIONS', 'at least 1'],
+    [{ KAFKA_SSL: 'maybe' }, 'KAFKA_SSL', 'true or false'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', 'one of'],
+    [{ KAFKA_SASL_MECHANISM: 'plain' }, 'KAFKA_SASL_USERNAME', 'required'],
+    [{ KAFKA_SASL_MECHANISM: 'kerberos' }, 'KAFKA_SASL_MECHANISM', 'one of'],
+    [{ SCHEMA_REGISTRY_URL: 'registry:8081' }, 'SCHEMA_REGISTRY_URL', 'URL'],
+    [{ KAFKA_SSL_CA_FILE: '/no/such/ca.pem' }, 'KAFKA_SSL_CA_FILE', 'does not exist'],
+    [
+      { KAFKA_SESSION_TIMEOUT_MS: '5000', KAFKA_HEARTBEAT_INTERVAL_MS: '6000' },
+      'KAFKA_HEARTBEAT_INTERVAL_MS',
+      'below',
+    ],
+    [{ TOPIC_PREFIX: 'bad prefix/' }, 'TOPIC_PREFIX', 'letters'],
+  ])('rejects %j naming %s', (env, variable, problem) => {
+    const error = configError(env);
+    expect(error.variable).toBe(variable);
+    expect(error.message.startsWith(`${variable}: `)).toBe(true);
+    expect(error.message).toContain(problem);
+    expect(error.message).not.toContain('\n');
+  });
+
+  it('never echoes a connection string it rejects, since it holds a secret', () => {
+    const error = configError({ AZURE_STORAGE_CONNECTION_STRING: 'AccountName=x;Password=hunter2' });
+    expect(error.variable).toBe('AZURE_STORAGE_CONNECTION_STRING');
+    expect(error.message).not.toContain('hunter2');
+  });
+
+  it('names the variable when a service needs a setting that is missing', () => {
+    const config = loadConfig({});
+    expect(() => createKafka(config.kafka, silentLogger())).toThrow(/^KAFKA_BROKERS: is required/);
+    expect(() => new SchemaRegistryClient(config.schemaRegistry)).toThrow(
+      /^SCHEMA_REGISTRY_URL: is required/,
+    );
+  });
+});

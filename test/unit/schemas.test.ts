@@ -1,0 +1,60 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import avro from 'avsc';
+import { describe, expect, it } from 'vitest';
+import { generateModule, readAvroDir } from '../../schemas/codegen.js';
+import { avroSchemas, deadLetterTopicOf, plannedTopics, TOPICS } from '../../schemas/index.js';
+
+const avroDir = fileURLToPath(new URL('../../schemas/avro/', import.meta.url));
+const generatedFile = fileURLToPath(new URL('../../schemas/events.generated.ts', import.meta.url));
+
+describe('Avro schemas', () => {
+  it('generated TypeScript matches the .avsc files (run `npm run schemas:generate` after editing them)', () => {
+    expect(readFileSync(generatedFile, 'utf8')).toBe(generateModule(readAvroDir(avroDir)));
+  });
+
+  it('every event schema stands alone and carries streamId, seq and a trace', () => {
+    for (const name of ['AudioChunk', 'TextSegment', 'EmotionResult', 'Feedback'] as const) {
+      const type = avro.Type.forSchema(avroSchemas[name] as unknown as avro.Schema) as avro.types.RecordType;
+      const fields = type.fields.map((f) => f.name);
+      expect(fields, name).toEqual(expect.arrayContaining(['streamId', 'seq', 'trace']));
+    }
+  });
+
+  it('round-trips a value, filling defaults for omitted optional fields', () => {
+    const type = avro.Type.forSchema(avroSchemas.TextSegment as unknown as avro.Schema);
+    const decoded = type.fromBuffer(
+      type.toBuffer({
+        id: 'a',
+        streamId: 's',
+        seq: 3,
+        origin: 'CSV',
+        text: 'hi',
+        trace: [{ stage: 'x', atMs: 5 }],
+      }),
+    );
+    expect(decoded).toMatchObject({
+      id: 'a',
+      seq: 3,
+      language: null,
+      correction: null,
+      trace: [{ stage: 'x', atMs: 5 }],
+    });
+  });
+});
+
+describe('topic topology', () => {
+  it('plans every pipeline topic with its dead-letter topic, under the prefix', () => {
+    const planned = plannedTopics({ prefix: 'p.', partitions: 12, replicationFactor: 3 });
+    const names = planned.map((t) => t.name);
+    for (const definition of Object.values(TOPICS)) {
+      expect(names).toContain(`p.${definition.name}`);
+      expect(names).toContain(deadLetterTopicOf(`p.${definition.name}`));
+    }
+    expect(new Set(names).size).toBe(names.length);
+    const segments = planned.find((t) => t.name === 'p.segments.raw')!;
+    expect(segments).toMatchObject({ partitions: 12, replicationFactor: 3, value: 'TextSegment' });
+    expect(planned.find((t) => t.name === 'p.feedback')!.config['retention.ms']).toBe('-1');
+    expect(planned.find((t) => t.name === 'p.emotions.dlq')!.value).toBeUndefined();
+  });
+});

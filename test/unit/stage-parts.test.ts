@@ -1,0 +1,80 @@
+import type { KafkaMessage } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import { isRetryable, RetryableError, UnprocessableRecordError } from '../../runtime/errors.js';
+import { Backoff } from '../../runtime/stage/backoff.js';
+import { DLQ_HEADERS, deadLetterMessage, headersAsStrings } from '../../runtime/stage/dead-letter.js';
+import { traceOrigin, withStamp } from '../../runtime/stage/trace.js';
+
+describe('Backoff', () => {
+  it('doubles up to the maximum, with bounded jitter, and resets', () => {
+    const backoff = new Backoff(100, 1000, () => 0.5);
+    expect([backoff.next(), backoff.next(), backoff.next(), backoff.next(), backoff.next()]).toEqual([
+      100, 200, 400, 800, 1000,
+    ]);
+    backoff.reset();
+    expect(backoff.next()).toBe(100);
+    const jittery = new Backoff(1000, 10_000, () => 0);
+    expect(jittery.next()).toBe(800);
+  });
+});
+
+describe('isRetryable', () => {
+  it('tells "not now" from "never"', () => {
+    expect(isRetryable(new RetryableError('engine down'))).toBe(true);
+    expect(isRetryable(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }))).toBe(true);
+    expect(
+      isRetryable(new Error('wrapped', { cause: Object.assign(new Error('x'), { code: 'ETIMEDOUT' }) })),
+    ).toBe(true);
+    expect(isRetryable(Object.assign(new Error('kafka'), { retriable: true }))).toBe(true);
+    expect(isRetryable(new UnprocessableRecordError('bad bytes'))).toBe(false);
+    expect(isRetryable(new TypeError('bug'))).toBe(false);
+  });
+});
+
+describe('deadLetterMessage', () => {
+  it('keeps the original key, value and headers and adds Connect-style error headers', () => {
+    const original = {
+      key: Buffer.from('k'),
+      value: Buffer.from([1, 2, 3]),
+      headers: { traceparent: Buffer.from('00-abc') },
+      offset: '41',
+      timestamp: '1700000000000',
+    } as unknown as KafkaMessage;
+    const error = new UnprocessableRecordError('bad bytes');
+    const message = deadLetterMessage(
+      { stage: 'correct', instanceId: 'host-1', topic: 'segments.raw', partition: 4 },
+      original,
+      error,
+      'VALUE_CONVERTER',
+    );
+    expect(message.key).toEqual(Buffer.from('k'));
+    expect(message.value).toEqual(Buffer.from([1, 2, 3]));
+    const headers = headersAsStrings(message.headers);
+    expect(headers).toMatchObject({
+      traceparent: '00-abc',
+      [DLQ_HEADERS.topic]: 'segments.raw',
+      [DLQ_HEADERS.partition]: '4',
+      [DLQ_HEADERS.offset]: '41',
+      [DLQ_HEADERS.stageName]: 'correct',
+      [DLQ_HEADERS.taskId]: 'host-1',
+      [DLQ_HEADERS.phase]: 'VALUE_CONVERTER',
+      [DLQ_HEADERS.errorClass]: 'UnprocessableRecordError',
+      [DLQ_HEADERS.message]: 'bad bytes',
+    });
+    expect(headers[DLQ_HEADERS.stacktrace]).toContain('UnprocessableRecordError');
+  });
+});
+
+describe('trace', () => {
+  it('appends a stamp without touching the input, and reads the origin from the first stamp', () => {
+    const value = { trace: [{ stage: 'ingest', atMs: 1000 }] };
+    const stamped = withStamp(value, 'classify', 1500);
+    expect(stamped.trace).toEqual([
+      { stage: 'ingest', atMs: 1000 },
+      { stage: 'classify', atMs: 1500 },
+    ]);
+    expect(value.trace).toHaveLength(1);
+    expect(traceOrigin(stamped)).toBe(1000);
+    expect(traceOrigin({ text: 'no trace' })).toBeUndefined();
+  });
+});
