@@ -74,7 +74,7 @@ export class StageProcess {
   start(): void {
     const log = createWriteStream(this.logFile, { flags: 'a' });
     this.child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/uppercase-stage.ts'], {
-      env: { ...process.env, ...this.env, METRICS_PORT: '0' },
+      env: { ...process.env, METRICS_PORT: '0', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child.stdout?.pipe(log);
