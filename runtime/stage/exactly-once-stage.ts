@@ -225,7 +225,7 @@ export class ExactlyOnceStage<In, Out> {
 
     const context = { stage: this.name, instanceId: this.instanceId, topic, partition };
     const deadLetters: Message[] = [];
-    const pending: Array<{ message: KafkaMessage; outputs: EncodedOutput[] }> = [];
+    const encoded: EncodedOutput[] = [];
     let outcomeIndex = 0;
     const dead = (message: KafkaMessage, error: Error, phase: FailurePhase) => {
       deadLetters.push(deadLetterMessage(context, message, error, phase));
@@ -243,39 +243,30 @@ export class ExactlyOnceStage<In, Out> {
         continue;
       }
       try {
-        pending.push({
-          message: entry.message,
-          outputs: outcome.outputs.map((output) => this.encodeOutput(output)),
-        });
+        // All of a record's outputs, or none of them.
+        encoded.push(...outcome.outputs.map((output) => this.encodeOutput(output)));
       } catch (error) {
         // An output the schema refuses is a handler bug for this record: dead-letter the input.
         dead(entry.message, error as Error, 'TRANSFORMATION');
       }
     }
 
-    const lastOffset = chunk[chunk.length - 1]!.offset;
     const outputsByTopic = new Map<string, Message[]>();
-    for (const record of pending) {
-      for (const output of record.outputs) {
-        const list = outputsByTopic.get(output.topic) ?? [];
-        list.push(output.message);
-        outputsByTopic.set(output.topic, list);
-      }
+    for (const output of encoded) {
+      const list = outputsByTopic.get(output.topic) ?? [];
+      list.push(output.message);
+      outputsByTopic.set(output.topic, list);
     }
     if (deadLetters.length > 0) outputsByTopic.set(this.options.deadLetterTopic, deadLetters);
-    await this.commit(topic, partition, outputsByTopic, lastOffset);
+    await this.commit(topic, partition, outputsByTopic, chunk[chunk.length - 1]!.offset);
 
     const { metrics } = this.options;
     const committedAt = Date.now();
     metrics.recordsIn.inc({ stage: this.name, topic }, chunk.length);
-    for (const [outputTopic, messages] of outputsByTopic) {
-      if (outputTopic !== this.options.deadLetterTopic)
-        metrics.recordsOut.inc({ stage: this.name, topic: outputTopic }, messages.length);
-    }
-    for (const record of pending) {
-      for (const output of record.outputs) {
-        if (output.originMs !== undefined)
-          metrics.endToEndLatency.observe({ stage: this.name }, (committedAt - output.originMs) / 1000);
+    for (const output of encoded) {
+      metrics.recordsOut.inc({ stage: this.name, topic: output.topic });
+      if (output.originMs !== undefined) {
+        metrics.endToEndLatency.observe({ stage: this.name }, (committedAt - output.originMs) / 1000);
       }
     }
     metrics.batchDuration.observe({ stage: this.name }, (performance.now() - startedAt) / 1000);
