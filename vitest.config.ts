@@ -4,6 +4,9 @@ export default defineConfig({
   test: {
     testTimeout: 180_000,
     hookTimeout: 300_000,
+    // One file at a time: the integration tests share one broker and the model tests train on both
+    // cores of the 2-core machine; running them side by side would make timings and failures murky.
+    fileParallelism: false,
     reporters: ['default', 'json'],
     outputFile: { json: '.cache/test-report.json' },
     projects: [
@@ -13,14 +16,16 @@ export default defineConfig({
       },
       {
         extends: true,
+        // The shipped models, training and the engines: real ONNX runtime and the shared datasets, no Kafka.
+        test: { name: 'models', include: ['test/models/**/*.test.ts'] },
+      },
+      {
+        extends: true,
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           // Real Kafka, registry and Azurite, started once for the run (or taken from the environment).
           globalSetup: ['test/support/global-setup.ts'],
-          // The integration tests share one broker on a 2-core machine; one file at a time keeps their
-          // timing realistic and their failures readable.
-          fileParallelism: false,
         },
       },
     ],

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { packageRoot } from '../runtime/package-root.js';
+import { registerModelCommands } from './commands/models.js';
 import { registerTopicCommands } from './commands/topics.js';
 import { registerUpCommand } from './commands/up.js';
 import { reportCliError } from './errors.js';
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerUpCommand(program);
   registerTopicCommands(program);
+  registerModelCommands(program);
   return program;
 }
 

@@ -61,6 +61,32 @@ export interface Config {
   /** Port of a service's /healthz, /readyz and /metrics endpoint; 0 picks a free one. */
   metricsPort: number;
   stack: StackConfig;
+  classify: ClassifyConfig;
+}
+
+export const CLASSIFY_ENGINES = ['onnx', 'transformers'] as const;
+export const EXECUTION_PROVIDERS = ['cpu', 'cuda'] as const;
+
+/** The classify engine and its models (see processors/classify). */
+export interface ClassifyConfig {
+  engine: (typeof CLASSIFY_ENGINES)[number];
+  /** onnx: language → model directory; unset means the models shipped with the project. */
+  models: Record<string, string> | undefined;
+  /** The model for texts in languages without one of their own. */
+  defaultLanguage: string;
+  executionProvider: (typeof EXECUTION_PROVIDERS)[number];
+  maxBatch: number;
+  transformers: {
+    /** A Hugging Face model id or a local directory in Hugging Face layout. */
+    model: string | undefined;
+    /** The model's label → core class, for labels the built-in maps do not know. */
+    labelMap: Record<string, string>;
+    /** Weight precision of the ONNX files to load (fp32, fp16, q8, ...). */
+    dtype: string;
+    /** Whether model ids may be downloaded from the Hugging Face Hub (false: local files only). */
+    allowRemote: boolean;
+    cacheDir: string | undefined;
+  };
 }
 
 export interface StackConfig {
@@ -96,6 +122,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     },
     stage: readStage(read),
     metricsPort: read.int('METRICS_PORT', 9464, { min: 0, max: 65535 }),
+    classify: readClassify(read),
     stack: {
       cacheDir: read.optionalString('EMOTION_STREAM_CACHE_DIR'),
       mavenRepositoryUrl: (
@@ -152,6 +179,71 @@ function readStage(read: EnvReader): StageConfig {
     transactionTimeoutMs: read.int('KAFKA_TRANSACTION_TIMEOUT_MS', 60_000, { min: 1000 }),
     retryInitialMs,
     retryMaxMs,
+  };
+}
+
+/** `a=b,c=d` pairs; each key must match `key`, each value must be non-empty. */
+function readPairs(
+  read: EnvReader,
+  name: string,
+  key: RegExp,
+  what: string,
+): Record<string, string> | undefined {
+  const value = read.raw(name);
+  if (value === undefined) return undefined;
+  const pairs: Record<string, string> = {};
+  for (const item of value.split(',')) {
+    const at = item.indexOf('=');
+    const left = item.slice(0, at).trim();
+    const right = item.slice(at + 1).trim();
+    if (at <= 0 || !key.test(left) || right === '') {
+      throw new ConfigError(name, `must be comma-separated ${what} pairs (got '${item.trim()}')`);
+    }
+    pairs[left] = right;
+  }
+  return pairs;
+}
+
+function readClassify(read: EnvReader): ClassifyConfig {
+  const models = readPairs(read, 'CLASSIFY_MODELS', /^[a-z]{2}$/, 'language=model-directory');
+  const defaultLanguage = read.string('CLASSIFY_DEFAULT_LANGUAGE', 'en');
+  if (!/^[a-z]{2}$/.test(defaultLanguage)) {
+    throw new ConfigError(
+      'CLASSIFY_DEFAULT_LANGUAGE',
+      `must be an ISO 639-1 code such as en (got '${defaultLanguage}')`,
+    );
+  }
+  if (models && !models[defaultLanguage]) {
+    throw new ConfigError(
+      'CLASSIFY_MODELS',
+      `has no model for CLASSIFY_DEFAULT_LANGUAGE '${defaultLanguage}'`,
+    );
+  }
+  const engine = read.oneOf('CLASSIFY_ENGINE', CLASSIFY_ENGINES, 'onnx');
+  const transformersModel = read.optionalString('TRANSFORMERS_MODEL');
+  if (engine === 'transformers' && !transformersModel) {
+    throw new ConfigError(
+      'TRANSFORMERS_MODEL',
+      'is required when CLASSIFY_ENGINE=transformers (a model id or a local directory)',
+    );
+  }
+  return {
+    engine,
+    models,
+    defaultLanguage,
+    executionProvider: read.oneOf('CLASSIFY_EXECUTION_PROVIDER', EXECUTION_PROVIDERS, 'cpu'),
+    maxBatch: read.int('CLASSIFY_MAX_BATCH', 256, { min: 1, max: 100_000 }),
+    transformers: {
+      model: transformersModel,
+      labelMap: readPairs(read, 'TRANSFORMERS_LABEL_MAP', /^[^=,]+$/, 'model-label=core-class') ?? {},
+      dtype: read.oneOf(
+        'TRANSFORMERS_DTYPE',
+        ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'bnb4', 'q4f16'] as const,
+        'fp32',
+      ),
+      allowRemote: read.bool('TRANSFORMERS_ALLOW_REMOTE', true),
+      cacheDir: read.optionalString('TRANSFORMERS_CACHE_DIR'),
+    },
   };
 }
 

@@ -1,0 +1,43 @@
+import type { CoreEmotion } from './labels.js';
+
+/** The emotions of one text, whichever engine computed them. */
+export interface EmotionScores {
+  /** Scores in [0, 1] of the 7 core classes (0 for classes the model cannot predict). */
+  core: Record<CoreEmotion, number>;
+  /** Fine-grained scores (GoEmotions labels), when the model has them. */
+  fine: Record<string, number> | null;
+  /** The single most likely core class. */
+  topLabel: CoreEmotion;
+  /** Core classes whose score reaches the model's threshold (possibly several, possibly none). */
+  labels: CoreEmotion[];
+  /** Language of the model that scored the text (ISO 639-1). */
+  language: string;
+  /** Language detected in or given for the text; null when too short to tell. */
+  detectedLanguage: string | null;
+  /** True when no model exists for the text's language and another language's model was used. */
+  languageFallback: boolean;
+  model: { name: string; version: string; engine: string };
+  /** True when the text was longer than the model reads and only its start was scored. */
+  truncated: boolean;
+}
+
+export interface ClassifyOptions {
+  /** Language of every text in the call (ISO 639-1); detected per text when absent. */
+  lang?: string;
+}
+
+/**
+ * An emotion classifier. Engines differ in how they score (the project's ONNX models, any Hugging
+ * Face model through transformers.js) but all answer in core classes.
+ */
+export interface EmotionEngine {
+  readonly name: string;
+  /** Languages with a model of their own. */
+  readonly languages: readonly string[];
+  classify(texts: readonly string[], options?: ClassifyOptions): Promise<EmotionScores[]>;
+  close(): Promise<void>;
+}
+
+export class ClassifyInputError extends Error {
+  override readonly name = 'ClassifyInputError';
+}

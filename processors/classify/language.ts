@@ -1,0 +1,52 @@
+import { francAll } from 'franc-min';
+
+/** ISO 639-3 (franc) → ISO 639-1 for the languages detection considers. */
+const ISO_639_1: Record<string, string> = {
+  eng: 'en',
+  ron: 'ro',
+  fra: 'fr',
+  deu: 'de',
+  spa: 'es',
+  ita: 'it',
+  por: 'pt',
+  nld: 'nl',
+  rus: 'ru',
+  pol: 'pl',
+  tur: 'tr',
+  hun: 'hu',
+  ukr: 'uk',
+  ces: 'cs',
+  swe: 'sv',
+};
+const CANDIDATES = Object.keys(ISO_639_1);
+const MIN_LENGTH = 20;
+/** Letters that only Romanian uses among the candidate languages. */
+const ROMANIAN_LETTERS = /[ăâîșțşţĂÂÎȘȚŞŢ]/;
+
+/**
+ * Detects the language of a text (ISO 639-1), or null when it is too short to tell. Preferred
+ * languages (those with a model) win when franc scores them within `margin` of the best guess:
+ * short social-media texts are often misread as a neighbouring language, and routing them to
+ * the model of their real language matters more than naming the neighbour.
+ */
+export function detectLanguage(text: string, preferred: readonly string[] = [], margin = 0.9): string | null {
+  const sample = text.length > 2000 ? text.slice(0, 2000) : text;
+  if (sample.trim().length < MIN_LENGTH) {
+    return preferred.includes('ro') && ROMANIAN_LETTERS.test(sample) ? 'ro' : null;
+  }
+  const ranked = francAll(sample, { minLength: MIN_LENGTH, only: CANDIDATES });
+  const top = ranked[0];
+  if (!top || top[0] === 'und') return null;
+  const favourite = ranked.find(
+    ([code, score]) => preferred.includes(ISO_639_1[code] ?? '') && score >= margin,
+  );
+  return ISO_639_1[(favourite ?? top)[0]] ?? null;
+}
+
+/** Normalises a language hint ('EN', 'en-US', 'ron') to ISO 639-1, or null if unrecognisable. */
+export function normalizeLanguage(hint: string): string | null {
+  const lower = hint.trim().toLowerCase();
+  const primary = lower.split(/[-_]/)[0] ?? '';
+  if (/^[a-z]{2}$/.test(primary)) return primary;
+  return ISO_639_1[primary] ?? null;
+}

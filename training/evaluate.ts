@@ -1,0 +1,95 @@
+import { presentCoreClasses, topIndex } from '../processors/classify/decisions.js';
+import {
+  CORE_EMOTIONS,
+  FINE_EMOTIONS,
+  FINE_TO_CORE,
+  type FineEmotion,
+} from '../processors/classify/labels.js';
+import type { LoadedModel } from '../processors/classify/onnx-engine.js';
+import type { DatasetFormat, Example } from './datasets.js';
+import { type EvaluationReport, evaluatePredictions } from './metrics.js';
+
+export type Task = 'core' | 'fine';
+
+export class EvaluationError extends Error {
+  override readonly name = 'EvaluationError';
+}
+
+/** Gold labels as class indices of the task (GoEmotions fine labels grouped into core classes for 'core'). */
+export function goldLabels(format: DatasetFormat, task: Task, examples: Example[]): number[][] {
+  if (task === 'fine') {
+    if (format !== 'goemotions')
+      throw new EvaluationError(`--task fine needs GoEmotions data (got ${format})`);
+    return examples.map((e) => e.labels.map((label) => FINE_EMOTIONS.indexOf(label as FineEmotion)));
+  }
+  return examples.map((e) => [
+    ...new Set(
+      e.labels.map((label) =>
+        CORE_EMOTIONS.indexOf(
+          format === 'goemotions' ? FINE_TO_CORE[label as FineEmotion] : (label as never),
+        ),
+      ),
+    ),
+  ]);
+}
+
+/** Scores every example with the model (its own ONNX session) in batches. */
+export async function scoreExamples(
+  model: LoadedModel,
+  texts: string[],
+  onProgress?: (done: number, total: number) => void,
+): Promise<{ core: Float32Array[]; fine: Float32Array[] | null }> {
+  const core: Float32Array[] = [];
+  const fine: Float32Array[] = [];
+  const fineWidth = model.labels.fine?.labels.length ?? 0;
+  for (let start = 0; start < texts.length; start += 256) {
+    const features = texts.slice(start, start + 256).map((text) => model.featurizer.encode(text));
+    const scores = await model.score(features);
+    features.forEach((_, row) => {
+      core.push(scores.core.slice(row * CORE_EMOTIONS.length, (row + 1) * CORE_EMOTIONS.length));
+      if (scores.fine) fine.push(scores.fine.slice(row * fineWidth, (row + 1) * fineWidth));
+    });
+    onProgress?.(Math.min(texts.length, start + 256), texts.length);
+  }
+  return { core, fine: model.labels.fine ? fine : null };
+}
+
+/**
+ * Evaluates a model on labelled data: multi-label data (some texts carry several labels) is scored
+ * by every class over its threshold, single-label data by the top class.
+ */
+export async function evaluateModel(
+  model: LoadedModel,
+  format: DatasetFormat,
+  task: Task,
+  examples: Example[],
+  onProgress?: (done: number, total: number) => void,
+): Promise<EvaluationReport> {
+  if (examples.length === 0) throw new EvaluationError('no examples to evaluate');
+  const labels = model.labels;
+  if (task === 'fine' && !labels.fine) throw new EvaluationError(`${labels.name} has no fine-grained labels`);
+  const gold = goldLabels(format, task, examples);
+  const scores = await scoreExamples(
+    model,
+    examples.map((e) => e.text),
+    onProgress,
+  );
+  const mode = gold.every((g) => g.length === 1) ? 'single-label' : 'multi-label';
+  if (task === 'core') {
+    const present = presentCoreClasses(labels);
+    const top = scores.core.map((s) => topIndex(s, present, labels.core.thresholds, labels.core.topLabel));
+    const predicted =
+      mode === 'single-label'
+        ? top.map((t) => [t])
+        : scores.core.map((s) => present.filter((i) => s[i]! >= labels.core.thresholds[i]!));
+    return evaluatePredictions({ task, classes: CORE_EMOTIONS, gold, predicted, top, mode });
+  }
+  const fine = labels.fine!;
+  const all = fine.labels.map((_, j) => j);
+  const top = scores.fine!.map((s) => topIndex(s, all, fine.thresholds, 'score'));
+  const predicted =
+    mode === 'single-label'
+      ? top.map((t) => [t])
+      : scores.fine!.map((s) => all.filter((j) => s[j]! >= fine.thresholds[j]!));
+  return evaluatePredictions({ task, classes: fine.labels, gold, predicted, top, mode });
+}
