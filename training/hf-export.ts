@@ -35,6 +35,7 @@ function isPunctuation(char: string): boolean {
  */
 export function bertWords(text: string): string[] {
   const cleaned = text
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: BertNormalizer removes exactly these control characters.
     .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\ufffd]/g, '')
     .toLowerCase()
     .normalize('NFD')

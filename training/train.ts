@@ -164,13 +164,13 @@ export async function trainModel(options: TrainOptions): Promise<ModelMetrics> {
   if (hasFine) {
     const trainFine = goldLabels(recipe.dataset, 'fine', data.train);
     const devFine = goldLabels(recipe.dataset, 'fine', data.dev);
-    FINE_EMOTIONS.forEach((label, j) =>
+    for (const [j, label] of FINE_EMOTIONS.entries()) {
       columns.push({
         name: `fine:${label}`,
         targets: targetsOf(trainFine, j),
         devTargets: targetsOf(devFine, j),
-      }),
-    );
+      });
+    }
   }
 
   const lanes: Lane[] = columns.flatMap((column) => [

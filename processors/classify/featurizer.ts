@@ -65,7 +65,7 @@ export interface EncodedText {
 
 export function encodeIdf(idf: Float32Array): string {
   const bytes = Buffer.alloc(idf.length * 4);
-  idf.forEach((value, i) => bytes.writeFloatLE(value, i * 4));
+  for (let i = 0; i < idf.length; i++) bytes.writeFloatLE(idf[i]!, i * 4);
   return bytes.toString('base64');
 }
 

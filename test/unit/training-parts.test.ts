@@ -36,7 +36,7 @@ describe('fitLogistic', () => {
       for (let k = matrix.indptr[r]!; k < matrix.indptr[r + 1]!; k++)
         gradient[matrix.indices[k]!]! += residual * matrix.values[k]!;
     }
-    gradient.forEach((g, j) => expect(Math.abs(fit.weights[j]! + g)).toBeLessThan(1e-3));
+    for (const [j, g] of gradient.entries()) expect(Math.abs(fit.weights[j]! + g)).toBeLessThan(1e-3);
   });
 
   it('is deterministic to the bit', () => {
