@@ -1,3 +1,4 @@
+import { CsvInputError } from '../producers/csv/csv-input.js';
 import { ConfigError } from '../runtime/config/index.js';
 import { IncompatibleSchemaError } from '../runtime/serde/schema-registry.js';
 import { JavaNotFoundError } from '../runtime/stack/java.js';
@@ -15,7 +16,8 @@ export function reportCliError(error: unknown): number {
   if (
     error instanceof JavaNotFoundError ||
     error instanceof StackInUseError ||
-    error instanceof IncompatibleSchemaError
+    error instanceof IncompatibleSchemaError ||
+    error instanceof CsvInputError
   ) {
     process.stderr.write(`emotion-stream: ${error.message}\n`);
     return EXIT.failure;

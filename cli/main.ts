@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { packageRoot } from '../runtime/package-root.js';
 import { registerModelCommands } from './commands/models.js';
+import { registerPipelineCommands } from './commands/pipeline.js';
 import { registerTopicCommands } from './commands/topics.js';
 import { registerUpCommand } from './commands/up.js';
 import { reportCliError } from './errors.js';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerUpCommand(program);
   registerTopicCommands(program);
   registerModelCommands(program);
+  registerPipelineCommands(program);
   return program;
 }
 

@@ -39,3 +39,35 @@ export function terminalProgress(): TrainingProgress {
     },
   };
 }
+
+/** Progress through a file by bytes, with a count of items done: a bar on a terminal, else lines. */
+export function byteProgress(unit: string): {
+  update(done: number, total: number, items: number): void;
+  end(): void;
+} {
+  const interactive = process.stderr.isTTY === true;
+  let bar: cliProgress.SingleBar | undefined;
+  let lastPercent = -10;
+  return {
+    update(done, total, items) {
+      const percent = total > 0 ? Math.min(100, Math.floor((done / total) * 100)) : 100;
+      if (interactive) {
+        if (!bar) {
+          bar = new cliProgress.SingleBar(
+            { format: `{bar} {percentage}% {items} ${unit} eta {eta_formatted}`, stream: process.stderr },
+            cliProgress.Presets.shades_classic,
+          );
+          bar.start(total, 0, { items: 0 });
+        }
+        bar.update(done, { items });
+      } else if (percent - lastPercent >= 10) {
+        lastPercent = percent;
+        process.stderr.write(`${percent}% (${items} ${unit})\n`);
+      }
+    },
+    end() {
+      bar?.stop();
+      bar = undefined;
+    },
+  };
+}

@@ -1,12 +1,14 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { PIPELINE_STAGE_NAMES } from '../../processors/stages.js';
 import { type Config, loadConfig } from '../../runtime/config/index.js';
 import { createLogger } from '../../runtime/logger.js';
 import { defaultCacheDir, LocalStack } from '../../runtime/stack/local-stack.js';
 import { readArtifactLock } from '../../runtime/stack/lock.js';
 import { plannedTopics } from '../../schemas/index.js';
 import { createPipelineTopics, registerPipelineSchemas } from '../provision.js';
+import { StageSupervisor, type SupervisedStage } from '../stage-supervisor.js';
 
 export function registerUpCommand(program: Command): void {
   program
@@ -20,7 +22,8 @@ export function registerUpCommand(program: Command): void {
       'where Kafka, the registry and Azurite keep their data (default: .cache/stack)',
     )
     .option('--fresh', 'delete the data directory first, starting from empty topics')
-    .action(async (options: { dataDir?: string; fresh?: boolean }) => {
+    .option('--no-stages', 'start only the infrastructure, not the pipeline stages')
+    .action(async (options: { dataDir?: string; fresh?: boolean; stages: boolean }) => {
       const config = loadConfig();
       const logger = createLogger({ level: config.logLevel, name: 'up' });
       const dataDir = options.dataDir ?? join(defaultCacheDir(config), 'stack');
@@ -28,10 +31,13 @@ export function registerUpCommand(program: Command): void {
 
       const startedAt = Date.now();
       const stack = await LocalStack.start({ config, dataDir, logger, preferWellKnownPorts: true });
+      let supervisor: StageSupervisor | undefined;
       let stopping: Promise<void> | undefined;
       const stop = (signal: string) => {
         stopping ??= (async () => {
-          process.stdout.write(`\n${signal}: stopping ${stack.started.join(', ') || 'nothing'}...\n`);
+          const what = [...(supervisor ? ['stages'] : []), ...stack.started];
+          process.stdout.write(`\n${signal}: stopping ${what.join(', ') || 'nothing'}...\n`);
+          await supervisor?.stop();
           await stack.stop();
           process.stdout.write('stopped.\n');
         })();
@@ -48,6 +54,17 @@ export function registerUpCommand(program: Command): void {
         };
         const topics = await createPipelineTopics(provisioned, logger);
         const subjects = await registerPipelineSchemas(provisioned, logger);
+        let stages: SupervisedStage[] = [];
+        if (options.stages) {
+          supervisor = new StageSupervisor({
+            stages: PIPELINE_STAGE_NAMES,
+            env: { ...process.env, ...stack.env() },
+            logDir: join(dataDir, 'logs'),
+            logger,
+            firstPort: config.metricsPort,
+          });
+          stages = await supervisor.start();
+        }
         const lock = readArtifactLock();
         const origin = (name: string) =>
           stack.started.includes(name) ? 'started here' : 'from the environment';
@@ -64,6 +81,12 @@ export function registerUpCommand(program: Command): void {
             .map((t) => t.name)
             .join(', ')} (+ .dlq each)`,
           `  Schemas          ${subjects.map((s) => `${s.subject}#${s.id}`).join(', ')}`,
+          ...(stages.length > 0
+            ? [
+                `  Stages           ${stages.map((st) => `${st.name} (metrics :${st.metricsPort})`).join(', ')}`,
+                `                   logs ${join(dataDir, 'logs')}/stage-<name>.log`,
+              ]
+            : ['  Stages           not started (--no-stages)']),
           `  Data             ${dataDir}`,
           '',
           'Point other commands and services at it with:',

@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { detectLanguage, normalizeLanguage } from '../shared/language.js';
 import { presentCoreClasses, topIndex } from './decisions.js';
 import type { ClassifyOptions, EmotionEngine, EmotionScores } from './engine.js';
 import { ClassifyInputError } from './engine.js';
 import { type EncodedText, TextFeaturizer } from './featurizer.js';
 import { CORE_EMOTIONS, type CoreEmotion } from './labels.js';
-import { detectLanguage, normalizeLanguage } from './language.js';
 import { type ModelDirectory, readModelDirectory, shippedModelsDir } from './model-directory.js';
 import type { ModelLabels } from './model-labels.js';
 import { padBatch } from './onnx-batch.js';

@@ -1,12 +1,12 @@
-import { existsSync, statSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
-import { env, pipeline, type TextClassificationPipeline } from '@huggingface/transformers';
+import { resolve } from 'node:path';
+import { pipeline, type TextClassificationPipeline } from '@huggingface/transformers';
 import type { Logger } from '../../runtime/logger.js';
+import { locateHubModel } from '../shared/hub-model.js';
+import { normalizeLanguage } from '../shared/language.js';
 import type { ClassifyOptions, EmotionEngine, EmotionScores } from './engine.js';
 import { ClassifyInputError } from './engine.js';
 import { buildLabelMap, isGoEmotionsLabelSet } from './label-map.js';
 import { CORE_EMOTIONS, type CoreEmotion } from './labels.js';
-import { normalizeLanguage } from './language.js';
 
 export interface TransformersEngineOptions {
   /** A Hugging Face model id (downloaded when allowed) or a local directory in Hugging Face layout. */
@@ -43,13 +43,7 @@ export class TransformersEmotionEngine implements EmotionEngine {
   ) {}
 
   static async load(options: TransformersEngineOptions): Promise<TransformersEmotionEngine> {
-    const local = existsSync(options.model) && statSync(options.model).isDirectory();
-    // transformers.js resolves local models as <localModelPath>/<id>.
-    env.allowLocalModels = true;
-    env.allowRemoteModels = !local && (options.allowRemote ?? true);
-    if (local) env.localModelPath = dirname(resolve(options.model));
-    if (options.cacheDir) env.cacheDir = options.cacheDir;
-    const id = local ? basename(resolve(options.model)) : options.model;
+    const { id, where, local } = locateHubModel(options.model, options);
     let classifier: TextClassificationPipeline;
     try {
       classifier = (await pipeline('text-classification', id, {
@@ -57,9 +51,6 @@ export class TransformersEmotionEngine implements EmotionEngine {
         device: options.device ?? 'cpu',
       })) as unknown as TextClassificationPipeline;
     } catch (error) {
-      const where = local
-        ? `the directory ${resolve(options.model)}`
-        : `'${options.model}' from the Hugging Face Hub`;
       throw new Error(`cannot load a text-classification model from ${where}: ${(error as Error).message}`, {
         cause: error,
       });

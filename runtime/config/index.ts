@@ -62,6 +62,45 @@ export interface Config {
   metricsPort: number;
   stack: StackConfig;
   classify: ClassifyConfig;
+  correct: CorrectConfig;
+  translate: TranslateConfig;
+}
+
+export const CORRECT_ENGINES = ['hunspell', 'llm', 'none'] as const;
+
+/** The correct stage's engine (see processors/correct). */
+export interface CorrectConfig {
+  engine: (typeof CORRECT_ENGINES)[number];
+  /** hunspell: languages whose dictionaries are loaded; texts in other languages pass unchanged. */
+  languages: string[];
+  llm: {
+    baseUrl: string | undefined;
+    model: string | undefined;
+    apiKey: string | undefined;
+    concurrency: number;
+    timeoutMs: number;
+    maxRetries: number;
+    maxChangeRatio: number;
+  };
+}
+
+export const TRANSLATE_ENGINES = ['none', 'marian', 'azure', 'libretranslate'] as const;
+
+/** The translate stage's engine (see processors/translate). */
+export interface TranslateConfig {
+  engine: (typeof TRANSLATE_ENGINES)[number];
+  targetLanguage: string;
+  timeoutMs: number;
+  maxRetries: number;
+  /** marian: source language → model id or local directory (OPUS-MT converted for transformers.js). */
+  marianModels: Record<string, string>;
+  azure: {
+    endpoint: string;
+    key: string | undefined;
+    region: string | undefined;
+    resourceId: string | undefined;
+  };
+  libreTranslate: { url: string | undefined; apiKey: string | undefined };
 }
 
 export const CLASSIFY_ENGINES = ['onnx', 'transformers'] as const;
@@ -123,6 +162,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     stage: readStage(read),
     metricsPort: read.int('METRICS_PORT', 9464, { min: 0, max: 65535 }),
     classify: readClassify(read),
+    correct: readCorrect(read),
+    translate: readTranslate(read),
     stack: {
       cacheDir: read.optionalString('EMOTION_STREAM_CACHE_DIR'),
       mavenRepositoryUrl: (
@@ -244,6 +285,75 @@ function readClassify(read: EnvReader): ClassifyConfig {
       allowRemote: read.bool('TRANSFORMERS_ALLOW_REMOTE', true),
       cacheDir: read.optionalString('TRANSFORMERS_CACHE_DIR'),
     },
+  };
+}
+
+function languageCode(name: string, value: string): string {
+  if (!/^[a-z]{2}$/.test(value)) {
+    throw new ConfigError(name, `must hold ISO 639-1 codes such as en or ro (got '${value}')`);
+  }
+  return value;
+}
+
+function readCorrect(read: EnvReader): CorrectConfig {
+  const engine = read.oneOf('CORRECT_ENGINE', CORRECT_ENGINES, 'hunspell');
+  const languages = read
+    .string('CORRECT_LANGUAGES', 'en,ro')
+    .split(',')
+    .map((code) => languageCode('CORRECT_LANGUAGES', code.trim()));
+  const why = 'when CORRECT_ENGINE=llm';
+  const llm = {
+    baseUrl: read.url('CORRECT_LLM_BASE_URL')?.toString(),
+    model: read.optionalString('CORRECT_LLM_MODEL'),
+    apiKey: read.optionalString('CORRECT_LLM_API_KEY'),
+    concurrency: read.int('CORRECT_LLM_CONCURRENCY', 16, { min: 1, max: 1000 }),
+    timeoutMs: read.int('CORRECT_LLM_TIMEOUT_MS', 30_000, { min: 100 }),
+    maxRetries: read.int('CORRECT_LLM_MAX_RETRIES', 4, { min: 0, max: 100 }),
+    maxChangeRatio: read.int('CORRECT_LLM_MAX_CHANGE_PERCENT', 30, { min: 0, max: 100 }) / 100,
+  };
+  if (engine === 'llm') {
+    if (!llm.baseUrl) read.requiredString('CORRECT_LLM_BASE_URL', why);
+    read.requiredString('CORRECT_LLM_MODEL', why);
+  }
+  return { engine, languages, llm };
+}
+
+function readTranslate(read: EnvReader): TranslateConfig {
+  const engine = read.oneOf('TRANSLATE_ENGINE', TRANSLATE_ENGINES, 'none');
+  const targetLanguage = languageCode(
+    'TRANSLATE_TARGET_LANGUAGE',
+    read.string('TRANSLATE_TARGET_LANGUAGE', 'en'),
+  );
+  const marianModels = readPairs(read, 'TRANSLATE_MARIAN_MODELS', /^[a-z]{2}$/, 'language=model') ?? {};
+  if (engine === 'marian' && Object.keys(marianModels).length === 0) {
+    throw new ConfigError(
+      'TRANSLATE_MARIAN_MODELS',
+      'is required when TRANSLATE_ENGINE=marian (e.g. ro=Helsinki-NLP/opus-mt-ro-en converted to ONNX, or a local directory)',
+    );
+  }
+  const azure = {
+    endpoint: (
+      read.url('AZURE_TRANSLATOR_ENDPOINT')?.toString() ?? 'https://api.cognitive.microsofttranslator.com'
+    ).replace(/\/$/, ''),
+    key: read.optionalString('AZURE_TRANSLATOR_KEY'),
+    region: read.optionalString('AZURE_TRANSLATOR_REGION'),
+    resourceId: read.optionalString('AZURE_TRANSLATOR_RESOURCE_ID'),
+  };
+  const libreTranslate = {
+    url: read.url('LIBRETRANSLATE_URL')?.toString().replace(/\/$/, ''),
+    apiKey: read.optionalString('LIBRETRANSLATE_API_KEY'),
+  };
+  if (engine === 'libretranslate' && !libreTranslate.url) {
+    read.requiredString('LIBRETRANSLATE_URL', 'when TRANSLATE_ENGINE=libretranslate');
+  }
+  return {
+    engine,
+    targetLanguage,
+    timeoutMs: read.int('TRANSLATE_TIMEOUT_MS', 30_000, { min: 100 }),
+    maxRetries: read.int('TRANSLATE_MAX_RETRIES', 4, { min: 0, max: 100 }),
+    marianModels,
+    azure,
+    libreTranslate,
   };
 }
 

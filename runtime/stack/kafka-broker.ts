@@ -72,12 +72,21 @@ export class KafkaBroker {
     const jvm = [`-Dlog4j.configuration=file:${log4j}`, '-Djava.awt.headless=true', '-cp', classpath];
 
     // KRaft needs its storage formatted once with a cluster id; keep the id so data survives restarts.
+    // Passed as --cluster-id=<id>: a base64url id may start with '-', which would read as an option.
     const clusterIdFile = join(options.dataDir, 'cluster.id');
     if (!existsSync(clusterIdFile)) writeFileSync(clusterIdFile, randomBytes(16).toString('base64url'));
     const clusterId = readFileSync(clusterIdFile, 'utf8').trim();
     const format = spawnSync(
       java,
-      [...jvm, 'kafka.tools.StorageTool', 'format', '--ignore-formatted', '-t', clusterId, '-c', properties],
+      [
+        ...jvm,
+        'kafka.tools.StorageTool',
+        'format',
+        '--ignore-formatted',
+        `--cluster-id=${clusterId}`,
+        '-c',
+        properties,
+      ],
       { encoding: 'utf8' },
     );
     if (format.status !== 0) {

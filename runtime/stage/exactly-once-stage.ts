@@ -185,7 +185,17 @@ export class ExactlyOnceStage<In, Out> {
       for (let start = 0; start < messages.length; start += size) {
         if (!isRunning() || isStale() || this.stopping) return;
         const chunk = messages.slice(start, start + size);
-        await this.processChunk(topic, partition, chunk);
+        // kafkajs heartbeats only between batches: keep the membership alive while a slow engine
+        // works, or the group would evict this instance mid-batch and the batch would start over.
+        const keepAlive = setInterval(
+          () => void heartbeat().catch(() => undefined),
+          this.options.settings.heartbeatIntervalMs,
+        );
+        try {
+          await this.processChunk(topic, partition, chunk);
+        } finally {
+          clearInterval(keepAlive);
+        }
         resolveOffset(chunk[chunk.length - 1]!.offset);
         this.backoffs.get(key)?.reset();
         await heartbeat();

@@ -64,7 +64,7 @@ describe('emotion-stream CLI', () => {
     }
   });
 
-  it('`up` downloads and verifies once, starts everything, and stops it all on Ctrl-C and on SIGTERM', async () => {
+  it('`up` downloads and verifies once, starts everything and the three stages, and stops it all on Ctrl-C and on SIGTERM', async () => {
     // A cache of its own: the first `up` must fetch Kafka and the registry, the second reuse them.
     const cacheDir = mkdtempSync(join(tmpdir(), 'up-cache-'));
     const runs = [];
@@ -105,11 +105,23 @@ describe('emotion-stream CLI', () => {
         (msg) => logs.find((entry) => entry.msg === msg)?.pid,
       );
       expect(pids.every((pid) => typeof pid === 'number' && isAlive(pid))).toBe(true);
+      // The three pipeline stages run as their own processes and report ready.
+      const stagePorts = [...stdout.matchAll(/(correct|translate|classify) \(metrics :(\d+)\)/g)].map((m) =>
+        Number(m[2]),
+      );
+      expect(stagePorts).toHaveLength(3);
+      const ready = async (port: number) =>
+        fetch(`http://127.0.0.1:${port}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        );
+      expect(await Promise.all(stagePorts.map(ready))).toEqual([true, true, true]);
 
       child.kill(signal);
       expect(await exited).toBe(0);
       expect(stdout).toContain('stopped.');
       expect(pids.filter((pid) => isAlive(pid!))).toEqual([]);
+      expect(await Promise.all(stagePorts.map(ready))).toEqual([false, false, false]);
       runs.push(logs.map((entry) => entry.msg));
     }
     expect(runs[0]).toContain('kafka 3.9.2 jars: downloading');

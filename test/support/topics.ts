@@ -157,3 +157,25 @@ export async function waitForGroupCaughtUp(
   }
   throw new Error(`group ${groupId} still ${behind} records behind on ${topic} after ${timeoutMs} ms`);
 }
+
+/**
+ * Reads a topic (read_committed, to its current end) until it holds at least `count` records.
+ * For topics written by transactional stages, where a group's committed offset never reaches the
+ * high watermark (the last transaction marker takes an offset of its own).
+ */
+export async function waitForRecords(
+  kafka: Kafka,
+  topic: string,
+  count: number,
+  timeoutMs: number,
+): Promise<ReadRecord[]> {
+  const deadline = Date.now() + timeoutMs;
+  let records = await readTopic(kafka, topic);
+  while (records.length < count && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    records = await readTopic(kafka, topic);
+  }
+  if (records.length < count)
+    throw new Error(`${topic} holds ${records.length} records, not ${count}, after ${timeoutMs} ms`);
+  return records;
+}

@@ -59,12 +59,43 @@ describe('loadConfig', () => {
       'below',
     ],
     [{ TOPIC_PREFIX: 'bad prefix/' }, 'TOPIC_PREFIX', 'letters'],
+    [{ CORRECT_ENGINE: 'llm' }, 'CORRECT_LLM_BASE_URL', 'required when CORRECT_ENGINE=llm'],
+    [{ CORRECT_ENGINE: 'llm', CORRECT_LLM_BASE_URL: 'http://vllm:8000/v1' }, 'CORRECT_LLM_MODEL', 'required'],
+    [{ CORRECT_ENGINE: 'aspell' }, 'CORRECT_ENGINE', 'one of'],
+    [{ CORRECT_LANGUAGES: 'en,romanian' }, 'CORRECT_LANGUAGES', 'ISO 639-1'],
+    [{ CORRECT_LLM_MAX_CHANGE_PERCENT: '150' }, 'CORRECT_LLM_MAX_CHANGE_PERCENT', 'at most 100'],
+    [{ TRANSLATE_ENGINE: 'marian' }, 'TRANSLATE_MARIAN_MODELS', 'required when TRANSLATE_ENGINE=marian'],
+    [{ TRANSLATE_ENGINE: 'libretranslate' }, 'LIBRETRANSLATE_URL', 'required'],
+    [{ TRANSLATE_TARGET_LANGUAGE: 'english' }, 'TRANSLATE_TARGET_LANGUAGE', 'ISO 639-1'],
   ])('rejects %j naming %s', (env, variable, problem) => {
     const error = configError(env);
     expect(error.variable).toBe(variable);
     expect(error.message.startsWith(`${variable}: `)).toBe(true);
     expect(error.message).toContain(problem);
     expect(error.message).not.toContain('\n');
+  });
+
+  it('reads the text-path engines', () => {
+    const config = loadConfig({
+      CORRECT_ENGINE: 'llm',
+      CORRECT_LLM_BASE_URL: 'http://vllm:8000/v1/',
+      CORRECT_LLM_MODEL: 'meta-llama/Llama-3.3-70B-Instruct',
+      CORRECT_LLM_CONCURRENCY: '200',
+      TRANSLATE_ENGINE: 'marian',
+      TRANSLATE_MARIAN_MODELS: 'ro=/models/opus-mt-ro-en',
+    });
+    expect(config.correct.llm).toMatchObject({
+      model: 'meta-llama/Llama-3.3-70B-Instruct',
+      concurrency: 200,
+      maxChangeRatio: 0.3,
+    });
+    expect(config.translate).toMatchObject({
+      engine: 'marian',
+      targetLanguage: 'en',
+      marianModels: { ro: '/models/opus-mt-ro-en' },
+    });
+    expect(loadConfig({}).correct).toMatchObject({ engine: 'hunspell', languages: ['en', 'ro'] });
+    expect(loadConfig({}).translate.engine).toBe('none');
   });
 
   it('never echoes a connection string it rejects, since it holds a secret', () => {

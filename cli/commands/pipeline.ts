@@ -1,0 +1,90 @@
+import { type Command, InvalidArgumentError } from 'commander';
+import { normalizeLanguage } from '../../processors/shared/language.js';
+import { PIPELINE_STAGE_NAMES, PIPELINE_STAGES, type PipelineStageName } from '../../processors/stages.js';
+import { inspectCsvFile } from '../../producers/csv/csv-input.js';
+import { produceCsv } from '../../producers/csv/produce-csv.js';
+import { SegmentProducer } from '../../producers/segment-producer.js';
+import { loadConfig } from '../../runtime/config/index.js';
+import { createKafka } from '../../runtime/kafka/client.js';
+import { createLogger } from '../../runtime/logger.js';
+import { SchemaRegistryClient } from '../../runtime/serde/schema-registry.js';
+import { runService } from '../../runtime/service.js';
+import { topicNames } from '../../schemas/index.js';
+import { byteProgress } from '../progress.js';
+
+export function registerPipelineCommands(program: Command): void {
+  program
+    .command('stage')
+    .description(
+      `run one pipeline stage as a service (${PIPELINE_STAGE_NAMES.join(', ')}); start more to scale out: ` +
+        'instances share the work through their consumer group',
+    )
+    .argument('<name>', PIPELINE_STAGE_NAMES.join(' | '), (value: string) => {
+      if (!(PIPELINE_STAGE_NAMES as string[]).includes(value)) {
+        throw new InvalidArgumentError(`expected one of ${PIPELINE_STAGE_NAMES.join(', ')}`);
+      }
+      return value as PipelineStageName;
+    })
+    .action(async (name: PipelineStageName) => {
+      await runService(name, PIPELINE_STAGES[name]);
+      // runService keeps the process alive until SIGTERM/SIGINT and exits itself.
+      await new Promise<never>(() => undefined);
+    });
+
+  const produce = program.command('produce').description('feed data into the pipeline');
+  produce
+    .command('csv')
+    .description('stream the rows of a CSV file into segments.raw (any size, constant memory)')
+    .argument('<file>', 'a UTF-8 CSV file with a header row')
+    .requiredOption('--text-column <name>', 'column holding the text', 'text')
+    .option('--id-column <name>', 'column holding a unique row id (default: <job id>:<line>)')
+    .option('--stream <name>', 'stream id of the rows (default: csv:<file name>)')
+    .option(
+      '--language <code>',
+      'language of every row, ISO 639-1 (default: detected per row)',
+      (value: string) => {
+        const code = normalizeLanguage(value);
+        if (!code) throw new InvalidArgumentError('expected an ISO 639-1 code such as en or ro');
+        return code;
+      },
+    )
+    .option('--job <id>', 'job id (default: a new UUID)')
+    .action(
+      async (
+        file: string,
+        options: { textColumn: string; idColumn?: string; stream?: string; language?: string; job?: string },
+      ) => {
+        const config = loadConfig();
+        const logger = createLogger({ level: config.logLevel, name: 'produce-csv' });
+        // The file is checked before connecting anywhere: a bad file fails fast, with nothing produced.
+        await inspectCsvFile(file, options);
+        const kafka = createKafka(config.kafka, logger, 'produce-csv');
+        const registry = new SchemaRegistryClient(config.schemaRegistry);
+        const topic = topicNames(config.topics.prefix).segmentsRaw;
+        const producer = await SegmentProducer.connect({ kafka, registry, topic, logger });
+        const progress = byteProgress('rows');
+        try {
+          const result = await produceCsv(producer, {
+            file,
+            textColumn: options.textColumn,
+            idColumn: options.idColumn,
+            streamId: options.stream,
+            language: options.language,
+            jobId: options.job,
+            onProgress: (p) => progress.update(p.bytesRead, p.bytes, p.produced),
+          });
+          progress.end();
+          for (const row of result.skippedRows.slice(0, 20)) {
+            process.stderr.write(`skipped line ${row.line}: ${row.reason}\n`);
+          }
+          if (result.skipped > 20) process.stderr.write(`... and ${result.skipped - 20} more skipped rows\n`);
+          process.stdout.write(
+            `produced ${result.produced} rows to ${topic} (job ${result.jobId}); skipped ${result.skipped}\n`,
+          );
+        } finally {
+          progress.end();
+          await producer.close();
+        }
+      },
+    );
+}

@@ -1,0 +1,71 @@
+import type { InputRecord, Outcome, StageHandler } from '../../runtime/stage/types.js';
+import type { EmotionResult, TextSegment } from '../../schemas/index.js';
+import { groupIndices } from '../shared/language.js';
+import type { EmotionEngine, EmotionScores } from './engine.js';
+
+/** The text a segment should be classified on: translated, else corrected, else as it came. */
+export function analysedText(segment: TextSegment): string {
+  return segment.translation?.text ?? segment.correction?.text ?? segment.text;
+}
+
+/** The language of that text, when an earlier stage knows it. */
+function analysedLanguage(segment: TextSegment): string | null {
+  return segment.translation?.targetLanguage ?? segment.language ?? null;
+}
+
+/**
+ * segments.translated → emotions: one EmotionResult per segment, with the scores of the engine's
+ * model for the text's language. The result id names the segment and the model version, so
+ * reprocessing history with a new model gives new results instead of overwriting old ones.
+ */
+export class ClassifyHandler implements StageHandler<TextSegment, EmotionResult> {
+  constructor(
+    private readonly engine: EmotionEngine,
+    private readonly outputTopic: string,
+  ) {}
+
+  async process(records: InputRecord<TextSegment>[]): Promise<Outcome<EmotionResult>[]> {
+    const texts = records.map((r) => analysedText(r.value));
+    const scores = new Array<EmotionScores>(records.length);
+    for (const [language, indices] of groupIndices(records.map((r) => analysedLanguage(r.value)))) {
+      const results = await this.engine.classify(
+        indices.map((i) => texts[i]!),
+        language === null ? {} : { lang: language },
+      );
+      indices.forEach((i, k) => {
+        scores[i] = results[k]!;
+      });
+    }
+    return records.map((record, i) => ({
+      outputs: [
+        {
+          topic: this.outputTopic,
+          key: record.key,
+          value: toEmotionResult(record.value, texts[i]!, scores[i]!),
+        },
+      ],
+    }));
+  }
+}
+
+export function toEmotionResult(segment: TextSegment, text: string, scores: EmotionScores): EmotionResult {
+  return {
+    id: `${segment.id}@${scores.model.name}:${scores.model.version}`,
+    segmentId: segment.id,
+    streamId: segment.streamId,
+    seq: segment.seq,
+    text,
+    originalText: segment.text,
+    language: scores.detectedLanguage ?? scores.language,
+    languageFallback: scores.languageFallback,
+    core: scores.core,
+    fine: scores.fine,
+    topLabel: scores.topLabel,
+    model: scores.model,
+    startMs: segment.startMs,
+    endMs: segment.endMs,
+    jobId: segment.jobId,
+    // The stage loop appends this stage's stamp.
+    trace: segment.trace,
+  };
+}

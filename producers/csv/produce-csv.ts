@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { parse } from 'csv-parse';
+import type { KeyedSegment, SegmentProducer } from '../segment-producer.js';
+import { type CsvColumns, CsvInputError, inspectCsvFile } from './csv-input.js';
+
+export interface ProduceCsvOptions extends CsvColumns {
+  file: string;
+  /** Stream id of every row; defaults to `csv:<file name>`. */
+  streamId?: string | undefined;
+  /** Job id; a new UUID by default. Row ids without --id-column are `<jobId>:<row number>`. */
+  jobId?: string | undefined;
+  /** Language hint (ISO 639-1) for every row; detected per row when absent. */
+  language?: string | undefined;
+  /** Rows per Kafka send. */
+  batchSize?: number;
+  onProgress?: (progress: { bytesRead: number; bytes: number; produced: number; skipped: number }) => void;
+}
+
+export interface SkippedRow {
+  /** 1-based line of the row in the file. */
+  line: number;
+  reason: string;
+}
+
+export interface ProduceCsvResult {
+  jobId: string;
+  produced: number;
+  skipped: number;
+  /** The first skipped rows, with why (at most 100 kept). */
+  skippedRows: SkippedRow[];
+}
+
+const MAX_REPORTED_SKIPS = 100;
+
+/**
+ * Streams a CSV of any size into the producer, a batch at a time (constant memory: the parser is
+ * read only as fast as Kafka acknowledges). The file is checked first: a file that is empty, not
+ * text, or lacks the columns fails before anything is produced. Rows with empty text are skipped
+ * and reported, never silently dropped.
+ */
+export async function produceCsv(
+  producer: SegmentProducer,
+  options: ProduceCsvOptions,
+): Promise<ProduceCsvResult> {
+  const { bytes } = await inspectCsvFile(options.file, options);
+  const jobId = options.jobId ?? randomUUID();
+  const streamId = options.streamId ?? `csv:${options.file.split('/').pop()}`;
+  const batchSize = options.batchSize ?? 500;
+  const input = createReadStream(options.file);
+  const parser = input.pipe(
+    parse({
+      bom: true,
+      columns: (header: string[]) => header.map((name) => name.trim()),
+      relax_column_count: true,
+      skip_empty_lines: true,
+      info: true,
+    }),
+  );
+  const result: ProduceCsvResult = { jobId, produced: 0, skipped: 0, skippedRows: [] };
+  const skip = (line: number, reason: string) => {
+    result.skipped += 1;
+    if (result.skippedRows.length < MAX_REPORTED_SKIPS) result.skippedRows.push({ line, reason });
+  };
+  let batch: KeyedSegment[] = [];
+  let seq = 0;
+  const flush = async () => {
+    await producer.send(batch, 'produce-csv');
+    result.produced += batch.length;
+    batch = [];
+    options.onProgress?.({
+      bytesRead: input.bytesRead,
+      bytes,
+      produced: result.produced,
+      skipped: result.skipped,
+    });
+  };
+  try {
+    for await (const { record, info } of parser as AsyncIterable<{
+      record: Record<string, string | undefined>;
+      info: { lines: number };
+    }>) {
+      const line = info.lines;
+      const text = record[options.textColumn];
+      if (text === undefined || text.trim() === '') {
+        skip(line, text === undefined ? `no '${options.textColumn}' field` : 'empty text');
+        continue;
+      }
+      let id: string;
+      if (options.idColumn) {
+        const given = record[options.idColumn]?.trim();
+        if (!given) {
+          skip(line, `empty '${options.idColumn}'`);
+          continue;
+        }
+        id = given;
+      } else {
+        id = `${jobId}:${line}`;
+      }
+      batch.push({
+        key: id,
+        segment: {
+          id,
+          streamId,
+          seq: seq++,
+          origin: 'CSV',
+          text,
+          language: options.language ?? null,
+          startMs: null,
+          endMs: null,
+          jobId,
+          asr: null,
+          correction: null,
+          translation: null,
+          trace: [],
+        },
+      });
+      if (batch.length >= batchSize) await flush();
+    }
+  } catch (error) {
+    if (error instanceof CsvInputError) throw error;
+    const code = (error as { code?: string }).code;
+    if (code?.startsWith('CSV_')) {
+      throw new CsvInputError(
+        `${options.file}: ${(error as Error).message} (${result.produced} rows before it were produced, job ${jobId})`,
+      );
+    }
+    throw error;
+  }
+  await flush();
+  return result;
+}
