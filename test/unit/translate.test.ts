@@ -1,7 +1,10 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AzureTranslatorEngine } from '../../processors/translate/azure-translator.js';
 import { chunkTexts } from '../../processors/translate/engine.js';
 import { LibreTranslateEngine } from '../../processors/translate/libretranslate.js';
+import { MarianTranslationEngine } from '../../processors/translate/marian.js';
 import { TranslateHandler } from '../../processors/translate/stage.js';
 import { RetryableError } from '../../runtime/errors.js';
 import { silentLogger } from '../../runtime/logger.js';
@@ -209,5 +212,21 @@ describe('LibreTranslate engine (POST /translate wire format)', () => {
       format: 'text',
       api_key: 'lt-key',
     });
+  });
+});
+
+describe('Marian (OPUS-MT) engine', () => {
+  // No OPUS-MT model can be downloaded here, so only loading is exercised: a model that cannot be
+  // loaded fails the service at start, naming the language pair and where it looked.
+  it('fails at load with the language pair and the location it tried', async () => {
+    const missing = join(tmpdir(), 'no-such-opus-mt-ro-en');
+    await expect(
+      MarianTranslationEngine.load({
+        models: { ro: missing },
+        targetLanguage: 'en',
+        allowRemote: false,
+        logger: silentLogger(),
+      }),
+    ).rejects.toThrow(/cannot load the ro→en translation model from .*no-such-opus-mt-ro-en/);
   });
 });
