@@ -1,6 +1,10 @@
-/** npm run bench -- <name> [--json]: runs one benchmark, prints its table (and a JSON line with --json). */
+/**
+ * npm run bench -- <name> [--json] [options]: runs one benchmark, prints its table (and a JSON line
+ * with --json). pipeline takes --rows N (default 100000) and --latency-seconds S (default 20).
+ */
 const benchmarks: Record<string, () => Promise<{ main(json: boolean): Promise<void> }>> = {
   classify: () => import('./classify.js'),
+  pipeline: () => import('./pipeline.js'),
 };
 
 const [name, ...rest] = process.argv.slice(2);

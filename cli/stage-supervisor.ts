@@ -30,6 +30,8 @@ export class StageSupervisor {
       logger: Logger;
       /** First metrics port to try; each stage takes the next free one. */
       firstPort: number;
+      /** The emotion-stream CLI script; defaults to the one running now. */
+      cliScript?: string;
     },
   ) {}
 
@@ -64,7 +66,7 @@ export class StageSupervisor {
     const child = ManagedProcess.start({
       name: `stage ${name}`,
       command: process.execPath,
-      args: [...process.execArgv, process.argv[1]!, 'stage', name],
+      args: [...process.execArgv, this.options.cliScript ?? process.argv[1]!, 'stage', name],
       env: { ...this.options.env, METRICS_PORT: String(this.ports.get(name)) },
       logFile: this.logFile(name),
       logger: this.options.logger,

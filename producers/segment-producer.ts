@@ -1,4 +1,4 @@
-import type { Kafka, Producer } from 'kafkajs';
+import { type Kafka, Partitioners, type Producer } from 'kafkajs';
 import type { Logger } from '../runtime/logger.js';
 import { AvroEncoder } from '../runtime/serde/avro-serde.js';
 import type { SchemaRegistryClient } from '../runtime/serde/schema-registry.js';
@@ -33,7 +33,12 @@ export class SegmentProducer {
       subjectOf(options.topic),
       avroSchemas.TextSegment,
     );
-    const producer = options.kafka.producer({ idempotent: true, maxInFlightRequests: 5 });
+    // The Java client's partitioner: a row lands on the partition any Kafka client would choose.
+    const producer = options.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 5,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
     await producer.connect();
     options.logger.debug({ topic: options.topic }, 'segment producer connected');
     return new SegmentProducer(producer, encoder, options.topic);

@@ -1,7 +1,7 @@
 import nspell from 'nspell';
 import type { Logger } from '../../runtime/logger.js';
 import type { CorrectionEngine, CorrectionResult, TextEdit } from './engine.js';
-import { type Casing, casingOf, correctableWords, editDistance, foldWord, withCasing } from './words.js';
+import { type Casing, casingOf, correctableWords, withCasing } from './words.js';
 
 type Spell = ReturnType<typeof nspell>;
 
@@ -37,8 +37,8 @@ export const HUNSPELL_LANGUAGES = Object.keys(DICTIONARIES);
  * - only words the dictionary does not know are touched;
  * - a known word that differs only by diacritics or an apostrophe wins (`masina` → `mașina`,
  *   `dont` → `don't`);
- * - else, for a plain lowercase English word of 5+ letters, the dictionary's first suggestion one
- *   edit away with the same first letter;
+ * - else, for a plain lowercase English word of 5+ letters, the one dictionary word one edit away
+ *   with the same first letter (see oneEditCorrection);
  * - else the word stays. ALL-CAPS and mIxEd-case words (acronyms, names) are left alone.
  */
 export class HunspellCorrectionEngine implements CorrectionEngine {
@@ -75,8 +75,8 @@ export class HunspellCorrectionEngine implements CorrectionEngine {
     let slice = performance.now();
     for (const text of texts) {
       results.push(this.correctText(text, spell, lang));
-      // Dictionary suggestions are synchronous and can take milliseconds per word: give the event
-      // loop a turn now and then so Kafka heartbeats and health checks keep flowing.
+      // Lookups are synchronous and a long text has many words: give the event loop a turn now and
+      // then so Kafka heartbeats and health checks keep flowing.
       if (performance.now() - slice > YIELD_EVERY_MS) {
         await new Promise((resolve) => setImmediate(resolve));
         slice = performance.now();
@@ -126,27 +126,12 @@ export class HunspellCorrectionEngine implements CorrectionEngine {
       const cased = withCasing(variant, casing);
       if (spell.correct(cased) || spell.correct(variant)) return cased;
     }
-    const folded = foldWord(word);
     // Beyond restoring accents, only plain lowercase words are guessed at: capitalised words are
     // mostly names, and a word already written with diacritics shows a careful writer whose word the
     // dictionary lacks (Hunspell dictionaries miss many inflected forms).
     if (casing !== 'lower' || word.length < MIN_GUESS_LENGTH || !/^[a-z]+$/.test(word)) return null;
     if (!GUESSING_LANGUAGES.has(lang)) return null;
-    const suggestions = spell.suggest(normalized);
-    const sameLetters = suggestions.find((s) => foldWord(s) === folded);
-    if (sameLetters) return sameLetters;
-    // One edit, keeping the first letter: typos rarely hit it, and other words that differ by one
-    // letter usually do (spui/pui, meds/beds).
-    for (const suggestion of suggestions) {
-      if (
-        suggestion[0] === word[0] &&
-        /^\p{L}+$/u.test(suggestion) &&
-        editDistance(word, suggestion.toLowerCase()) === 1
-      ) {
-        return suggestion;
-      }
-    }
-    return null;
+    return oneEditCorrection(word, (candidate) => spell.correct(candidate));
   }
 
   async close(): Promise<void> {
@@ -157,7 +142,7 @@ export class HunspellCorrectionEngine implements CorrectionEngine {
 /**
  * Spellings of a lowercase word with accents restored or an apostrophe added, in a fixed order
  * (fewest changes first), without the word itself. Bounded: a long word with many candidate
- * letters is left to the dictionary's suggestions.
+ * letters gets only apostrophe forms.
  */
 export function variants(word: string, accented: Record<string, readonly string[]>): string[] {
   let forms = [''];
@@ -178,4 +163,40 @@ function apostrophes(word: string): string[] {
     forms.push(`${word.slice(0, word.length - back)}'${word.slice(word.length - back)}`);
   }
   return forms;
+}
+
+const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
+
+/**
+ * The dictionary word one edit away from `word` (a lowercase a–z word), keeping its first letter,
+ * or null. A swap of two neighbouring letters is the commonest typo and wins when it is the only
+ * one (`recieve` → `receive` over `relieve`); otherwise exactly one candidate must exist, since a
+ * word with several neighbours (`grift`: gift, grit, graft) is more likely a word the dictionary
+ * lacks than a typo. Generating the few hundred one-edit strings and looking each up costs well
+ * under a millisecond, where nspell's suggest() takes 5–500 ms.
+ */
+export function oneEditCorrection(word: string, known: (candidate: string) => boolean): string | null {
+  const swaps = new Set<string>();
+  for (let i = 1; i < word.length - 1; i++) {
+    const swapped = word.slice(0, i) + word[i + 1] + word[i] + word.slice(i + 2);
+    if (swapped !== word && known(swapped)) swaps.add(swapped);
+  }
+  if (swaps.size === 1) return [...swaps][0]!;
+  const candidates = new Set(swaps);
+  for (let i = 1; i <= word.length; i++) {
+    if (i < word.length) {
+      const deleted = word.slice(0, i) + word.slice(i + 1);
+      if (known(deleted)) candidates.add(deleted);
+    }
+    for (const letter of LETTERS) {
+      const inserted = word.slice(0, i) + letter + word.slice(i);
+      if (known(inserted)) candidates.add(inserted);
+      if (i < word.length && letter !== word[i]) {
+        const replaced = word.slice(0, i) + letter + word.slice(i + 1);
+        if (known(replaced)) candidates.add(replaced);
+      }
+    }
+    if (candidates.size > 1) return null;
+  }
+  return candidates.size === 1 ? [...candidates][0]! : null;
 }

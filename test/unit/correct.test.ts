@@ -65,6 +65,15 @@ describe('hunspell corrector', () => {
     expect(result!.text).toBe("I receive it because I don't know, xqzzvw lol");
   });
 
+  it('guesses only when one dictionary word is one edit away (a swap wins), never for Romanian', async () => {
+    const [english] = await engine.correct(['cringey grift whisky sorceror someting desings'], 'en');
+    expect(english!.text).toBe('cringey grift whisky sorcerer something designs');
+    // `spune` and `trebuia` are Romanian words nspell fails to recognise, and `ca`/`sa` are words
+    // too (as, his): all must survive.
+    const text = 'ea spune ca trebuia sa plece';
+    expect(await engine.correct([text], 'ro')).toEqual([{ text, edits: [] }]);
+  });
+
   it('passes texts in languages it has no dictionary for, and unknown languages, unchanged', async () => {
     const texts = ['Das ist ein Testt', 'masina'];
     expect(await engine.correct(texts, 'de')).toEqual(texts.map((text) => ({ text, edits: [] })));
