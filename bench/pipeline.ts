@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { createPipelineTopics } from '../cli/provision.js';
 import { StageSupervisor } from '../cli/stage-supervisor.js';
 import { PIPELINE_STAGE_NAMES } from '../processors/stages.js';
-import { type KeyedSegment, SegmentProducer } from '../producers/segment-producer.js';
+import { type KeyedSegment, newTextSegment, SegmentProducer } from '../producers/segment-producer.js';
 import { loadConfig } from '../runtime/config/index.js';
 import { createKafka } from '../runtime/kafka/client.js';
 import { createLogger } from '../runtime/logger.js';
@@ -103,21 +103,13 @@ export async function main(json: boolean): Promise<void> {
       const id = `${phase}-${i}`;
       return {
         key: id,
-        segment: {
+        segment: newTextSegment({
           id,
           streamId: `bench-${phase}`,
           seq: i,
           origin: 'API',
           text: texts[i % texts.length]!,
-          language: null,
-          startMs: null,
-          endMs: null,
-          jobId: null,
-          asr: null,
-          correction: null,
-          translation: null,
-          trace: [],
-        },
+        }),
       };
     };
     const waitFor = async (count: number, timeoutMs: number) => {

@@ -10,6 +10,23 @@ export interface KeyedSegment {
   segment: TextSegment;
 }
 
+/** A segment as it enters the pipeline: what the producer knows, nothing a stage fills in yet. */
+export function newTextSegment(
+  fields: Pick<TextSegment, 'id' | 'streamId' | 'seq' | 'origin' | 'text'> & Partial<TextSegment>,
+): TextSegment {
+  return {
+    language: null,
+    startMs: null,
+    endMs: null,
+    jobId: null,
+    asr: null,
+    correction: null,
+    translation: null,
+    trace: [],
+    ...fields,
+  };
+}
+
 /**
  * Writes TextSegments into segments.raw (or any TextSegment topic): Avro with the registry's
  * schema id, idempotent producer, every send acknowledged by all in-sync replicas before it

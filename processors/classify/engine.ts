@@ -41,3 +41,11 @@ export interface EmotionEngine {
 export class ClassifyInputError extends Error {
   override readonly name = 'ClassifyInputError';
 }
+
+/** Every engine's first check: `texts` must be an array of strings (callers may be plain JS). */
+export function assertTexts(texts: readonly string[]): void {
+  if (!Array.isArray(texts)) throw new ClassifyInputError('texts must be an array of strings');
+  for (let i = 0; i < texts.length; i++) {
+    if (typeof texts[i] !== 'string') throw new ClassifyInputError(`texts[${i}] is not a string`);
+  }
+}

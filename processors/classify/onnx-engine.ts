@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { detectLanguage, normalizeLanguage } from '../shared/language.js';
+import { detectLanguage, groupIndices, normalizeLanguage } from '../shared/language.js';
 import { presentCoreClasses, topIndex } from './decisions.js';
 import type { ClassifyOptions, EmotionEngine, EmotionScores } from './engine.js';
-import { ClassifyInputError } from './engine.js';
+import { assertTexts, ClassifyInputError } from './engine.js';
 import { type EncodedText, TextFeaturizer } from './featurizer.js';
 import { CORE_EMOTIONS, type CoreEmotion } from './labels.js';
 import { type ModelDirectory, readModelDirectory, shippedModelsDir } from './model-directory.js';
@@ -159,10 +159,7 @@ export class OnnxEmotionEngine implements EmotionEngine {
   }
 
   async classify(texts: readonly string[], options: ClassifyOptions = {}): Promise<EmotionScores[]> {
-    if (!Array.isArray(texts)) throw new ClassifyInputError('texts must be an array of strings');
-    for (let i = 0; i < texts.length; i++) {
-      if (typeof texts[i] !== 'string') throw new ClassifyInputError(`texts[${i}] is not a string`);
-    }
+    assertTexts(texts);
     const hinted = options.lang === undefined ? undefined : normalizeLanguage(options.lang);
     if (hinted === null) {
       throw new ClassifyInputError(`'${options.lang}' is not a language code (use ISO 639-1, e.g. en or ro)`);
@@ -178,14 +175,10 @@ export class OnnxEmotionEngine implements EmotionEngine {
     // Route each text to the model of its language, or the default model (flagged).
     const preferred = this.languages;
     const detected = texts.map((text) => detectLanguage(text, preferred));
-    const groups = new Map<string, number[]>();
-    detected.forEach((language, index) => {
-      const model = language && this.models.has(language) ? language : this.defaultLanguage;
-      const group = groups.get(model) ?? [];
-      group.push(index);
-      groups.set(model, group);
-    });
-    for (const [language, indices] of groups) {
+    const modelLanguages = detected.map((language) =>
+      language && this.models.has(language) ? language : this.defaultLanguage,
+    );
+    for (const [language, indices] of groupIndices(modelLanguages)) {
       await this.scoreGroup(this.models.get(language)!, texts, indices, (index) => detected[index]!, results);
     }
     return results;

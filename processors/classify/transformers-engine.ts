@@ -4,7 +4,7 @@ import type { Logger } from '../../runtime/logger.js';
 import { locateHubModel } from '../shared/hub-model.js';
 import { normalizeLanguage } from '../shared/language.js';
 import type { ClassifyOptions, EmotionEngine, EmotionScores } from './engine.js';
-import { ClassifyInputError } from './engine.js';
+import { assertTexts } from './engine.js';
 import { buildLabelMap, isGoEmotionsLabelSet } from './label-map.js';
 import { CORE_EMOTIONS, type CoreEmotion } from './labels.js';
 
@@ -88,10 +88,7 @@ export class TransformersEmotionEngine implements EmotionEngine {
   }
 
   async classify(texts: readonly string[], options: ClassifyOptions = {}): Promise<EmotionScores[]> {
-    if (!Array.isArray(texts)) throw new ClassifyInputError('texts must be an array of strings');
-    texts.forEach((text, i) => {
-      if (typeof text !== 'string') throw new ClassifyInputError(`texts[${i}] is not a string`);
-    });
+    assertTexts(texts);
     if (texts.length === 0) return [];
     const hinted = options.lang === undefined ? null : normalizeLanguage(options.lang);
     const modelLanguage = this.options.language ?? 'en';

@@ -64,7 +64,7 @@ export function languageOfText(
   return given ?? detectLanguage(text, preferred);
 }
 
-/** Indices of `items` grouped by a key, in first-seen order of the keys. */
+/** Indices grouped by their key (one key per index), in first-seen order of the keys. */
 export function groupIndices<K>(keys: readonly K[]): Map<K, number[]> {
   const groups = new Map<K, number[]>();
   keys.forEach((key, index) => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { parse } from 'csv-parse';
-import type { KeyedSegment, SegmentProducer } from '../segment-producer.js';
+import { type KeyedSegment, newTextSegment, type SegmentProducer } from '../segment-producer.js';
 import { type CsvColumns, CsvInputError, inspectCsvFile } from './csv-input.js';
 
 export interface ProduceCsvOptions extends CsvColumns {
@@ -99,21 +99,15 @@ export async function produceCsv(
       }
       batch.push({
         key: id,
-        segment: {
+        segment: newTextSegment({
           id,
           streamId,
           seq: seq++,
           origin: 'CSV',
           text,
           language: options.language ?? null,
-          startMs: null,
-          endMs: null,
           jobId,
-          asr: null,
-          correction: null,
-          translation: null,
-          trace: [],
-        },
+        }),
       });
       if (batch.length >= batchSize) await flush();
     }

@@ -1,5 +1,6 @@
 import type { Admin, IHeaders, Kafka } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
+import { newTextSegment } from '../../producers/segment-producer.js';
 import { AvroEncoder } from '../../runtime/serde/avro-serde.js';
 import type { SchemaRegistryClient } from '../../runtime/serde/schema-registry.js';
 import type { TextSegment } from '../../schemas/index.js';
@@ -21,21 +22,15 @@ export async function createTopics(
 }
 
 export function textSegment(id: string, text: string, seq = 0): TextSegment {
-  return {
+  return newTextSegment({
     id,
     streamId: 'test-stream',
     seq,
     origin: 'API',
     text,
     language: 'en',
-    startMs: null,
-    endMs: null,
-    jobId: null,
-    asr: null,
-    correction: null,
-    translation: null,
     trace: [{ stage: 'test-producer', atMs: Date.now() }],
-  };
+  });
 }
 
 /** Produces raw (already encoded, or deliberately broken) values. */

@@ -1,16 +1,20 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AzureTranslatorEngine } from '../../processors/translate/azure-translator.js';
+import {
+  AzureTranslatorEngine,
+  type AzureTranslatorOptions,
+} from '../../processors/translate/azure-translator.js';
 import { chunkTexts } from '../../processors/translate/engine.js';
 import { LibreTranslateEngine } from '../../processors/translate/libretranslate.js';
 import { MarianTranslationEngine } from '../../processors/translate/marian.js';
 import { TranslateHandler } from '../../processors/translate/stage.js';
+import { newTextSegment } from '../../producers/segment-producer.js';
 import { RetryableError } from '../../runtime/errors.js';
 import { silentLogger } from '../../runtime/logger.js';
 import type { InputRecord } from '../../runtime/stage/types.js';
 import type { TextSegment } from '../../schemas/index.js';
-import { HttpDouble, sendJson } from '../support/http-double.js';
+import { HttpDouble, type Responder, sendJson } from '../support/http-double.js';
 
 const doubles: HttpDouble[] = [];
 afterEach(async () => {
@@ -36,24 +40,32 @@ function segment(id: string, text: string, extra: Partial<TextSegment> = {}): In
     key: id,
     timestamp: 0,
     headers: {},
-    value: {
-      id,
-      streamId: 's',
-      seq: 0,
-      origin: 'API',
-      text,
-      language: null,
-      startMs: null,
-      endMs: null,
-      jobId: null,
-      asr: null,
-      correction: null,
-      translation: null,
-      trace: [],
-      ...extra,
-    },
+    value: newTextSegment({ id, streamId: 's', seq: 0, origin: 'API', text, ...extra }),
   };
 }
+
+function azureEngine(url: string, overrides: Partial<AzureTranslatorOptions> = {}) {
+  return new AzureTranslatorEngine({
+    endpoint: url,
+    key: 'k',
+    region: undefined,
+    resourceId: undefined,
+    timeoutMs: 2000,
+    maxRetries: 0,
+    logger: silentLogger(),
+    ...overrides,
+  });
+}
+
+/** Azure Translator's answer: one `{translations: [{text, to}]}` per `{Text}` sent. */
+const azureAnswer: Responder = (req, res) =>
+  sendJson(
+    res,
+    200,
+    (req.body as Array<{ Text: string }>).map((item) => ({
+      translations: [{ text: DICTIONARY[item.Text] ?? '', to: 'en' }],
+    })),
+  );
 
 describe('translate stage', () => {
   const english = 'I am so happy with how this turned out, thank you!';
@@ -77,24 +89,8 @@ describe('translate stage', () => {
   });
 
   it('translates the corrected text, keeping the original and the correction', async () => {
-    const { url } = await serve((req, res) =>
-      sendJson(
-        res,
-        200,
-        (req.body as Array<{ Text: string }>).map((item) => ({
-          translations: [{ text: DICTIONARY[item.Text] ?? '?', to: 'en' }],
-        })),
-      ),
-    );
-    const engine = new AzureTranslatorEngine({
-      endpoint: url,
-      key: 'k',
-      region: 'westeurope',
-      resourceId: undefined,
-      timeoutMs: 2000,
-      maxRetries: 0,
-      logger: silentLogger(),
-    });
+    const { url } = await serve(azureAnswer);
+    const engine = azureEngine(url, { region: 'westeurope' });
     const handler = new TranslateHandler(engine, 'out', 'en', ['en', 'ro']);
     const input = segment('1', 'Sunt foarte fericita astazi, multumesc tuturor!', {
       correction: { text: romanian, engine: 'hunspell', edits: [] },
@@ -114,25 +110,8 @@ describe('translate stage', () => {
 
 describe('Azure AI Translator engine (REST v3 wire format)', () => {
   it('posts [{Text}] to /translate?api-version=3.0 with the key and region headers', async () => {
-    const { double, url } = await serve((req, res) =>
-      sendJson(
-        res,
-        200,
-        (req.body as Array<{ Text: string }>).map((item) => ({
-          detectedLanguage: undefined,
-          translations: [{ text: DICTIONARY[item.Text] ?? '', to: 'en' }],
-        })),
-      ),
-    );
-    const engine = new AzureTranslatorEngine({
-      endpoint: url,
-      key: 'secret-key',
-      region: 'westeurope',
-      resourceId: undefined,
-      timeoutMs: 2000,
-      maxRetries: 0,
-      logger: silentLogger(),
-    });
+    const { double, url } = await serve(azureAnswer);
+    const engine = azureEngine(url, { key: 'secret-key', region: 'westeurope' });
     const texts = Object.keys(DICTIONARY);
     expect(await engine.translate(texts, 'ro', 'en')).toEqual(Object.values(DICTIONARY));
     const request = double.requests[0]!;
@@ -146,14 +125,10 @@ describe('Azure AI Translator engine (REST v3 wire format)', () => {
     const { double, url } = await serve((_req, res) =>
       sendJson(res, 200, [{ translations: [{ text: 'hello', to: 'en' }] }]),
     );
-    const engine = new AzureTranslatorEngine({
-      endpoint: url,
+    const engine = azureEngine(url, {
       key: undefined,
       region: 'westeurope',
       resourceId: '/subscriptions/x/resourceGroups/y/providers/Microsoft.CognitiveServices/accounts/z',
-      timeoutMs: 2000,
-      maxRetries: 0,
-      logger: silentLogger(),
       getToken: async () => 'entra-token',
     });
     expect(await engine.translate(['salut'], 'ro', 'en')).toEqual(['hello']);
@@ -165,15 +140,7 @@ describe('Azure AI Translator engine (REST v3 wire format)', () => {
     const { double, url } = await serve((_req, res) =>
       sendJson(res, 503, { error: { code: 503000 } }, { 'retry-after': '0' }),
     );
-    const engine = new AzureTranslatorEngine({
-      endpoint: url,
-      key: 'k',
-      region: undefined,
-      resourceId: undefined,
-      timeoutMs: 2000,
-      maxRetries: 2,
-      logger: silentLogger(),
-    });
+    const engine = azureEngine(url, { maxRetries: 2 });
     await expect(engine.translate(['salut'], 'ro', 'en')).rejects.toBeInstanceOf(RetryableError);
     expect(double.requests).toHaveLength(3);
   });
