@@ -12,8 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPipelineTopics } from '../cli/provision.js';
-import { StageSupervisor } from '../cli/stage-supervisor.js';
-import { PIPELINE_STAGE_NAMES } from '../processors/stages.js';
+import { pipelineStageSpecs, ServiceSupervisor } from '../cli/service-supervisor.js';
 import { type KeyedSegment, newTextSegment, SegmentProducer } from '../producers/segment-producer.js';
 import { loadConfig } from '../runtime/config/index.js';
 import { createKafka } from '../runtime/kafka/client.js';
@@ -57,12 +56,11 @@ export async function main(json: boolean): Promise<void> {
   const prefix = `bench-${randomBytes(3).toString('hex')}.`;
   const env = { ...process.env, ...stack.env(), TOPIC_PREFIX: prefix };
   const config = loadConfig(env);
-  const supervisor = new StageSupervisor({
-    stages: PIPELINE_STAGE_NAMES,
+  const supervisor = new ServiceSupervisor({
+    services: pipelineStageSpecs(19_464),
     env: { ...env, LOG_LEVEL: 'warn' },
     logDir: join(dataDir, 'logs'),
     logger,
-    firstPort: 19_464,
     // Run from source like this benchmark (tsx's loader is in execArgv).
     cliScript: join(packageRoot(), 'cli', 'run.ts'),
   });

@@ -17,6 +17,8 @@ export interface RunningService {
   stop(): Promise<void>;
   /** Rejects when the service can no longer work and the process should exit non-zero. */
   failed?: Promise<never>;
+  /** The service serves /healthz, /readyz and /metrics on its own HTTP server (the gateway). */
+  ownsEndpoints?: boolean;
 }
 
 /** Exit code for a configuration error (sysexits EX_CONFIG). */
@@ -51,12 +53,10 @@ export async function runService(name: string, start: (context: ServiceContext) 
     logger.fatal({ err: error }, 'service failed to start');
     process.exit(1);
   }
-  const endpoints = await startServiceEndpoints({
-    port: config.metricsPort,
-    metrics,
-    checks: service.checks,
-  });
-  logger.info({ metricsPort: endpoints.port }, 'service running');
+  const endpoints = service.ownsEndpoints
+    ? undefined
+    : await startServiceEndpoints({ port: config.metricsPort, metrics, checks: service.checks });
+  logger.info({ metricsPort: endpoints?.port }, 'service running');
 
   let stopping = false;
   const shutdown = async (reason: string, code: number) => {
@@ -74,7 +74,7 @@ export async function runService(name: string, start: (context: ServiceContext) 
       logger.error({ err: error }, 'error while stopping');
       code = code || 1;
     }
-    await endpoints.close();
+    await endpoints?.close();
     logger.flush();
     process.exit(code);
   };

@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
+import { startGatewayService } from '../../gateway/service.js';
 import { normalizeLanguage } from '../../processors/shared/language.js';
 import { PIPELINE_STAGE_NAMES, PIPELINE_STAGES, type PipelineStageName } from '../../processors/stages.js';
 import { inspectCsvFile } from '../../producers/csv/csv-input.js';
@@ -28,6 +29,16 @@ export function registerPipelineCommands(program: Command): void {
     .action(async (name: PipelineStageName) => {
       await runService(name, PIPELINE_STAGES[name]);
       // runService keeps the process alive until SIGTERM/SIGINT and exits itself.
+      await new Promise<never>(() => undefined);
+    });
+
+  program
+    .command('gateway')
+    .description(
+      'run the HTTP gateway: REST API under /v1 (docs at /docs), the live WebSocket /v1/live and the dashboard at /',
+    )
+    .action(async () => {
+      await runService('gateway', startGatewayService);
       await new Promise<never>(() => undefined);
     });
 

@@ -1,14 +1,18 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { PIPELINE_STAGE_NAMES } from '../../processors/stages.js';
 import { type Config, loadConfig } from '../../runtime/config/index.js';
 import { createLogger } from '../../runtime/logger.js';
 import { defaultCacheDir, LocalStack } from '../../runtime/stack/local-stack.js';
 import { readArtifactLock } from '../../runtime/stack/lock.js';
 import { plannedTopics } from '../../schemas/index.js';
 import { createPipelineTopics, registerPipelineSchemas } from '../provision.js';
-import { StageSupervisor, type SupervisedStage } from '../stage-supervisor.js';
+import {
+  pipelineStageSpecs,
+  type ServiceSpec,
+  ServiceSupervisor,
+  type SupervisedService,
+} from '../service-supervisor.js';
 
 export function registerUpCommand(program: Command): void {
   program
@@ -22,7 +26,7 @@ export function registerUpCommand(program: Command): void {
       'where Kafka, the registry and Azurite keep their data (default: .cache/stack)',
     )
     .option('--fresh', 'delete the data directory first, starting from empty topics')
-    .option('--no-stages', 'start only the infrastructure, not the pipeline stages')
+    .option('--no-stages', 'start only the infrastructure, not the pipeline stages and the gateway')
     .action(async (options: { dataDir?: string; fresh?: boolean; stages: boolean }) => {
       const config = loadConfig();
       const logger = createLogger({ level: config.logLevel, name: 'up' });
@@ -31,11 +35,11 @@ export function registerUpCommand(program: Command): void {
 
       const startedAt = Date.now();
       const stack = await LocalStack.start({ config, dataDir, logger, preferWellKnownPorts: true });
-      let supervisor: StageSupervisor | undefined;
+      let supervisor: ServiceSupervisor | undefined;
       let stopping: Promise<void> | undefined;
       const stop = (signal: string) => {
         stopping ??= (async () => {
-          const what = [...(supervisor ? ['stages'] : []), ...stack.started];
+          const what = [...(supervisor ? ['gateway', 'stages'] : []), ...stack.started];
           process.stdout.write(`\n${signal}: stopping ${what.join(', ') || 'nothing'}...\n`);
           await supervisor?.stop();
           await stack.stop();
@@ -54,17 +58,28 @@ export function registerUpCommand(program: Command): void {
         };
         const topics = await createPipelineTopics(provisioned, logger);
         const subjects = await registerPipelineSchemas(provisioned, logger);
-        let stages: SupervisedStage[] = [];
+        let services: SupervisedService[] = [];
         if (options.stages) {
-          supervisor = new StageSupervisor({
-            stages: PIPELINE_STAGE_NAMES,
-            env: { ...process.env, ...stack.env() },
+          const specs: ServiceSpec[] = [
+            ...pipelineStageSpecs(config.metricsPort),
+            {
+              name: 'gateway',
+              args: ['gateway'],
+              portVariable: 'GATEWAY_PORT',
+              preferredPort: config.gateway.port,
+            },
+          ];
+          supervisor = new ServiceSupervisor({
+            services: specs,
+            // CSV jobs live with the rest of the local data, so --fresh clears them too.
+            env: { GATEWAY_DATA_DIR: join(dataDir, 'gateway'), ...process.env, ...stack.env() },
             logDir: join(dataDir, 'logs'),
             logger,
-            firstPort: config.metricsPort,
           });
-          stages = await supervisor.start();
+          services = await supervisor.start();
         }
+        const stages = services.filter((service) => service.name !== 'gateway');
+        const gateway = services.find((service) => service.name === 'gateway');
         const lock = readArtifactLock();
         const origin = (name: string) =>
           stack.started.includes(name) ? 'started here' : 'from the environment';
@@ -81,12 +96,13 @@ export function registerUpCommand(program: Command): void {
             .map((t) => t.name)
             .join(', ')} (+ .dlq each)`,
           `  Schemas          ${subjects.map((s) => `${s.subject}#${s.id}`).join(', ')}`,
-          ...(stages.length > 0
+          ...(gateway
             ? [
-                `  Stages           ${stages.map((st) => `${st.name} (metrics :${st.metricsPort})`).join(', ')}`,
-                `                   logs ${join(dataDir, 'logs')}/stage-<name>.log`,
+                `  Gateway          http://127.0.0.1:${gateway.port}   dashboard /, API /v1, docs /docs, live ws /v1/live`,
+                `  Stages           ${stages.map((st) => `${st.name} (metrics :${st.port})`).join(', ')}`,
+                `                   logs ${join(dataDir, 'logs')}/<service>.log`,
               ]
-            : ['  Stages           not started (--no-stages)']),
+            : ['  Gateway, stages  not started (--no-stages)']),
           `  Data             ${dataDir}`,
           '',
           'Point other commands and services at it with:',

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Makes a fresh Debian/Ubuntu machine ready to run and test the project; a quick no-op once it is.
+# --test also installs what only the tests need: Debian's chromium for the dashboard's browser test.
 # Kafka's jars and the schema registry are not installed here: the local stack fetches and verifies
 # them (pinned in runtime/stack/artifacts.lock.json) the first time it starts.
 set -euo pipefail
@@ -9,6 +10,9 @@ missing=()
 command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
 command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
 command -v tar >/dev/null 2>&1 || missing+=(tar)
+if [ "${1:-}" = "--test" ]; then
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+fi
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "bootstrap: installing ${missing[*]}" >&2

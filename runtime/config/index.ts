@@ -64,6 +64,30 @@ export interface Config {
   classify: ClassifyConfig;
   correct: CorrectConfig;
   translate: TranslateConfig;
+  gateway: GatewayConfig;
+}
+
+/** The HTTP gateway (see gateway/): REST, WebSocket feed, dashboard. */
+export interface GatewayConfig {
+  host: string;
+  port: number;
+  /** Bearer keys accepted on REST and WebSocket; empty means authentication is off. */
+  apiKeys: string[];
+  /** Largest JSON body accepted. */
+  bodyLimitBytes: number;
+  /** Largest CSV or audio upload accepted. */
+  uploadLimitBytes: number;
+  /** Requests per window per API key (or client address without auth); 0 turns the limit off. */
+  rateLimitMax: number;
+  rateLimitWindowMs: number;
+  /** Most texts in one POST /v1/predict. */
+  predictMaxTexts: number;
+  /** Bytes a WebSocket client may leave unread before it is disconnected as too slow. */
+  liveBufferBytes: number;
+  /** Recent results kept for clients that ask to catch up (`since`). */
+  liveHistory: number;
+  /** Where uploads and job results are spooled; defaults to <cache dir>/gateway. */
+  dataDir: string | undefined;
 }
 
 export const CORRECT_ENGINES = ['hunspell', 'llm', 'none'] as const;
@@ -164,6 +188,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     classify: readClassify(read),
     correct: readCorrect(read),
     translate: readTranslate(read),
+    gateway: readGateway(read),
     stack: {
       cacheDir: read.optionalString('EMOTION_STREAM_CACHE_DIR'),
       mavenRepositoryUrl: (
@@ -354,6 +379,34 @@ function readTranslate(read: EnvReader): TranslateConfig {
     marianModels,
     azure,
     libreTranslate,
+  };
+}
+
+const MIB = 1024 * 1024;
+
+function readGateway(read: EnvReader): GatewayConfig {
+  const apiKeys = (read.raw('GATEWAY_API_KEYS') ?? '')
+    .split(',')
+    .map((key) => key.trim())
+    .filter(Boolean);
+  for (const key of apiKeys) {
+    // Never echo the value: it is a secret.
+    if (key.length < 16 || /\s/.test(key)) {
+      throw new ConfigError('GATEWAY_API_KEYS', 'each key must be at least 16 characters without spaces');
+    }
+  }
+  return {
+    host: read.string('GATEWAY_HOST', '0.0.0.0'),
+    port: read.int('GATEWAY_PORT', 8080, { min: 0, max: 65535 }),
+    apiKeys,
+    bodyLimitBytes: read.int('GATEWAY_BODY_LIMIT_BYTES', MIB, { min: 1024, max: 1024 * MIB }),
+    uploadLimitBytes: read.int('GATEWAY_UPLOAD_LIMIT_BYTES', 512 * MIB, { min: 1024 }),
+    rateLimitMax: read.int('GATEWAY_RATE_LIMIT_MAX', 0, { min: 0 }),
+    rateLimitWindowMs: read.int('GATEWAY_RATE_LIMIT_WINDOW_MS', 60_000, { min: 100 }),
+    predictMaxTexts: read.int('GATEWAY_PREDICT_MAX_TEXTS', 256, { min: 1, max: 100_000 }),
+    liveBufferBytes: read.int('GATEWAY_LIVE_BUFFER_BYTES', 4 * MIB, { min: 1024 }),
+    liveHistory: read.int('GATEWAY_LIVE_HISTORY', 10_000, { min: 0, max: 10_000_000 }),
+    dataDir: read.optionalString('GATEWAY_DATA_DIR'),
   };
 }
 

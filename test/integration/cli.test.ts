@@ -64,7 +64,7 @@ describe('emotion-stream CLI', () => {
     }
   });
 
-  it('`up` downloads and verifies once, starts everything and the three stages, and stops it all on Ctrl-C and on SIGTERM', async () => {
+  it('`up` downloads and verifies once, starts everything, the three stages and the gateway, and stops it all on Ctrl-C and on SIGTERM', async () => {
     // A cache of its own: the first `up` must fetch Kafka and the registry, the second reuse them.
     const cacheDir = mkdtempSync(join(tmpdir(), 'up-cache-'));
     const runs = [];
@@ -116,12 +116,26 @@ describe('emotion-stream CLI', () => {
           () => false,
         );
       expect(await Promise.all(stagePorts.map(ready))).toEqual([true, true, true]);
+      // And the gateway, with the dashboard and the API.
+      const gatewayPort = Number(/Gateway +http:\/\/127\.0\.0\.1:(\d+)/.exec(stdout)?.[1]);
+      expect(await ready(gatewayPort)).toBe(true);
+      const prediction = await fetch(`http://127.0.0.1:${gatewayPort}/v1/predict`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ text: 'I am so happy today!' }),
+      });
+      expect(((await prediction.json()) as { topLabel: string }).topLabel).toBe('joy');
 
       child.kill(signal);
       expect(await exited).toBe(0);
       expect(stdout).toContain('stopped.');
       expect(pids.filter((pid) => isAlive(pid!))).toEqual([]);
-      expect(await Promise.all(stagePorts.map(ready))).toEqual([false, false, false]);
+      expect(await Promise.all([...stagePorts, gatewayPort].map(ready))).toEqual([
+        false,
+        false,
+        false,
+        false,
+      ]);
       runs.push(logs.map((entry) => entry.msg));
     }
     expect(runs[0]).toContain('kafka 3.9.2 jars: downloading');

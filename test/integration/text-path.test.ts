@@ -2,60 +2,34 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createPipelineTopics } from '../../cli/provision.js';
 import { startClassifyService } from '../../processors/classify/service.js';
 import { startCorrectService } from '../../processors/correct/service.js';
 import { startTranslateService } from '../../processors/translate/service.js';
 import { SegmentProducer } from '../../producers/segment-producer.js';
-import { AvroDecoder } from '../../runtime/serde/avro-serde.js';
 import type { RunningService, ServiceContext } from '../../runtime/service.js';
 import { freePort } from '../../runtime/stack/ports.js';
-import { avroSchemas, type EmotionResult, type TextSegment, topicNames } from '../../schemas/index.js';
+import { avroSchemas, type EmotionResult, type TextSegment } from '../../schemas/index.js';
 import { defaultDatasetsDir, loadGoEmotions, loadRedV1 } from '../../training/datasets.js';
 import { chatCompletion, HttpDouble, sendJson, userMessage } from '../support/http-double.js';
-import { stackEnv, type TestStack, testStack, uniquePrefix } from '../support/stack.js';
-import { counterValue, FAST_STAGE_ENV } from '../support/stage.js';
-import { readTopic, textSegment, waitForGroupCaughtUp, waitForRecords } from '../support/topics.js';
+import { caughtUp, decodeAll, pipelineStack, TestServices } from '../support/pipeline.js';
+import { stackEnv, type TestStack } from '../support/stack.js';
+import { counterValue } from '../support/stage.js';
+import { readTopic, textSegment, waitForRecords } from '../support/topics.js';
 
-const services: RunningService[] = [];
+const services = new TestServices();
 const doubles: HttpDouble[] = [];
 afterEach(async () => {
-  await Promise.all(services.splice(0).map((service) => service.stop()));
+  await services.stopAll();
   await Promise.all(doubles.splice(0).map((double) => double.close()));
 });
-
-async function pipelineStack(label: string, env: Record<string, string> = {}) {
-  const prefix = uniquePrefix(label);
-  const overrides = { TOPIC_PREFIX: prefix, ...FAST_STAGE_ENV, ...env };
-  const stack = testStack(overrides);
-  await createPipelineTopics(stack.config, stack.logger);
-  return { stack, prefix, overrides, topics: topicNames(prefix) };
-}
 
 async function start(
   stack: TestStack,
   startService: (context: ServiceContext) => Promise<RunningService>,
 ): Promise<Registry> {
-  const metrics = new Registry();
-  services.push(await startService({ config: stack.config, logger: stack.logger, metrics }));
-  return metrics;
-}
-
-async function caughtUp(stack: TestStack, prefix: string, stage: string, topic: string) {
-  const admin = stack.kafka.admin();
-  await admin.connect();
-  try {
-    await waitForGroupCaughtUp(admin, `${prefix}emotion-stream.${stage}`, topic, 240_000);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-async function decodeAll<T>(stack: TestStack, topic: string, schema: object): Promise<T[]> {
-  const decoder = new AvroDecoder<T>(stack.registry, schema);
-  return Promise.all((await readTopic(stack.kafka, topic)).map((record) => decoder.decode(record.value)));
+  return (await services.start(stack, startService)).metrics;
 }
 
 async function runCli(args: string[], env: Record<string, string>) {

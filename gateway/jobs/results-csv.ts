@@ -1,0 +1,29 @@
+import { CORE_EMOTIONS } from '../../processors/classify/labels.js';
+import type { EmotionResult } from '../../schemas/index.js';
+
+/**
+ * A spreadsheet runs a cell that starts with = + - @ (or a tab or carriage return that hides one)
+ * as a formula; such cells get a leading apostrophe so they open as text (OWASP's advice on CSV
+ * injection). Every cell goes through here, the user's text and ids alike.
+ */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+export function csvCell(value: string): string {
+  const safe = FORMULA_START.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+/** id, row (the row's position in the upload, 0-based), original text, language, top label, the 7 core scores. */
+export const RESULT_CSV_HEADER = `${['id', 'row', 'text', 'language', 'top_label', ...CORE_EMOTIONS].join(',')}\r\n`;
+
+export function resultCsvLine(result: EmotionResult): string {
+  const cells = [
+    csvCell(result.segmentId),
+    String(result.seq),
+    csvCell(result.originalText),
+    csvCell(result.language),
+    result.topLabel,
+    ...CORE_EMOTIONS.map((emotion) => result.core[emotion].toFixed(4)),
+  ];
+  return `${cells.join(',')}\r\n`;
+}

@@ -1,0 +1,69 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { EmotionEngine } from '../../processors/classify/engine.js';
+import { emotionScores, errorResponse, languageCode } from '../api-schemas.js';
+
+interface PredictBody {
+  text?: string;
+  texts?: string[];
+  language?: string;
+}
+
+/** POST /v1/predict: emotions of one text or a batch, computed in-process (no Kafka round trip). */
+export const predictRoutes: FastifyPluginAsync<{ engine: EmotionEngine; maxTexts: number }> = async (
+  app,
+  { engine, maxTexts },
+) => {
+  app.post<{ Body: PredictBody }>(
+    '/predict',
+    {
+      schema: {
+        summary: 'Emotions of one text ({text}) or of several ({texts})',
+        tags: ['predict'],
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            text: { type: 'string', minLength: 1, description: 'One text' },
+            texts: {
+              type: 'array',
+              minItems: 1,
+              maxItems: maxTexts,
+              items: { type: 'string', minLength: 1 },
+              description: `Up to ${maxTexts} texts`,
+            },
+            language: {
+              ...languageCode,
+              description: `${languageCode.description}; detected per text when absent`,
+            },
+          },
+        },
+        response: {
+          200: {
+            description: 'For {text}: one result. For {texts}: {results}, in the order of the texts.',
+            // One object schema with both shapes' properties (rather than anyOf) keeps serialization on
+            // fast-json-stringify's fast path: only the properties present are written.
+            type: 'object',
+            properties: {
+              ...emotionScores.properties,
+              results: { type: 'array', items: emotionScores },
+            },
+          },
+          400: errorResponse,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { text, texts, language } = request.body;
+      if ((text === undefined) === (texts === undefined)) {
+        return reply.code(400).send({
+          statusCode: 400,
+          error: 'Bad Request',
+          message: 'body must have either "text" (a string) or "texts" (an array of strings), not both',
+        });
+      }
+      const options = language ? { lang: language } : {};
+      if (text !== undefined) return (await engine.classify([text], options))[0];
+      return { results: await engine.classify(texts!, options) };
+    },
+  );
+};

@@ -1,0 +1,106 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { createEmotionEngine } from '../processors/classify/pipeline.js';
+import { SegmentProducer } from '../producers/segment-producer.js';
+import { AvroProducer } from '../runtime/kafka/avro-producer.js';
+import { createKafka } from '../runtime/kafka/client.js';
+import { LiveTopicReader } from '../runtime/kafka/live-reader.js';
+import { packageRoot } from '../runtime/package-root.js';
+import { SchemaRegistryClient } from '../runtime/serde/schema-registry.js';
+import type { RunningService, ServiceContext } from '../runtime/service.js';
+import { defaultCacheDir } from '../runtime/stack/local-stack.js';
+import { avroSchemas, type EmotionResult, type Feedback, topicNames } from '../schemas/index.js';
+import { buildGatewayApp } from './app.js';
+import { CsvJobs } from './jobs/csv-jobs.js';
+import { LiveHub } from './live/live-hub.js';
+
+export interface RunningGateway extends RunningService {
+  /** Where it listens, e.g. http://127.0.0.1:8080 */
+  url: string;
+  hub: LiveHub;
+}
+
+/**
+ * The gateway service: the classify engine in-process for /v1/predict, producers for segments.raw
+ * and feedback, one live reader of `emotions` fanned out to WebSocket clients and CSV jobs, and
+ * the Fastify app serving it all (with /healthz, /readyz and /metrics on the same port).
+ */
+export async function startGatewayService(context: ServiceContext): Promise<RunningGateway> {
+  const { config, logger, metrics } = context;
+  const topics = topicNames(config.topics.prefix);
+  const engine = await createEmotionEngine(config.classify, logger);
+  const kafka = createKafka(config.kafka, logger, 'gateway');
+  const registry = new SchemaRegistryClient(config.schemaRegistry);
+  const segments = await SegmentProducer.connect({ kafka, registry, topic: topics.segmentsRaw, logger });
+  const feedback = await AvroProducer.connect<Feedback>({
+    kafka,
+    registry,
+    topic: topics.feedback,
+    schema: avroSchemas.Feedback,
+    logger,
+  });
+  const hub = new LiveHub({
+    historySize: config.gateway.liveHistory,
+    maxBufferedBytes: config.gateway.liveBufferBytes,
+    metrics,
+  });
+  const jobs = new CsvJobs({
+    dir: join(config.gateway.dataDir ?? join(defaultCacheDir(config), 'gateway'), 'jobs'),
+    producer: segments,
+    logger,
+    metrics,
+  });
+  // Its own group per instance: every gateway sees every result, and the group goes when it does.
+  const feed = await LiveTopicReader.start<EmotionResult>({
+    kafka,
+    registry,
+    topic: topics.emotions,
+    schema: avroSchemas.EmotionResult,
+    groupId: `${config.topics.prefix}emotion-stream.gateway.${hostname()}.${process.pid}.${randomBytes(3).toString('hex')}`,
+    logger,
+    metrics,
+    onRecord: ({ value, timestampMs }) => {
+      hub.publish(value, timestampMs);
+      jobs.onResult(value);
+    },
+  });
+  const checks = {
+    kafka: () => feed.isReady(),
+    registry: () => registry.ping().then(() => true),
+    model: () => engine.languages.length > 0,
+  };
+  const { version } = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  const app = await buildGatewayApp({
+    config: config.gateway,
+    version,
+    logger,
+    metrics,
+    engine,
+    segments,
+    feedback,
+    hub,
+    jobs,
+    checks,
+  });
+  const address = await app.listen({ host: config.gateway.host, port: config.gateway.port });
+  const port = new URL(address).port;
+  const url = `http://${config.gateway.host === '0.0.0.0' ? '127.0.0.1' : config.gateway.host}:${port}`;
+  logger.info({ url }, 'gateway listening');
+  return {
+    url,
+    hub,
+    checks,
+    ownsEndpoints: true,
+    stop: async () => {
+      hub.closeAll(1001, 'gateway stopping');
+      await app.close();
+      await feed.stop();
+      await Promise.all([segments.close(), feedback.close(), jobs.close()]);
+      await engine.close();
+    },
+  };
+}

@@ -1,0 +1,240 @@
+// The dashboard: one stream's emotions live (uPlot timeline + transcript), text and CSV input,
+// feedback on each result. Plain ES modules against the gateway's own API; no build step.
+import uPlot from '/vendor/uplot/uPlot.esm.js';
+
+const EMOTIONS = ['anger', 'disgust', 'fear', 'joy', 'neutral', 'sadness', 'surprise'];
+const MAX_POINTS = 600;
+const MAX_SEGMENTS = 300;
+const $ = (id) => document.getElementById(id);
+const colour = (emotion) =>
+  getComputedStyle(document.documentElement).getPropertyValue(`--${emotion}`).trim();
+
+const keyInput = $('api-key');
+keyInput.value = localStorage.getItem('emotion-stream.api-key') ?? '';
+keyInput.addEventListener('change', () =>
+  localStorage.setItem('emotion-stream.api-key', keyInput.value.trim()),
+);
+const apiKey = () => keyInput.value.trim();
+
+async function api(path, options = {}) {
+  const headers = { ...(options.headers ?? {}) };
+  if (apiKey()) headers.Authorization = `Bearer ${apiKey()}`;
+  const response = await fetch(path, { ...options, headers });
+  const body = response.headers.get('content-type')?.includes('json')
+    ? await response.json()
+    : await response.text();
+  if (!response.ok) throw new Error(body?.message ?? `${response.status} ${response.statusText}`);
+  return body;
+}
+
+// --- chart -------------------------------------------------------------------------------------
+const series = [[], ...EMOTIONS.map(() => [])];
+const chartBox = $('chart');
+const chart = new uPlot(
+  {
+    width: chartBox.clientWidth || 800,
+    height: 280,
+    scales: { x: { time: false }, y: { range: [0, 1] } },
+    series: [
+      {},
+      ...EMOTIONS.map((emotion) => ({
+        label: emotion,
+        stroke: colour(emotion),
+        width: 2,
+        points: { show: true, size: 6, fill: colour(emotion) },
+      })),
+    ],
+    axes: [
+      { label: 'position in the stream (seconds of audio, or segment number for text)' },
+      { label: 'score' },
+    ],
+  },
+  series,
+  chartBox,
+);
+new ResizeObserver(() => chart.setSize({ width: chartBox.clientWidth, height: 280 })).observe(chartBox);
+
+// x is where the result sits in its stream: seconds of audio for transcripts, the segment number
+// for text. Not the arrival time: the results of one batch commit together and would pile up.
+function plot(result) {
+  series[0].push(result.startMs === null ? result.seq : result.startMs / 1000);
+  EMOTIONS.forEach((emotion, i) => {
+    series[i + 1].push(result.core[emotion]);
+  });
+  if (series[0].length > MAX_POINTS) for (const column of series) column.shift();
+  chart.setData(series);
+  chartBox.dataset.points = String(series[0].length);
+}
+
+// --- transcript and feedback -------------------------------------------------------------------
+const transcript = $('transcript');
+const template = $('segment-template');
+
+function show(result) {
+  const item = template.content.firstElementChild.cloneNode(true);
+  item.dataset.resultId = result.id;
+  item.dataset.label = result.topLabel;
+  item.style.setProperty('--c', colour(result.topLabel));
+  item.querySelector('.label').textContent =
+    `${result.topLabel} ${(result.core[result.topLabel] * 100).toFixed(0)}%`;
+  item.querySelector('.text').textContent = result.originalText;
+  item.title = result.text === result.originalText ? '' : `classified as: ${result.text}`;
+  const select = item.querySelector('.right-label');
+  select.append(
+    new Option('right label…', ''),
+    ...EMOTIONS.filter((e) => e !== result.topLabel).map((e) => new Option(e, e)),
+  );
+  item.querySelector('.correct').addEventListener('click', () => sendFeedback(item, result, 'correct'));
+  item
+    .querySelector('.wrong')
+    .addEventListener('click', () => sendFeedback(item, result, 'wrong', select.value));
+  transcript.prepend(item);
+  while (transcript.children.length > MAX_SEGMENTS) transcript.lastElementChild.remove();
+}
+
+async function sendFeedback(item, result, verdict, label) {
+  try {
+    await api('/v1/feedback', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ resultId: result.id, verdict, ...(label ? { label } : {}) }),
+    });
+    item.dataset.feedback = verdict;
+  } catch (error) {
+    item.title = `feedback not sent: ${error.message}`;
+  }
+}
+
+// --- live feed ---------------------------------------------------------------------------------
+const connection = $('connection');
+let socket;
+let lastAtMs;
+const seen = new Set();
+let watching;
+
+function setConnection(state, text) {
+  connection.dataset.state = state;
+  connection.textContent = text;
+}
+
+function watch(streamId, sinceMs) {
+  watching = streamId;
+  socket?.close(1000, 'switching stream');
+  const url = new URL('/v1/live', location.href);
+  url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  url.searchParams.set('streams', streamId);
+  url.searchParams.set('since', String(sinceMs));
+  if (apiKey()) url.searchParams.set('access_token', apiKey());
+  const current = new WebSocket(url);
+  socket = current;
+  current.addEventListener('open', () => setConnection('open', `live: ${streamId}`));
+  current.addEventListener('message', (event) => {
+    const message = JSON.parse(event.data);
+    if (message.type !== 'result') return;
+    lastAtMs = message.atMs;
+    // A reconnect catches up from the last result seen; never show one twice.
+    if (seen.has(message.result.id)) return;
+    seen.add(message.result.id);
+    plot(message.result);
+    show(message.result);
+  });
+  current.addEventListener('close', (event) => {
+    if (socket !== current || watching !== streamId) return;
+    setConnection('error', event.reason ? `disconnected: ${event.reason}` : 'disconnected; retrying');
+    // Resume where the feed stopped: the gateway replays what it kept since then.
+    setTimeout(() => watching === streamId && watch(streamId, (lastAtMs ?? sinceMs) + 1), 2000);
+  });
+}
+
+$('watch-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  for (const column of series) column.length = 0;
+  chart.setData(series);
+  seen.clear();
+  transcript.replaceChildren();
+  lastAtMs = undefined;
+  $('chart-caption').textContent = $('stream-id').value;
+  watch($('stream-id').value, Date.now() - 5 * 60_000);
+});
+
+$('text-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const texts = $('texts')
+    .value.split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+  const status = $('text-status');
+  if (texts.length === 0) {
+    status.textContent = 'type at least one line';
+    return;
+  }
+  const streamId = $('stream-id').value;
+  if (watching !== streamId) $('watch-form').requestSubmit();
+  try {
+    const language = $('language').value;
+    const answer = await api(`/v1/streams/${encodeURIComponent(streamId)}/texts`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ texts, ...(language ? { language } : {}) }),
+    });
+    status.textContent = `sent ${answer.segmentIds.length} to ${answer.streamId}`;
+    $('texts').value = '';
+  } catch (error) {
+    status.textContent = `not sent: ${error.message}`;
+  }
+});
+
+// --- CSV jobs ----------------------------------------------------------------------------------
+function upload(form) {
+  // XMLHttpRequest, because fetch reports no upload progress.
+  return new Promise((resolve, reject) => {
+    const request = new XMLHttpRequest();
+    const bar = $('upload-progress');
+    bar.hidden = false;
+    request.upload.addEventListener('progress', (event) => {
+      if (event.lengthComputable) bar.value = event.loaded / event.total;
+    });
+    request.addEventListener('load', () => {
+      const body = JSON.parse(request.responseText || '{}');
+      if (request.status === 202) resolve(body);
+      else reject(new Error(body.message ?? `upload failed (${request.status})`));
+    });
+    request.addEventListener('error', () => reject(new Error('upload failed: network error')));
+    request.open('POST', '/v1/jobs/csv');
+    if (apiKey()) request.setRequestHeader('Authorization', `Bearer ${apiKey()}`);
+    request.send(form);
+  });
+}
+
+async function follow(jobId) {
+  const status = $('job-status');
+  const bar = $('job-progress');
+  bar.hidden = false;
+  for (;;) {
+    const job = await api(`/v1/jobs/${jobId}`);
+    bar.value = job.rowsIn ? job.resultsOut / job.rowsIn : 0;
+    status.textContent = `${job.state}: ${job.rowsIn} rows in, ${job.resultsOut} results out${job.rowsSkipped ? `, ${job.rowsSkipped} skipped` : ''}${job.error ? ` (${job.error})` : ''}`;
+    if (job.finishedAt) break;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  // A plain link cannot carry the API key, so the file is fetched and handed over as a blob.
+  const csv = await api(`/v1/jobs/${jobId}/results.csv`);
+  const link = $('job-download');
+  link.href = URL.createObjectURL(new Blob([csv], { type: 'text/csv' }));
+  link.download = `results-${jobId}.csv`;
+  link.hidden = false;
+}
+
+$('csv-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const form = new FormData();
+  form.append('textColumn', $('csv-text-column').value);
+  form.append('file', $('csv-file').files[0]);
+  $('job-download').hidden = true;
+  try {
+    const job = await upload(form);
+    await follow(job.jobId);
+  } catch (error) {
+    $('job-status').textContent = error.message;
+  }
+});

@@ -1,0 +1,114 @@
+/// <reference lib="dom" />
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type RunningGateway, startGatewayService } from '../../gateway/service.js';
+import { packageRoot } from '../../runtime/package-root.js';
+import { AvroDecoder } from '../../runtime/serde/avro-serde.js';
+import { avroSchemas, type Feedback } from '../../schemas/index.js';
+import { startTextStages } from '../support/gateway.js';
+import { pipelineStack, TestServices } from '../support/pipeline.js';
+import { readTopic } from '../support/topics.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = join(packageRoot(), '.cache', 'test-artifacts');
+
+const services = new TestServices();
+afterEach(() => services.stopAll());
+
+describe('dashboard', () => {
+  it('in headless Chromium: starts a stream from text, shows the chart and transcript live, takes feedback and a CSV job', async () => {
+    // deploy/local/bootstrap.sh --test installs Debian's chromium; without it this test cannot run.
+    expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: run deploy/local/bootstrap.sh --test`).toBe(true);
+    const { stack, topics } = await pipelineStack('dashboard', {
+      GATEWAY_PORT: '0',
+      GATEWAY_HOST: '127.0.0.1',
+    });
+    await startTextStages(services, stack);
+    const { service: gateway } = await services.start<RunningGateway>(stack, startGatewayService);
+
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      const problems: string[] = [];
+      page.on('pageerror', (error) => problems.push(error.message));
+      page.on('console', (message) => {
+        if (message.type() === 'error') problems.push(message.text());
+      });
+      await page.goto(gateway.url);
+      await expect.poll(() => page.locator('#chart .uplot').count()).toBe(1);
+
+      const streamId = `browser-${Date.now()}`;
+      await page.fill('#stream-id', streamId);
+      await page.click('#watch');
+      await page.waitForSelector('#connection[data-state="open"]');
+      const lines = [
+        'I am so happy, this is the best news ever!',
+        'This makes me furious, I hate it',
+        'Thank you so much, I love you all',
+        'I am terrified of what comes next',
+      ];
+      await page.fill('#texts', lines.join('\n'));
+      await page.click('#send-texts');
+      await expect.poll(() => page.textContent('#text-status')).toBe(`sent 4 to ${streamId}`);
+
+      // Results arrive over the WebSocket while the page is open: transcript and chart grow.
+      await page.waitForFunction(() => document.querySelectorAll('#transcript .segment').length === 4, null, {
+        timeout: 120_000,
+      });
+      expect(Number(await page.getAttribute('#chart', 'data-points'))).toBe(4);
+      const segments = await page.$$eval('#transcript .segment', (items) =>
+        items.map((item) => ({
+          id: (item as HTMLElement).dataset.resultId,
+          label: (item as HTMLElement).dataset.label,
+          text: item.querySelector('.text')?.textContent,
+          colour: getComputedStyle(item).borderLeftColor,
+        })),
+      );
+      // Newest first; each coloured by its top emotion.
+      expect(segments.map((s) => s.text)).toEqual([...lines].reverse());
+      expect(segments.find((s) => s.text === lines[0])?.label).toBe('joy');
+      expect(segments.find((s) => s.text === lines[1])?.label).toBe('anger');
+      expect(new Set(segments.map((s) => s.colour)).size).toBeGreaterThanOrEqual(2);
+      const joyColour = segments.find((s) => s.label === 'joy')!.colour;
+      expect(segments.filter((s) => s.label === 'joy').every((s) => s.colour === joyColour)).toBe(true);
+
+      // A feedback button posts to the gateway, which puts it on the feedback topic.
+      const target = segments[0]!;
+      await page.click(`#transcript .segment[data-result-id="${target.id}"] .correct`);
+      await page.waitForSelector(
+        `#transcript .segment[data-result-id="${target.id}"][data-feedback="correct"]`,
+      );
+      const decoder = new AvroDecoder<Feedback>(stack.registry, avroSchemas.Feedback);
+      const feedback = await Promise.all(
+        (await readTopic(stack.kafka, topics.feedback)).map((r) => decoder.decode(r.value)),
+      );
+      expect(feedback).toEqual([
+        expect.objectContaining({ resultId: target.id, verdict: 'correct', streamId, label: null }),
+      ]);
+
+      // CSV upload with progress, then the download link.
+      const csv = `text\n${Array.from({ length: 40 }, (_, i) => `"Row ${i}: ${lines[i % 4]}"`).join('\n')}\n`;
+      await page.setInputFiles('#csv-file', {
+        name: 'rows.csv',
+        mimeType: 'text/csv',
+        buffer: Buffer.from(csv),
+      });
+      await page.click('#upload-csv');
+      await page.waitForSelector('#job-download:not([hidden])', { timeout: 120_000 });
+      expect(await page.textContent('#job-status')).toBe('done: 40 rows in, 40 results out');
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('#job-download')]);
+      expect(download.suggestedFilename()).toMatch(/^results-.*\.csv$/);
+
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+      expect(problems).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+});

@@ -1,0 +1,94 @@
+import WebSocket from 'ws';
+import { startClassifyService } from '../../processors/classify/service.js';
+import { startCorrectService } from '../../processors/correct/service.js';
+import { startTranslateService } from '../../processors/translate/service.js';
+import type { TestServices } from './pipeline.js';
+import type { TestStack } from './stack.js';
+
+/** The three text stages, in-process, so that segments.raw turns into emotions. */
+export async function startTextStages(services: TestServices, stack: TestStack): Promise<void> {
+  for (const start of [startCorrectService, startTranslateService, startClassifyService]) {
+    await services.start(stack, start);
+  }
+}
+
+export interface LiveMessage {
+  type: string;
+  atMs?: number;
+  result?: { id: string; streamId: string; topLabel: string; seq: number; originalText: string };
+}
+
+/** A WebSocket client of /v1/live that keeps every message it receives. */
+export class LiveClient {
+  readonly messages: LiveMessage[] = [];
+  readonly opened: Promise<void>;
+  readonly closed: Promise<{ code: number; reason: string }>;
+
+  constructor(readonly socket: WebSocket) {
+    socket.on('message', (data) => this.messages.push(JSON.parse(String(data)) as LiveMessage));
+    this.opened = new Promise((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('unexpected-response', (_request, response) =>
+        reject(new Error(`upgrade refused: ${response.statusCode}`)),
+      );
+      socket.once('error', reject);
+    });
+    this.closed = new Promise((resolve) =>
+      socket.once('close', (code, reason) => resolve({ code, reason: String(reason) })),
+    );
+  }
+
+  static connect(baseUrl: string, query: string, headers: Record<string, string> = {}): LiveClient {
+    return new LiveClient(new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/v1/live?${query}`, { headers }));
+  }
+
+  get results() {
+    return this.messages.filter((m) => m.type === 'result').map((m) => m.result!);
+  }
+
+  async waitForResults(count: number, timeoutMs = 120_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.results.length < count && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    if (this.results.length < count) {
+      throw new Error(`expected ${count} results on the live feed, got ${this.results.length}`);
+    }
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+/** The status code and reason of a refused WebSocket upgrade. */
+export function refusedUpgrade(baseUrl: string, query: string, headers: Record<string, string> = {}) {
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const socket = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/v1/live?${query}`, { headers });
+    socket.once('open', () => reject(new Error('the upgrade was accepted')));
+    socket.once('error', () => undefined);
+    socket.once('unexpected-response', (_request, response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => {
+        body += chunk;
+      });
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+  });
+}
+
+export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, json: json as Record<string, unknown>, text };
+}
