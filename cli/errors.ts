@@ -1,3 +1,4 @@
+import { AudioInputError } from '../producers/audio/ffmpeg-decoder.js';
 import { CsvInputError } from '../producers/csv/csv-input.js';
 import { ConfigError } from '../runtime/config/index.js';
 import { IncompatibleSchemaError } from '../runtime/serde/schema-registry.js';
@@ -17,7 +18,8 @@ export function reportCliError(error: unknown): number {
     error instanceof JavaNotFoundError ||
     error instanceof StackInUseError ||
     error instanceof IncompatibleSchemaError ||
-    error instanceof CsvInputError
+    error instanceof CsvInputError ||
+    error instanceof AudioInputError
   ) {
     process.stderr.write(`emotion-stream: ${error.message}\n`);
     return EXIT.failure;

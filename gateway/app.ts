@@ -6,7 +6,12 @@ import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  LogController,
+} from 'fastify';
 import type { Registry } from 'prom-client';
 import type { EmotionEngine } from '../processors/classify/engine.js';
 import type { SegmentProducer } from '../producers/segment-producer.js';
@@ -21,12 +26,14 @@ import { apiKeyCheck, presentedKey } from './auth.js';
 import { recordHttpMetrics } from './http-metrics.js';
 import type { CsvJobs } from './jobs/csv-jobs.js';
 import type { LiveHub } from './live/live-hub.js';
+import { audioRoutes } from './routes/audio.js';
 import { feedbackRoutes } from './routes/feedback.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { LIVE_OPENAPI_PATH, liveRoutes } from './routes/live.js';
 import { predictRoutes } from './routes/predict.js';
 import { streamRoutes } from './routes/streams.js';
+import type { StreamIngests } from './streams/stream-ingests.js';
 
 export interface GatewayParts {
   config: GatewayConfig;
@@ -38,6 +45,9 @@ export interface GatewayParts {
   feedback: AvroProducer<Feedback>;
   hub: LiveHub;
   jobs: CsvJobs;
+  ingests: StreamIngests;
+  /** Where uploaded recordings wait while they are produced. */
+  audioSpoolDir: string;
   checks: Record<string, ReadinessCheck>;
 }
 
@@ -47,7 +57,7 @@ export async function buildGatewayApp(parts: GatewayParts): Promise<FastifyInsta
   const app = Fastify({
     loggerInstance: parts.logger as FastifyBaseLogger,
     // One line per request would cost more than a prediction; errors are still logged.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.bodyLimitBytes,
     // Unknown fields are an error the client should hear about, not something to drop silently.
     ajv: { customOptions: { removeAdditional: false } },
@@ -122,6 +132,11 @@ export async function buildGatewayApp(parts: GatewayParts): Promise<FastifyInsta
       await v1.register(jobRoutes, { jobs: parts.jobs, uploadLimitBytes: config.uploadLimitBytes });
       await v1.register(streamRoutes, { producer: parts.segments, maxTexts: config.predictMaxTexts });
       await v1.register(feedbackRoutes, { producer: parts.feedback, hub: parts.hub });
+      await v1.register(audioRoutes, {
+        ingests: parts.ingests,
+        spoolDir: parts.audioSpoolDir,
+        uploadLimitBytes: config.uploadLimitBytes,
+      });
       await v1.register(liveRoutes, { hub: parts.hub });
     },
     { prefix: '/v1' },

@@ -11,10 +11,18 @@ import { packageRoot } from '../runtime/package-root.js';
 import { SchemaRegistryClient } from '../runtime/serde/schema-registry.js';
 import type { RunningService, ServiceContext } from '../runtime/service.js';
 import { defaultCacheDir } from '../runtime/stack/local-stack.js';
-import { avroSchemas, type EmotionResult, type Feedback, topicNames } from '../schemas/index.js';
+import {
+  type AudioChunk,
+  avroSchemas,
+  type EmotionResult,
+  type Feedback,
+  type StreamEvent,
+  topicNames,
+} from '../schemas/index.js';
 import { buildGatewayApp } from './app.js';
 import { CsvJobs } from './jobs/csv-jobs.js';
 import { LiveHub } from './live/live-hub.js';
+import { StreamIngests } from './streams/stream-ingests.js';
 
 export interface RunningGateway extends RunningService {
   /** Where it listens, e.g. http://127.0.0.1:8080 */
@@ -41,24 +49,49 @@ export async function startGatewayService(context: ServiceContext): Promise<Runn
     schema: avroSchemas.Feedback,
     logger,
   });
+  const audioChunks = await AvroProducer.connect<AudioChunk>({
+    kafka,
+    registry,
+    topic: topics.audioChunks,
+    schema: avroSchemas.AudioChunk,
+    logger,
+  });
+  const streamEvents = await AvroProducer.connect<StreamEvent>({
+    kafka,
+    registry,
+    topic: topics.streamEvents,
+    schema: avroSchemas.StreamEvent,
+    logger,
+  });
+  const dataDir = config.gateway.dataDir ?? join(defaultCacheDir(config), 'gateway');
+  const ingests = new StreamIngests({
+    chunks: audioChunks,
+    events: streamEvents,
+    chunkMs: config.audio.chunkMs,
+    stallTimeoutMs: config.audio.stallTimeoutMs,
+    maxRunning: config.gateway.maxStreams,
+    logger,
+    metrics,
+  });
   const hub = new LiveHub({
     historySize: config.gateway.liveHistory,
     maxBufferedBytes: config.gateway.liveBufferBytes,
     metrics,
   });
   const jobs = new CsvJobs({
-    dir: join(config.gateway.dataDir ?? join(defaultCacheDir(config), 'gateway'), 'jobs'),
+    dir: join(dataDir, 'jobs'),
     producer: segments,
     logger,
     metrics,
   });
-  // Its own group per instance: every gateway sees every result, and the group goes when it does.
+  // Its own groups per instance: every gateway sees every result, and the groups go when it does.
+  const instance = `${hostname()}.${process.pid}.${randomBytes(3).toString('hex')}`;
   const feed = await LiveTopicReader.start<EmotionResult>({
     kafka,
     registry,
     topic: topics.emotions,
     schema: avroSchemas.EmotionResult,
-    groupId: `${config.topics.prefix}emotion-stream.gateway.${hostname()}.${process.pid}.${randomBytes(3).toString('hex')}`,
+    groupId: `${config.topics.prefix}emotion-stream.gateway.${instance}`,
     logger,
     metrics,
     onRecord: ({ value, timestampMs }) => {
@@ -66,8 +99,18 @@ export async function startGatewayService(context: ServiceContext): Promise<Runn
       jobs.onResult(value);
     },
   });
+  const events = await LiveTopicReader.start<StreamEvent>({
+    kafka,
+    registry,
+    topic: topics.streamEvents,
+    schema: avroSchemas.StreamEvent,
+    groupId: `${config.topics.prefix}emotion-stream.gateway-events.${instance}`,
+    logger,
+    metrics,
+    onRecord: ({ value }) => hub.publishEvent(value),
+  });
   const checks = {
-    kafka: () => feed.isReady(),
+    kafka: () => feed.isReady() && events.isReady(),
     registry: () => registry.ping().then(() => true),
     model: () => engine.languages.length > 0,
   };
@@ -84,6 +127,8 @@ export async function startGatewayService(context: ServiceContext): Promise<Runn
     feedback,
     hub,
     jobs,
+    ingests,
+    audioSpoolDir: join(dataDir, 'audio'),
     checks,
   });
   const address = await app.listen({ host: config.gateway.host, port: config.gateway.port });
@@ -98,8 +143,16 @@ export async function startGatewayService(context: ServiceContext): Promise<Runn
     stop: async () => {
       hub.closeAll(1001, 'gateway stopping');
       await app.close();
-      await feed.stop();
-      await Promise.all([segments.close(), feedback.close(), jobs.close()]);
+      // Running ingests end with a final chunk and a `stopped` event rather than just vanishing.
+      await ingests.stopAll();
+      await Promise.all([feed.stop(), events.stop()]);
+      await Promise.all([
+        segments.close(),
+        feedback.close(),
+        audioChunks.close(),
+        streamEvents.close(),
+        jobs.close(),
+      ]);
       await engine.close();
     },
   };

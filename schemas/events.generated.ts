@@ -88,6 +88,26 @@ export interface Feedback {
 export const FeedbackVerdict = ['correct', 'wrong'] as const;
 export type FeedbackVerdict = (typeof FeedbackVerdict)[number];
 
+/** What happened to a stream's ingest (started, ended, failed), keyed by streamId on stream.events, so the gateway and the dashboard can show it. */
+export interface StreamEvent {
+  streamId: string;
+  /** started: audio is flowing; ended: the input ended; stopped: a user stopped it; failed: see message. */
+  kind: StreamEventKind;
+  /** Why it failed, in one line. */
+  message: null | string;
+  /** File name or URL of the input. */
+  source: null | string;
+  /** Audio chunks produced so far. */
+  chunks: number;
+  /** Audio produced so far, in milliseconds. */
+  audioMs: number;
+  /** Epoch milliseconds (UTC). */
+  atMs: number;
+}
+
+export const StreamEventKind = ['started', 'ended', 'stopped', 'failed'] as const;
+export type StreamEventKind = (typeof StreamEventKind)[number];
+
 /** A piece of text flowing through segments.raw -> segments.corrected -> segments.translated. Each stage fills its own optional field and keeps the earlier ones, so the original text always travels along. */
 export interface TextSegment {
   /** Unique id of the segment (a CSV row id, or streamId:seq for a stream). */
@@ -157,7 +177,7 @@ export interface AvroRecordSchema {
   fields: Array<{ name: string; type: unknown; doc?: string; default?: unknown }>;
 }
 
-export type EventName = 'AudioChunk' | 'EmotionResult' | 'Feedback' | 'TextSegment' | 'TraceStamp';
+export type EventName = 'AudioChunk' | 'EmotionResult' | 'Feedback' | 'StreamEvent' | 'TextSegment' | 'TraceStamp';
 
 /** Self-contained Avro schemas, keyed by record name, ready to register. */
 export const avroSchemas: Record<EventName, AvroRecordSchema> = {
@@ -522,6 +542,67 @@ export const avroSchemas: Record<EventName, AvroRecordSchema> = {
           }
         },
         "default": []
+      }
+    ]
+  },
+  StreamEvent: {
+    "type": "record",
+    "name": "StreamEvent",
+    "namespace": "emotionstream",
+    "doc": "What happened to a stream's ingest (started, ended, failed), keyed by streamId on stream.events, so the gateway and the dashboard can show it.",
+    "fields": [
+      {
+        "name": "streamId",
+        "type": "string"
+      },
+      {
+        "name": "kind",
+        "type": {
+          "type": "enum",
+          "name": "StreamEventKind",
+          "symbols": [
+            "started",
+            "ended",
+            "stopped",
+            "failed"
+          ]
+        },
+        "doc": "started: audio is flowing; ended: the input ended; stopped: a user stopped it; failed: see message."
+      },
+      {
+        "name": "message",
+        "type": [
+          "null",
+          "string"
+        ],
+        "default": null,
+        "doc": "Why it failed, in one line."
+      },
+      {
+        "name": "source",
+        "type": [
+          "null",
+          "string"
+        ],
+        "default": null,
+        "doc": "File name or URL of the input."
+      },
+      {
+        "name": "chunks",
+        "type": "long",
+        "default": 0,
+        "doc": "Audio chunks produced so far."
+      },
+      {
+        "name": "audioMs",
+        "type": "long",
+        "default": 0,
+        "doc": "Audio produced so far, in milliseconds."
+      },
+      {
+        "name": "atMs",
+        "type": "long",
+        "doc": "Epoch milliseconds (UTC)."
       }
     ]
   },

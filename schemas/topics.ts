@@ -52,6 +52,13 @@ export const TOPICS = {
     retentionMs: 30 * DAY,
     cleanupPolicy: 'delete',
   },
+  streamEvents: {
+    name: 'stream.events',
+    value: 'StreamEvent',
+    key: 'streamId',
+    retentionMs: 7 * DAY,
+    cleanupPolicy: 'delete',
+  },
   feedback: {
     name: 'feedback',
     value: 'Feedback',

@@ -1,16 +1,20 @@
+import { randomUUID } from 'node:crypto';
 import { type Command, InvalidArgumentError } from 'commander';
 import { startGatewayService } from '../../gateway/service.js';
 import { normalizeLanguage } from '../../processors/shared/language.js';
 import { PIPELINE_STAGE_NAMES, PIPELINE_STAGES, type PipelineStageName } from '../../processors/stages.js';
+import { AudioInputError } from '../../producers/audio/ffmpeg-decoder.js';
+import { ingestAudio } from '../../producers/audio/ingest-audio.js';
 import { inspectCsvFile } from '../../producers/csv/csv-input.js';
 import { produceCsv } from '../../producers/csv/produce-csv.js';
 import { SegmentProducer } from '../../producers/segment-producer.js';
 import { loadConfig } from '../../runtime/config/index.js';
+import { AvroProducer } from '../../runtime/kafka/avro-producer.js';
 import { createKafka } from '../../runtime/kafka/client.js';
 import { createLogger } from '../../runtime/logger.js';
 import { SchemaRegistryClient } from '../../runtime/serde/schema-registry.js';
 import { runService } from '../../runtime/service.js';
-import { topicNames } from '../../schemas/index.js';
+import { type AudioChunk, avroSchemas, type StreamEvent, topicNames } from '../../schemas/index.js';
 import { byteProgress } from '../progress.js';
 
 export function registerPipelineCommands(program: Command): void {
@@ -98,4 +102,72 @@ export function registerPipelineCommands(program: Command): void {
         }
       },
     );
+
+  produce
+    .command('audio')
+    .description(
+      'decode a recording or a live stream (file, HTTP, HLS, RTMP, SRT, UDP, or a YouTube page via yt-dlp) into ' +
+        'audio.chunks; Ctrl-C stops a live input and ends the stream cleanly',
+    )
+    .argument('<input>', 'a file path or URL')
+    .option('--stream <name>', 'stream id (default: audio-<random>)')
+    .option('--realtime', 'send a file at the pace of playback, as if it were live')
+    .option('--lang <code>', 'spoken language, ISO 639-1 (passed to the transcriber)', (value: string) => {
+      const code = normalizeLanguage(value);
+      if (!code) throw new InvalidArgumentError('expected an ISO 639-1 code such as en or ro');
+      return code;
+    })
+    .action(async (input: string, options: { stream?: string; realtime?: boolean; lang?: string }) => {
+      const config = loadConfig();
+      const logger = createLogger({ level: config.logLevel, name: 'produce-audio' });
+      const kafka = createKafka(config.kafka, logger, 'produce-audio');
+      const registry = new SchemaRegistryClient(config.schemaRegistry);
+      const topics = topicNames(config.topics.prefix);
+      const chunks = await AvroProducer.connect<AudioChunk>({
+        kafka,
+        registry,
+        topic: topics.audioChunks,
+        schema: avroSchemas.AudioChunk,
+        logger,
+      });
+      const events = await AvroProducer.connect<StreamEvent>({
+        kafka,
+        registry,
+        topic: topics.streamEvents,
+        schema: avroSchemas.StreamEvent,
+        logger,
+      });
+      const streamId = options.stream ?? `audio-${randomUUID().slice(0, 8)}`;
+      const controller = new AbortController();
+      process.once('SIGINT', () => controller.abort());
+      process.once('SIGTERM', () => controller.abort());
+      let lastReport = 0;
+      try {
+        process.stderr.write(`stream ${streamId}: reading ${input}\n`);
+        const result = await ingestAudio({
+          input,
+          streamId,
+          chunks,
+          events,
+          chunkMs: config.audio.chunkMs,
+          stallTimeoutMs: config.audio.stallTimeoutMs,
+          realtime: options.realtime ?? false,
+          languageHint: options.lang,
+          signal: controller.signal,
+          onProgress: ({ chunks: produced, audioMs }) => {
+            if (Date.now() - lastReport < 1000) return;
+            lastReport = Date.now();
+            process.stderr.write(
+              `stream ${streamId}: ${produced} chunks, ${(audioMs / 1000).toFixed(1)} s of audio\n`,
+            );
+          },
+        });
+        const summary = `${result.chunks} chunks, ${(result.audioMs / 1000).toFixed(1)} s of audio to ${topics.audioChunks}`;
+        if (result.kind === 'failed')
+          throw new AudioInputError(`stream ${streamId} failed: ${result.error} (${summary})`);
+        process.stdout.write(`stream ${streamId} ${result.kind}: ${summary}\n`);
+      } finally {
+        await Promise.all([chunks.close(), events.close()]);
+      }
+    });
 }

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Makes a fresh Debian/Ubuntu machine ready to run and test the project; a quick no-op once it is.
-# --test also installs what only the tests need: Debian's chromium for the dashboard's browser test.
+# The audio path needs ffmpeg, pocketsphinx with its English model, and yt-dlp (YouTube pages).
+# --test also installs what only the tests need: recordings with transcripts (pocketsphinx-testdata),
+# espeak-ng for synthetic speech, and chromium for the dashboard's browser test.
 # Kafka's jars and the schema registry are not installed here: the local stack fetches and verifies
 # them (pinned in runtime/stack/artifacts.lock.json) the first time it starts.
 set -euo pipefail
@@ -10,8 +12,14 @@ missing=()
 command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
 command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
 command -v tar >/dev/null 2>&1 || missing+=(tar)
+command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
+command -v pocketsphinx_batch >/dev/null 2>&1 || missing+=(pocketsphinx)
+[ -f /usr/share/pocketsphinx/model/en-us/en-us.lm.bin ] || missing+=(pocketsphinx-en-us)
+command -v yt-dlp >/dev/null 2>&1 || missing+=(yt-dlp)
 if [ "${1:-}" = "--test" ]; then
   [ -x /usr/bin/chromium ] || missing+=(chromium)
+  command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
+  [ -d /usr/share/pocketsphinx/test/data/librivox ] || missing+=(pocketsphinx-testdata)
 fi
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -1,6 +1,6 @@
 import type { Counter, Gauge, Registry } from 'prom-client';
 import * as prom from 'prom-client';
-import type { CoreEmotion, EmotionResult } from '../../schemas/index.js';
+import type { CoreEmotion, EmotionResult, StreamEvent } from '../../schemas/index.js';
 
 /** What the hub needs of a WebSocket (the `ws` library's WebSocket has all of it). */
 export interface LiveSocket {
@@ -102,6 +102,20 @@ export class LiveHub {
     }
     for (const client of this.clients) {
       if (matches(client.filter, result)) this.deliver(client, entry);
+    }
+  }
+
+  /**
+   * What happened to a stream's ingest (started, ended, failed with why), to the clients watching
+   * that stream whatever their label filter. Not kept for catch-up: GET /v1/streams/:id has the state.
+   */
+  publishEvent(event: StreamEvent): void {
+    let message: string | undefined;
+    for (const client of this.clients) {
+      if (client.filter.streams && !client.filter.streams.has(event.streamId)) continue;
+      if (client.socket.bufferedAmount > this.options.maxBufferedBytes) continue;
+      message ??= JSON.stringify({ type: 'stream', event });
+      client.socket.send(message);
     }
   }
 

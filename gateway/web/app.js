@@ -130,6 +130,12 @@ function watch(streamId, sinceMs) {
   current.addEventListener('open', () => setConnection('open', `live: ${streamId}`));
   current.addEventListener('message', (event) => {
     const message = JSON.parse(event.data);
+    if (message.type === 'stream') {
+      const { kind, message: why, audioMs } = message.event;
+      $('stream-status').textContent =
+        `${message.event.streamId}: ${kind}${why ? ` — ${why}` : ''} (${(audioMs / 1000).toFixed(1)} s of audio)`;
+      return;
+    }
     if (message.type !== 'result') return;
     lastAtMs = message.atMs;
     // A reconnect catches up from the last result seen; never show one twice.
@@ -181,6 +187,52 @@ $('text-form').addEventListener('submit', async (event) => {
     $('texts').value = '';
   } catch (error) {
     status.textContent = `not sent: ${error.message}`;
+  }
+});
+
+// --- audio streams -----------------------------------------------------------------------------
+function startWatching() {
+  if (watching !== $('stream-id').value) $('watch-form').requestSubmit();
+}
+
+$('url-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  startWatching();
+  try {
+    const status = await api('/v1/streams', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ url: $('audio-url').value, streamId: $('stream-id').value }),
+    });
+    $('stream-status').textContent = `${status.streamId}: ${status.state}`;
+  } catch (error) {
+    $('stream-status').textContent = `not started: ${error.message}`;
+  }
+});
+
+$('audio-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const file = $('audio-file').files[0];
+  if (!file) return;
+  startWatching();
+  const form = new FormData();
+  form.append('streamId', $('stream-id').value);
+  form.append('realtime', String($('audio-realtime').checked));
+  form.append('file', file);
+  try {
+    const status = await api('/v1/audio', { method: 'POST', body: form });
+    $('stream-status').textContent = `${status.streamId}: ${status.state} (${status.source})`;
+  } catch (error) {
+    $('stream-status').textContent = `not started: ${error.message}`;
+  }
+});
+
+$('stop-stream').addEventListener('click', async () => {
+  try {
+    const status = await api(`/v1/streams/${encodeURIComponent($('stream-id').value)}`, { method: 'DELETE' });
+    $('stream-status').textContent = `${status.streamId}: ${status.state}`;
+  } catch (error) {
+    $('stream-status').textContent = error.message;
   }
 });
 

@@ -65,6 +65,34 @@ export interface Config {
   correct: CorrectConfig;
   translate: TranslateConfig;
   gateway: GatewayConfig;
+  transcribe: TranscribeConfig;
+  audio: AudioConfig;
+}
+
+export const TRANSCRIBE_ENGINES = ['pocketsphinx', 'whisper'] as const;
+
+/** The transcribe stage's engine (see processors/transcribe). */
+export interface TranscribeConfig {
+  engine: (typeof TRANSCRIBE_ENGINES)[number];
+  pocketsphinxModelDir: string;
+  whisper: {
+    model: string | undefined;
+    task: 'transcribe' | 'translate';
+    language: string | undefined;
+    dtype: string;
+    allowRemote: boolean;
+    cacheDir: string | undefined;
+  };
+  executionProvider: (typeof EXECUTION_PROVIDERS)[number];
+  /** Chunks quieter than this RMS level (0–1) are silence and are not transcribed. */
+  silenceLevel: number;
+}
+
+/** How audio producers cut and watch their input (see producers/audio). */
+export interface AudioConfig {
+  chunkMs: number;
+  /** A live input that delivers nothing for this long fails. */
+  stallTimeoutMs: number;
 }
 
 /** The HTTP gateway (see gateway/): REST, WebSocket feed, dashboard. */
@@ -88,6 +116,8 @@ export interface GatewayConfig {
   liveHistory: number;
   /** Where uploads and job results are spooled; defaults to <cache dir>/gateway. */
   dataDir: string | undefined;
+  /** Audio inputs (uploads, URLs) one gateway ingests at once. */
+  maxStreams: number;
 }
 
 export const CORRECT_ENGINES = ['hunspell', 'llm', 'none'] as const;
@@ -189,6 +219,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     correct: readCorrect(read),
     translate: readTranslate(read),
     gateway: readGateway(read),
+    transcribe: readTranscribe(read),
+    audio: {
+      chunkMs: read.int('AUDIO_CHUNK_MS', 3000, { min: 500, max: 60_000 }),
+      stallTimeoutMs: read.int('AUDIO_STALL_TIMEOUT_MS', 30_000, { min: 1000 }),
+    },
     stack: {
       cacheDir: read.optionalString('EMOTION_STREAM_CACHE_DIR'),
       mavenRepositoryUrl: (
@@ -382,6 +417,32 @@ function readTranslate(read: EnvReader): TranslateConfig {
   };
 }
 
+function readTranscribe(read: EnvReader): TranscribeConfig {
+  const engine = read.oneOf('TRANSCRIBE_ENGINE', TRANSCRIBE_ENGINES, 'pocketsphinx');
+  const whisperModel = read.optionalString('WHISPER_MODEL');
+  if (engine === 'whisper' && !whisperModel) {
+    throw new ConfigError(
+      'WHISPER_MODEL',
+      'is required when TRANSCRIBE_ENGINE=whisper (e.g. onnx-community/whisper-base, or a local directory)',
+    );
+  }
+  const language = read.optionalString('WHISPER_LANGUAGE');
+  return {
+    engine,
+    pocketsphinxModelDir: read.string('POCKETSPHINX_MODEL_DIR', '/usr/share/pocketsphinx/model/en-us'),
+    whisper: {
+      model: whisperModel,
+      task: read.oneOf('WHISPER_TASK', ['transcribe', 'translate'] as const, 'transcribe'),
+      language: language === undefined ? undefined : languageCode('WHISPER_LANGUAGE', language),
+      dtype: read.oneOf('WHISPER_DTYPE', ['fp32', 'fp16', 'q8', 'q4'] as const, 'fp32'),
+      allowRemote: read.bool('TRANSFORMERS_ALLOW_REMOTE', true),
+      cacheDir: read.optionalString('TRANSFORMERS_CACHE_DIR'),
+    },
+    executionProvider: read.oneOf('TRANSCRIBE_EXECUTION_PROVIDER', EXECUTION_PROVIDERS, 'cpu'),
+    silenceLevel: read.int('TRANSCRIBE_SILENCE_LEVEL_PERMILLE', 3, { min: 0, max: 1000 }) / 1000,
+  };
+}
+
 const MIB = 1024 * 1024;
 
 function readGateway(read: EnvReader): GatewayConfig {
@@ -407,6 +468,7 @@ function readGateway(read: EnvReader): GatewayConfig {
     liveBufferBytes: read.int('GATEWAY_LIVE_BUFFER_BYTES', 4 * MIB, { min: 1024 }),
     liveHistory: read.int('GATEWAY_LIVE_HISTORY', 10_000, { min: 0, max: 10_000_000 }),
     dataDir: read.optionalString('GATEWAY_DATA_DIR'),
+    maxStreams: read.int('GATEWAY_MAX_STREAMS', 16, { min: 0, max: 10_000 }),
   };
 }
 

@@ -34,12 +34,16 @@ export class LiveTopicReader<T> {
     private readonly decoder: AvroDecoder<T>,
     private readonly options: LiveTopicReaderOptions<T>,
   ) {
-    this.decodeFailures = new prom.Counter({
-      name: 'live_reader_undecodable_records_total',
-      help: 'Records a live reader skipped because they do not decode',
-      labelNames: ['topic'],
-      registers: [options.metrics],
-    });
+    const name = 'live_reader_undecodable_records_total';
+    // One counter per registry, shared by the readers of a process (labelled by topic).
+    this.decodeFailures =
+      (options.metrics.getSingleMetric(name) as prom.Counter | undefined) ??
+      new prom.Counter({
+        name,
+        help: 'Records a live reader skipped because they do not decode',
+        labelNames: ['topic'],
+        registers: [options.metrics],
+      });
   }
 
   static async start<T>(options: LiveTopicReaderOptions<T>): Promise<LiveTopicReader<T>> {

@@ -64,7 +64,7 @@ describe('emotion-stream CLI', () => {
     }
   });
 
-  it('`up` downloads and verifies once, starts everything, the three stages and the gateway, and stops it all on Ctrl-C and on SIGTERM', async () => {
+  it('`up` downloads and verifies once, starts everything, the four stages and the gateway, and stops it all on Ctrl-C and on SIGTERM', async () => {
     // A cache of its own: the first `up` must fetch Kafka and the registry, the second reuse them.
     const cacheDir = mkdtempSync(join(tmpdir(), 'up-cache-'));
     const runs = [];
@@ -105,17 +105,17 @@ describe('emotion-stream CLI', () => {
         (msg) => logs.find((entry) => entry.msg === msg)?.pid,
       );
       expect(pids.every((pid) => typeof pid === 'number' && isAlive(pid))).toBe(true);
-      // The three pipeline stages run as their own processes and report ready.
-      const stagePorts = [...stdout.matchAll(/(correct|translate|classify) \(metrics :(\d+)\)/g)].map((m) =>
-        Number(m[2]),
-      );
-      expect(stagePorts).toHaveLength(3);
+      // The four pipeline stages run as their own processes and report ready.
+      const stagePorts = [
+        ...stdout.matchAll(/(transcribe|correct|translate|classify) \(metrics :(\d+)\)/g),
+      ].map((m) => Number(m[2]));
+      expect(stagePorts).toHaveLength(4);
       const ready = async (port: number) =>
         fetch(`http://127.0.0.1:${port}/readyz`).then(
           (r) => r.ok,
           () => false,
         );
-      expect(await Promise.all(stagePorts.map(ready))).toEqual([true, true, true]);
+      expect(await Promise.all(stagePorts.map(ready))).toEqual([true, true, true, true]);
       // And the gateway, with the dashboard and the API.
       const gatewayPort = Number(/Gateway +http:\/\/127\.0\.0\.1:(\d+)/.exec(stdout)?.[1]);
       expect(await ready(gatewayPort)).toBe(true);

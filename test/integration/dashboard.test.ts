@@ -1,12 +1,15 @@
 /// <reference lib="dom" />
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RunningGateway, startGatewayService } from '../../gateway/service.js';
+import { startTranscribeService } from '../../processors/transcribe/service.js';
 import { packageRoot } from '../../runtime/package-root.js';
 import { AvroDecoder } from '../../runtime/serde/avro-serde.js';
 import { avroSchemas, type Feedback } from '../../schemas/index.js';
+import { speak } from '../support/audio.js';
 import { startTextStages } from '../support/gateway.js';
 import { pipelineStack, TestServices } from '../support/pipeline.js';
 import { readTopic } from '../support/topics.js';
@@ -18,13 +21,14 @@ const services = new TestServices();
 afterEach(() => services.stopAll());
 
 describe('dashboard', () => {
-  it('in headless Chromium: starts a stream from text, shows the chart and transcript live, takes feedback and a CSV job', async () => {
+  it('in headless Chromium: starts streams from text and from a recording, shows the chart and transcript live, takes feedback and a CSV job', async () => {
     // deploy/local/bootstrap.sh --test installs Debian's chromium; without it this test cannot run.
     expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: run deploy/local/bootstrap.sh --test`).toBe(true);
     const { stack, topics } = await pipelineStack('dashboard', {
       GATEWAY_PORT: '0',
       GATEWAY_HOST: '127.0.0.1',
     });
+    await services.start(stack, startTranscribeService);
     await startTextStages(services, stack);
     const { service: gateway } = await services.start<RunningGateway>(stack, startGatewayService);
 
@@ -103,6 +107,26 @@ describe('dashboard', () => {
       expect(await page.textContent('#job-status')).toBe('done: 40 rows in, 40 results out');
       const [download] = await Promise.all([page.waitForEvent('download'), page.click('#job-download')]);
       expect(download.suggestedFilename()).toMatch(/^results-.*\.csv$/);
+
+      // A stream started from a local recording: uploaded, transcribed, classified, shown live.
+      const recording = await speak(
+        ['I feel so sad and alone', 'what a wonderful surprise'],
+        join(mkdtempSync(join(tmpdir(), 'dash-')), 'talk.wav'),
+      );
+      const audioStream = `browser-audio-${Date.now()}`;
+      await page.fill('#stream-id', audioStream);
+      await page.setInputFiles('#audio-file', recording);
+      await page.click('#upload-audio');
+      await page.waitForFunction(() => document.querySelectorAll('#transcript .segment').length >= 2, null, {
+        timeout: 120_000,
+      });
+      await expect
+        .poll(() => page.textContent('#stream-status'), { timeout: 30_000 })
+        .toMatch(/: ended \(\d+\.\d s of audio\)/);
+      const spoken = await page.$$eval('#transcript .segment .text', (items) =>
+        items.map((item) => item.textContent),
+      );
+      expect(spoken.join(' ')).toMatch(/sad|wonderful/);
 
       mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });

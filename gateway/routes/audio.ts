@@ -1,0 +1,220 @@
+import { randomUUID } from 'node:crypto';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { AudioInputError, describe } from '../../producers/audio/ffmpeg-decoder.js';
+import { probeAudioFile } from '../../producers/audio/probe-audio.js';
+import { errorResponse, languageCode, streamIdSchema } from '../api-schemas.js';
+import { type StreamIngests, TooManyStreamsError } from '../streams/stream-ingests.js';
+
+const streamStatus = {
+  type: 'object',
+  properties: {
+    streamId: { type: 'string' },
+    state: { type: 'string', enum: ['running', 'ended', 'stopped', 'failed'] },
+    source: { type: 'string' },
+    chunks: { type: 'integer' },
+    audioMs: { type: 'integer' },
+    startedAt: { type: 'string', format: 'date-time' },
+    error: { type: ['string', 'null'] },
+  },
+} as const;
+
+const streamParams = {
+  type: 'object',
+  properties: { streamId: streamIdSchema },
+  required: ['streamId'],
+} as const;
+
+/** URL schemes ffmpeg reads live or as files; page URLs (YouTube) go through yt-dlp. */
+const URL_PATTERN = '^(https?|rtmps?|rtsp|srt|udp|tcp)://';
+
+function fail(reply: FastifyReply, code: number, error: string, message: string) {
+  return reply.code(code).send({ statusCode: code, error, message });
+}
+
+function newStreamId(): string {
+  return `audio-${randomUUID().slice(0, 8)}`;
+}
+
+/**
+ * Audio in: POST /v1/audio (an uploaded recording), POST /v1/streams (a URL: a file, a live
+ * HTTP/HLS/RTMP/SRT/UDP stream, or a YouTube page), GET and DELETE /v1/streams/:streamId.
+ * Results appear on /v1/live under the stream id; so do the stream's events (started, ended,
+ * stopped, failed with the reason).
+ */
+export const audioRoutes: FastifyPluginAsync<{
+  ingests: StreamIngests;
+  spoolDir: string;
+  uploadLimitBytes: number;
+}> = async (app, { ingests, spoolDir, uploadLimitBytes }) => {
+  mkdirSync(spoolDir, { recursive: true });
+
+  app.post(
+    '/audio',
+    {
+      schema: {
+        summary:
+          'Upload a recording (MP3, WAV, M4A, OGG, FLAC, anything ffmpeg decodes); it becomes a stream',
+        description:
+          'multipart/form-data with a `file` part and optional fields `streamId`, `language` (ISO 639-1), ' +
+          '`realtime` (true: produce at the pace of playback, as if live).',
+        tags: ['streams'],
+        consumes: ['multipart/form-data'],
+        response: {
+          202: streamStatus,
+          400: errorResponse,
+          409: errorResponse,
+          413: errorResponse,
+          415: errorResponse,
+          429: errorResponse,
+        },
+      },
+    },
+    async (request, reply) => {
+      if (!request.isMultipart()) {
+        return fail(
+          reply,
+          415,
+          'Unsupported Media Type',
+          'expected multipart/form-data with the recording in the "file" part',
+        );
+      }
+      const file = join(spoolDir, randomUUID());
+      const fields: Record<string, string> = {};
+      let fileName: string | undefined;
+      try {
+        for await (const part of request.parts()) {
+          if (part.type === 'file') {
+            if (part.fieldname !== 'file' || fileName !== undefined) {
+              part.file.resume();
+              return fail(
+                reply,
+                400,
+                'Bad Request',
+                `unexpected file part "${part.fieldname}": send one recording as "file"`,
+              );
+            }
+            await pipeline(part.file, createWriteStream(file));
+            fileName = part.filename || 'upload';
+          } else if (['streamId', 'language', 'realtime'].includes(part.fieldname)) {
+            fields[part.fieldname] = String(part.value);
+          } else {
+            return fail(reply, 400, 'Bad Request', `unknown field "${part.fieldname}"`);
+          }
+        }
+        if (fileName === undefined)
+          return fail(reply, 400, 'Bad Request', 'no "file" part: send the recording as "file"');
+        const streamId = fields.streamId ?? newStreamId();
+        if (!new RegExp(streamIdSchema.pattern).test(streamId))
+          return fail(reply, 400, 'Bad Request', 'field "streamId" is not valid');
+        if (fields.language && !new RegExp(languageCode.pattern).test(fields.language)) {
+          return fail(reply, 400, 'Bad Request', 'field "language" must be an ISO 639-1 code such as en');
+        }
+        if (ingests.isRunning(streamId))
+          return fail(reply, 409, 'Conflict', `stream ${streamId} is already running`);
+        await probeAudioFile(file, fileName);
+        const status = ingests.start({
+          streamId,
+          input: file,
+          source: fileName,
+          realtime: fields.realtime === 'true',
+          languageHint: fields.language,
+          cleanup: file,
+        });
+        return reply.code(202).header('Location', `/v1/streams/${streamId}`).send(status);
+      } catch (error) {
+        await rm(file, { force: true });
+        if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
+          return fail(
+            reply,
+            413,
+            'Payload Too Large',
+            `the upload is larger than the limit of ${uploadLimitBytes} bytes`,
+          );
+        }
+        if (error instanceof AudioInputError) return fail(reply, 400, 'Bad Request', error.message);
+        if (error instanceof TooManyStreamsError) return fail(reply, 429, 'Too Many Requests', error.message);
+        throw error;
+      } finally {
+        if (reply.statusCode >= 400) await rm(file, { force: true });
+      }
+    },
+  );
+
+  app.post<{ Body: { url: string; streamId?: string; language?: string; realtime?: boolean } }>(
+    '/streams',
+    {
+      schema: {
+        summary: 'Ingest audio from a URL: a file, a live HTTP/HLS/RTMP/SRT/UDP stream, or a YouTube page',
+        tags: ['streams'],
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['url'],
+          properties: {
+            url: { type: 'string', maxLength: 4096, pattern: URL_PATTERN },
+            streamId: streamIdSchema,
+            language: languageCode,
+            realtime: {
+              type: 'boolean',
+              description: 'Pace a file URL like playback (live inputs always are)',
+            },
+          },
+        },
+        response: { 202: streamStatus, 400: errorResponse, 409: errorResponse, 429: errorResponse },
+      },
+    },
+    async (request, reply) => {
+      const { url, language, realtime } = request.body;
+      const streamId = request.body.streamId ?? newStreamId();
+      if (ingests.isRunning(streamId))
+        return fail(reply, 409, 'Conflict', `stream ${streamId} is already running`);
+      try {
+        const status = ingests.start({
+          streamId,
+          input: url,
+          source: describe(url),
+          realtime: realtime ?? false,
+          languageHint: language,
+        });
+        return reply.code(202).header('Location', `/v1/streams/${streamId}`).send(status);
+      } catch (error) {
+        if (error instanceof TooManyStreamsError) return fail(reply, 429, 'Too Many Requests', error.message);
+        throw error;
+      }
+    },
+  );
+
+  app.get<{ Params: { streamId: string } }>(
+    '/streams/:streamId',
+    {
+      schema: {
+        summary: "An audio stream's ingest: state, audio so far, the error if it failed",
+        tags: ['streams'],
+        params: streamParams,
+        response: { 200: streamStatus, 404: errorResponse },
+      },
+    },
+    async (request, reply) =>
+      ingests.get(request.params.streamId) ??
+      fail(reply, 404, 'Not Found', 'no audio stream with this id on this gateway'),
+  );
+
+  app.delete<{ Params: { streamId: string } }>(
+    '/streams/:streamId',
+    {
+      schema: {
+        summary: 'Stop a running ingest: the audio so far is kept and the stream ends',
+        tags: ['streams'],
+        params: streamParams,
+        response: { 200: streamStatus, 404: errorResponse },
+      },
+    },
+    async (request, reply) =>
+      (await ingests.stop(request.params.streamId)) ??
+      fail(reply, 404, 'Not Found', 'no audio stream with this id on this gateway'),
+  );
+};

@@ -1,0 +1,44 @@
+/** One piece of recognised speech, in milliseconds from the start of the audio given. */
+export interface TranscriptSegment {
+  startMs: number;
+  endMs: number;
+  text: string;
+}
+
+export interface Transcript {
+  /** The whole text; empty for silence or noise. */
+  text: string;
+  segments: TranscriptSegment[];
+  /** ISO 639-1 code of the speech. */
+  language: string;
+  /** In [0, 1]; how much the engine trusts the text (engines differ in how they measure it). */
+  confidence: number;
+}
+
+export interface AudioInput {
+  /** 16-bit little-endian mono PCM. */
+  pcm: Buffer;
+  sampleRate: number;
+  /** ISO 639-1 code of the speech when the producer knows it. */
+  langHint?: string | null;
+}
+
+/**
+ * A speech recogniser. `transcribeBatch` lets an engine share its start-up cost (loading a model,
+ * starting a process) over the chunks of one stage batch.
+ */
+export interface TranscriptionEngine {
+  readonly name: string;
+  /** The model, as reported in each segment's AsrInfo. */
+  readonly model: string;
+  transcribe(pcm: Buffer, sampleRate: number, langHint?: string | null): Promise<Transcript>;
+  transcribeBatch(inputs: readonly AudioInput[]): Promise<Transcript[]>;
+  close(): Promise<void>;
+}
+
+export const EMPTY_TRANSCRIPT = (language: string): Transcript => ({
+  text: '',
+  segments: [],
+  language,
+  confidence: 0,
+});

@@ -1,0 +1,124 @@
+import type { AvroProducer } from '../../runtime/kafka/avro-producer.js';
+import type { AudioChunk, StreamEvent, StreamEventKind } from '../../schemas/index.js';
+import { AudioChunker } from './audio-chunker.js';
+import { AudioInputError, decodeToPcm, describe } from './ffmpeg-decoder.js';
+import { resolveAudioInput } from './resolve-input.js';
+
+export interface IngestAudioOptions {
+  /** A file path or URL: anything ffmpeg reads, or a page yt-dlp knows (YouTube). */
+  input: string;
+  streamId: string;
+  chunks: AvroProducer<AudioChunk>;
+  events: AvroProducer<StreamEvent>;
+  /** Target chunk length; cuts move up to ±500 ms into the nearest pause. */
+  chunkMs?: number;
+  sampleRate?: number;
+  /** Read at the input's own pace (files); live inputs always are. */
+  realtime?: boolean;
+  languageHint?: string | undefined;
+  /** A live input that delivers no audio for this long is a failure. */
+  stallTimeoutMs?: number;
+  /** Aborting stops the ingest: the stream ends with a final chunk and a `stopped` event. */
+  signal?: AbortSignal;
+  onProgress?: (progress: { chunks: number; audioMs: number }) => void;
+}
+
+export interface IngestResult {
+  kind: StreamEventKind;
+  chunks: number;
+  audioMs: number;
+  error?: string;
+}
+
+/**
+ * Decodes one input and produces it to audio.chunks as AudioChunks keyed by stream id (so they
+ * stay in order), the last one marked final. What happened is also published to stream.events
+ * (started, then ended, stopped or failed with the reason), which the gateway forwards to the
+ * stream's viewers. Never throws for a bad input: the failure is the result and an event.
+ */
+export async function ingestAudio(options: IngestAudioOptions): Promise<IngestResult> {
+  const sampleRate = options.sampleRate ?? 16_000;
+  const chunker = new AudioChunker(sampleRate, options.chunkMs ?? 3000);
+  const source = describe(options.input);
+  let seq = 0;
+  let audioMs = 0;
+  const event = (kind: StreamEventKind, message: string | null = null) =>
+    options.events.send([
+      {
+        key: options.streamId,
+        value: { streamId: options.streamId, kind, message, source, chunks: seq, audioMs, atMs: Date.now() },
+      },
+    ]);
+  const send = async (pieces: ReturnType<AudioChunker['push']>, final: boolean) => {
+    if (pieces.length === 0) return;
+    const atMs = Date.now();
+    await options.chunks.send(
+      pieces.map((piece, i) => ({
+        key: options.streamId,
+        value: {
+          streamId: options.streamId,
+          seq: seq + i,
+          startMs: piece.startMs,
+          durationMs: piece.durationMs,
+          sampleRate,
+          encoding: 'PCM_S16LE',
+          pcm: piece.pcm,
+          final: final && i === pieces.length - 1,
+          languageHint: options.languageHint ?? null,
+          source,
+          trace: [{ stage: 'produce-audio', atMs }],
+        },
+      })),
+    );
+    seq += pieces.length;
+    audioMs = pieces.at(-1)!.startMs + pieces.at(-1)!.durationMs;
+    options.onProgress?.({ chunks: seq, audioMs });
+  };
+
+  let decoder: ReturnType<typeof decodeToPcm> | undefined;
+  const stop = () => decoder?.stop();
+  options.signal?.addEventListener('abort', stop, { once: true });
+  try {
+    const input = await resolveAudioInput(options.input);
+    decoder = decodeToPcm(input, { sampleRate, realtime: options.realtime ?? false });
+    const stallMs = options.stallTimeoutMs ?? 30_000;
+    let stalled = false;
+    let timer: NodeJS.Timeout | undefined;
+    const watch = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        stalled = true;
+        decoder?.stop();
+      }, stallMs);
+    };
+    watch();
+    let started = false;
+    try {
+      for await (const data of decoder.pcm as AsyncIterable<Buffer>) {
+        watch();
+        if (!started) {
+          started = true;
+          await event('started');
+        }
+        await send(chunker.push(data), false);
+      }
+      await decoder.finished;
+    } finally {
+      clearTimeout(timer);
+    }
+    if (stalled) throw new AudioInputError(`${source}: no audio for ${stallMs / 1000} s; the stream stalled`);
+    if (!started && !options.signal?.aborted) throw new AudioInputError(`${source}: no audio in the input`);
+    await send([chunker.end()], true);
+    const kind = options.signal?.aborted ? 'stopped' : 'ended';
+    await event(kind);
+    return { kind, chunks: seq, audioMs };
+  } catch (error) {
+    if (!(error instanceof AudioInputError)) throw error;
+    // What was produced stays; a final empty chunk closes the stream for the transcriber.
+    if (seq > 0) await send([{ ...chunker.end() }], true);
+    await event('failed', error.message);
+    return { kind: 'failed', chunks: seq, audioMs, error: error.message };
+  } finally {
+    options.signal?.removeEventListener('abort', stop);
+  }
+}

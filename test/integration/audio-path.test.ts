@@ -1,0 +1,338 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type RunningGateway, startGatewayService } from '../../gateway/service.js';
+import { startClassifyService } from '../../processors/classify/service.js';
+import { startCorrectService } from '../../processors/correct/service.js';
+import { startTranscribeService } from '../../processors/transcribe/service.js';
+import { startTranslateService } from '../../processors/translate/service.js';
+import { ingestAudio } from '../../producers/audio/ingest-audio.js';
+import { AvroProducer } from '../../runtime/kafka/avro-producer.js';
+import { freePort } from '../../runtime/stack/ports.js';
+import { type AudioChunk, avroSchemas, type StreamEvent, type TextSegment } from '../../schemas/index.js';
+import { convert, LIBRIVOX_DIR, speak, wordErrorRate } from '../support/audio.js';
+import { LiveClient, postJson } from '../support/gateway.js';
+import { caughtUp, decodeAll, pipelineStack, TestServices } from '../support/pipeline.js';
+import type { TestStack } from '../support/stack.js';
+import { counterValue } from '../support/stage.js';
+
+const services = new TestServices();
+const children: ChildProcess[] = [];
+afterEach(async () => {
+  for (const child of children.splice(0)) child.kill('SIGKILL');
+  await services.stopAll();
+});
+
+async function audioProducers(stack: TestStack, topics: { audioChunks: string; streamEvents: string }) {
+  const logger = stack.logger;
+  const chunks = await AvroProducer.connect<AudioChunk>({
+    kafka: stack.kafka,
+    registry: stack.registry,
+    topic: topics.audioChunks,
+    schema: avroSchemas.AudioChunk,
+    logger,
+  });
+  const events = await AvroProducer.connect<StreamEvent>({
+    kafka: stack.kafka,
+    registry: stack.registry,
+    topic: topics.streamEvents,
+    schema: avroSchemas.StreamEvent,
+    logger,
+  });
+  return { chunks, events, close: () => Promise.all([chunks.close(), events.close()]) };
+}
+
+async function startGateway(stack: TestStack) {
+  const { service } = await services.start<RunningGateway>(stack, startGatewayService);
+  const deadline = Date.now() + 60_000;
+  while ((await fetch(`${service.url}/readyz`)).status !== 200) {
+    if (Date.now() > deadline) throw new Error('gateway never became ready');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return service.url;
+}
+
+function uploadAudio(file: string, fields: Record<string, string>): FormData {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(fields)) form.append(name, value);
+  form.append('file', new Blob([readFileSync(file)]), file.split('/').pop());
+  return form;
+}
+
+// Sentences pocketsphinx still hears in espeak-ng's machine voice in every container we test
+// (checked by hand: "I am scared and afraid" came out as "and a three" in OGG).
+const SAD = 'I feel so sad and alone';
+const WONDER = 'what a wonderful surprise';
+
+describe('audio path', () => {
+  it('transcribes real recorded speech (LibriVox, pocketsphinx-testdata) through Kafka and reports the word error rate', async () => {
+    const { stack, prefix, topics } = await pipelineStack('asr-wer');
+    await services.start(stack, startTranscribeService);
+    const producers = await audioProducers(stack, topics);
+    const references = new Map(
+      readFileSync(join(LIBRIVOX_DIR, 'transcription'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => {
+          const [, text, id] = /^<s> (.*) <\/s> \((.*)\)$/.exec(line)!;
+          return [id!, text!] as const;
+        }),
+    );
+    try {
+      for (const id of references.keys()) {
+        const result = await ingestAudio({
+          input: join(LIBRIVOX_DIR, `${id}.wav`),
+          streamId: id,
+          ...producers,
+        });
+        expect(result.kind).toBe('ended');
+      }
+    } finally {
+      await producers.close();
+    }
+    await caughtUp(stack, prefix, 'transcribe', topics.audioChunks);
+    const segments = await decodeAll<TextSegment>(stack, topics.segmentsRaw, avroSchemas.TextSegment);
+    let errors = 0;
+    let referenceWords = 0;
+    const lines: string[] = [];
+    for (const [id, reference] of references) {
+      const mine = segments.filter((s) => s.streamId === id);
+      // One stream, one partition: its segments are in order.
+      expect(mine.map((s) => s.seq)).toEqual([...mine.map((s) => s.seq)].sort((a, b) => a - b));
+      const hypothesis = mine.map((s) => s.text).join(' ');
+      const wer = wordErrorRate(reference, hypothesis);
+      const words = reference.split(' ').length;
+      errors += wer * words;
+      referenceWords += words;
+      lines.push(`${id}: WER ${(wer * 100).toFixed(0)}%  "${hypothesis}"`);
+      expect(mine.every((s) => s.origin === 'ASR' && s.asr?.engine === 'pocketsphinx')).toBe(true);
+      expect(mine.every((s) => s.startMs !== null && s.endMs! > s.startMs!)).toBe(true);
+    }
+    const overall = errors / referenceWords;
+    process.stdout.write(
+      `\nLibriVox through Kafka and pocketsphinx: WER ${(overall * 100).toFixed(1)}% over ${referenceWords} words\n${lines.join('\n')}\n`,
+    );
+    // pocketsphinx's generic English model on 64 kb/s audiobook audio; a broken chunking would lose or double words and push it far above this.
+    expect(overall).toBeLessThan(0.45);
+  });
+
+  it('takes MP3, WAV, M4A, OGG and FLAC uploads to emotion results on the WebSocket, and fails bad inputs clearly', async () => {
+    const { stack } = await pipelineStack('asr-formats', {
+      GATEWAY_PORT: '0',
+      GATEWAY_HOST: '127.0.0.1',
+      GATEWAY_DATA_DIR: mkdtempSync(join(tmpdir(), 'gw-')),
+    });
+    for (const start of [
+      startTranscribeService,
+      startCorrectService,
+      startTranslateService,
+      startClassifyService,
+    ]) {
+      await services.start(stack, start);
+    }
+    const url = await startGateway(stack);
+    const dir = mkdtempSync(join(tmpdir(), 'speech-'));
+    const wav = await speak([SAD, WONDER], join(dir, 'source.wav'));
+    const live = LiveClient.connect(url, '');
+    await live.opened;
+
+    const streams: string[] = [];
+    for (const extension of ['mp3', 'wav', 'm4a', 'ogg', 'flac']) {
+      const file = await convert(wav, extension, dir);
+      const response = await fetch(`${url}/v1/audio`, {
+        method: 'POST',
+        body: uploadAudio(file, { streamId: `speech-${extension}`, language: 'en' }),
+      });
+      expect([extension, response.status]).toEqual([extension, 202]);
+      streams.push(`speech-${extension}`);
+    }
+    const deadline = Date.now() + 180_000;
+    const ended = () =>
+      live.messages.filter(
+        (m) => m.type === 'stream' && (m as unknown as { event: StreamEvent }).event.kind === 'ended',
+      );
+    while (
+      Date.now() < deadline &&
+      (ended().length < 5 || streams.some((s) => live.results.filter((r) => r.streamId === s).length < 2))
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    let sadHeard = 0;
+    let wonderHeard = 0;
+    for (const stream of streams) {
+      const results = live.results.filter((r) => r.streamId === stream);
+      process.stdout.write(
+        `${stream}: ${results.map((r) => `"${r.originalText}" → ${r.topLabel}`).join('; ')}\n`,
+      );
+      expect(results.length, stream).toBeGreaterThanOrEqual(2);
+      if (results.some((r) => r.topLabel === 'sadness' && /sad/.test(r.originalText))) sadHeard += 1;
+      if (results.some((r) => ['joy', 'surprise'].includes(r.topLabel) && /wonderful/.test(r.originalText)))
+        wonderHeard += 1;
+    }
+    // Machine speech through pocketsphinx's model of human speech is fragile (MP3's encoder delay
+    // alone turned "I feel so sad and alone" into "he also oh"), so most formats, not all, must
+    // carry the emotion through.
+    expect(sadHeard).toBeGreaterThanOrEqual(3);
+    expect(wonderHeard).toBeGreaterThanOrEqual(3);
+    expect(ended().length).toBe(5);
+
+    // Bad inputs get a clear answer: at once for an upload, as a stream event for a URL.
+    const corrupt = join(dir, 'corrupt.mp3');
+    writeFileSync(corrupt, Buffer.concat([Buffer.from('ID3'), Buffer.alloc(5000, 0x5a)]));
+    const empty = join(dir, 'empty.wav');
+    writeFileSync(empty, '');
+    const text = join(dir, 'notes.wav');
+    writeFileSync(text, 'this is not audio at all\n'.repeat(100));
+    for (const [file, reason] of [
+      [corrupt, /corrupt\.mp3 (is not audio ffmpeg can read|has no audio stream)/],
+      [empty, /empty\.wav (is not audio ffmpeg can read|has no audio stream)/],
+      [text, /notes\.wav (is not audio ffmpeg can read|has no audio stream)/],
+    ] as const) {
+      const response = await fetch(`${url}/v1/audio`, { method: 'POST', body: uploadAudio(file, {}) });
+      const body = (await response.json()) as { message: string };
+      expect(response.status, body.message).toBe(400);
+      expect(body.message).toMatch(reason);
+    }
+    const port = await freePort(0);
+    const dead = await postJson(`${url}/v1/streams`, {
+      url: `http://127.0.0.1:${port}/live.mp3`,
+      streamId: 'dead-url',
+    });
+    expect(dead.status).toBe(202);
+    const failed = await (async () => {
+      const until = Date.now() + 60_000;
+      for (;;) {
+        const status = (await (await fetch(`${url}/v1/streams/dead-url`)).json()) as {
+          state: string;
+          error: string | null;
+        };
+        if (status.state !== 'running' || Date.now() > until) return status;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    })();
+    expect(failed.state).toBe('failed');
+    expect(failed.error).toMatch(
+      /cannot decode http:\/\/127\.0\.0\.1:\d+\/live\.mp3: .*(refused|Connection)/i,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const event = live.messages.find(
+      (m) => m.type === 'stream' && (m as unknown as { event: StreamEvent }).event.streamId === 'dead-url',
+    ) as unknown as { event: StreamEvent } | undefined;
+    expect(event?.event).toMatchObject({ kind: 'failed', message: failed.error });
+    expect((await postJson(`${url}/v1/streams`, { url: 'file:///etc/passwd' })).status).toBe(400);
+    live.close();
+  });
+
+  it('ingests a live HTTP stream and delivers its emotions on the WebSocket while it is still playing', async () => {
+    const { stack } = await pipelineStack('asr-live', {
+      GATEWAY_PORT: '0',
+      GATEWAY_HOST: '127.0.0.1',
+      GATEWAY_DATA_DIR: mkdtempSync(join(tmpdir(), 'gw-')),
+    });
+    for (const start of [
+      startTranscribeService,
+      startCorrectService,
+      startTranslateService,
+      startClassifyService,
+    ]) {
+      await services.start(stack, start);
+    }
+    const url = await startGateway(stack);
+    const dir = mkdtempSync(join(tmpdir(), 'live-'));
+    const sentences = [SAD, WONDER, SAD, WONDER, SAD, WONDER];
+    const wav = await speak(sentences, join(dir, 'broadcast.wav'), 1.5);
+    const port = await freePort(0);
+    // ffmpeg plays the file in real time as an HTTP live stream, like a broadcast would.
+    const server = spawn('ffmpeg', [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-re',
+      '-i',
+      wav,
+      '-f',
+      'mp3',
+      '-listen',
+      '1',
+      `http://127.0.0.1:${port}/live.mp3`,
+    ]);
+    children.push(server);
+    let playing = true;
+    server.once('exit', () => {
+      playing = false;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const live = LiveClient.connect(url, 'streams=broadcast');
+    await live.opened;
+    const startedAt = Date.now();
+    expect(
+      (
+        await postJson(`${url}/v1/streams`, {
+          url: `http://127.0.0.1:${port}/live.mp3`,
+          streamId: 'broadcast',
+          language: 'en',
+        })
+      ).status,
+    ).toBe(202);
+    await live.waitForResults(1, 60_000);
+    expect(playing).toBe(true);
+    const arrivals: number[] = [];
+    let seen = 0;
+    while (playing || live.results.length > seen) {
+      while (live.results.length > seen) {
+        const result = live.results[seen++] as unknown as { endMs: number };
+        arrivals.push(Date.now() - (startedAt + result.endMs));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      if (Date.now() - startedAt > 120_000) break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    expect(live.results.length).toBeGreaterThanOrEqual(4);
+    const sorted = [...arrivals].sort((a, b) => a - b);
+    process.stdout.write(
+      `live HTTP stream: ${live.results.length} results while playing; lag from the end of the spoken segment to the result on the WebSocket: median ${sorted[Math.floor(sorted.length / 2)]} ms, max ${sorted.at(-1)} ms (includes the chunker waiting for its cut)\n`,
+    );
+    const events = live.messages
+      .filter((m) => m.type === 'stream')
+      .map((m) => (m as unknown as { event: StreamEvent }).event.kind);
+    expect(events[0]).toBe('started');
+    live.close();
+  });
+
+  it('shares several concurrent streams between two transcribe instances without reordering any stream', async () => {
+    const { stack, prefix, topics } = await pipelineStack('asr-scale');
+    const first = await services.start(stack, startTranscribeService);
+    const second = await services.start(stack, startTranscribeService);
+    const dir = mkdtempSync(join(tmpdir(), 'scale-'));
+    const wav = await speak([SAD, WONDER, SAD, WONDER, SAD, WONDER, SAD, WONDER], join(dir, 'long.wav'), 1.2);
+    const producers = await audioProducers(stack, topics);
+    const streams = Array.from({ length: 6 }, (_, i) => `concurrent-${i}`);
+    try {
+      const results = await Promise.all(
+        streams.map((streamId) => ingestAudio({ input: wav, streamId, ...producers })),
+      );
+      expect(results.map((r) => r.kind)).toEqual(streams.map(() => 'ended'));
+    } finally {
+      await producers.close();
+    }
+    await caughtUp(stack, prefix, 'transcribe', topics.audioChunks);
+    const segments = await decodeAll<TextSegment>(stack, topics.segmentsRaw, avroSchemas.TextSegment);
+    const texts = new Set<string>();
+    for (const streamId of streams) {
+      const mine = segments.filter((s) => s.streamId === streamId);
+      expect(mine.length).toBeGreaterThanOrEqual(4);
+      expect(mine.map((s) => s.seq)).toEqual([...new Set(mine.map((s) => s.seq))].sort((a, b) => a - b));
+      expect(mine.map((s) => s.startMs)).toEqual(mine.map((s) => s.startMs).sort((a, b) => a! - b!));
+      texts.add(mine.map((s) => s.text).join(' '));
+    }
+    // The same audio gives the same transcript whichever instance did it.
+    expect(texts.size).toBe(1);
+    const done = [
+      await counterValue(first.metrics, 'stage_records_in_total'),
+      await counterValue(second.metrics, 'stage_records_in_total'),
+    ];
+    expect(done.every((n) => n > 0)).toBe(true);
+  });
+});

@@ -1,0 +1,74 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** Debian pocketsphinx-testdata: human recordings (LibriVox) with their transcripts. */
+export const LIBRIVOX_DIR = '/usr/share/pocketsphinx/test/data/librivox';
+
+/**
+ * Speaks the sentences with espeak-ng into one WAV, after half a second of silence and each
+ * followed by `gapSeconds` of it, so they read like separate utterances.
+ */
+export async function speak(sentences: readonly string[], file: string, gapSeconds = 1): Promise<string> {
+  const parts: string[] = [];
+  for (const [i, sentence] of sentences.entries()) {
+    const part = `${file}.${i}.wav`;
+    await run('espeak-ng', ['-v', 'en-us', '-w', part, sentence]);
+    parts.push(part);
+  }
+  const inputs = parts.flatMap((part) => ['-i', part]);
+  // Half a second of silence first, as a recording has: the recogniser needs a moment of background.
+  const filter = `${parts.map((_, i) => `[${i}]${i === 0 ? 'adelay=500:all=1,' : ''}apad=pad_dur=${gapSeconds}[a${i}]`).join(';')};${parts
+    .map((_, i) => `[a${i}]`)
+    .join('')}concat=n=${parts.length}:v=0:a=1`;
+  await run('ffmpeg', [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    ...inputs,
+    '-filter_complex',
+    filter,
+    '-ar',
+    '22050',
+    file,
+  ]);
+  return file;
+}
+
+/** The same audio in another container and codec (by extension: mp3, m4a, ogg, flac, wav). */
+export async function convert(file: string, extension: string, dir: string): Promise<string> {
+  const target = join(dir, `speech.${extension}`);
+  await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', file, target]);
+  return target;
+}
+
+/** Word error rate: word-level edit distance over the reference length. */
+export function wordErrorRate(reference: string, hypothesis: string): number {
+  const ref = words(reference);
+  const hyp = words(hypothesis);
+  let previous = Array.from({ length: hyp.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= ref.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= hyp.length; j++) {
+      current[j] = Math.min(
+        previous[j]! + 1,
+        current[j - 1]! + 1,
+        previous[j - 1]! + (ref[i - 1] === hyp[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[hyp.length]! / ref.length;
+}
+
+function words(text: string): string[] {
+  return text
+    .toLowerCase()
+    .replace(/<\/?s>/g, ' ')
+    .replace(/[^a-z' ]/g, ' ')
+    .split(/\s+/)
+    .filter(Boolean);
+}
