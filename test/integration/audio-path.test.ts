@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ import { type AudioChunk, avroSchemas, type StreamEvent, type TextSegment } from
 import { convert, LIBRIVOX_DIR, speak, wordErrorRate } from '../support/audio.js';
 import { LiveClient, postJson } from '../support/gateway.js';
 import { caughtUp, decodeAll, pipelineStack, TestServices } from '../support/pipeline.js';
-import type { TestStack } from '../support/stack.js';
+import { stackEnv, type TestStack } from '../support/stack.js';
 import { counterValue } from '../support/stage.js';
 
 const services = new TestServices();
@@ -334,5 +334,140 @@ describe('audio path', () => {
       await counterValue(second.metrics, 'stage_records_in_total'),
     ];
     expect(done.every((n) => n > 0)).toBe(true);
+  });
+});
+
+describe('audio ingest control', () => {
+  it('stops a live ingest on DELETE, fails a stalled one, and keeps other streams going', async () => {
+    const { stack } = await pipelineStack('asr-control', {
+      GATEWAY_PORT: '0',
+      GATEWAY_HOST: '127.0.0.1',
+      GATEWAY_DATA_DIR: mkdtempSync(join(tmpdir(), 'gw-')),
+      AUDIO_STALL_TIMEOUT_MS: '3000',
+    });
+    const url = await startGateway(stack);
+    const dir = mkdtempSync(join(tmpdir(), 'control-'));
+    const wav = await speak([SAD, WONDER, SAD, WONDER, SAD, WONDER, SAD, WONDER], join(dir, 'long.wav'), 1);
+    const mp3 = await convert(wav, 'mp3', dir);
+    const live = LiveClient.connect(url, '');
+    await live.opened;
+
+    // A live broadcast, stopped by the user half way.
+    const port = await freePort(0);
+    const server = spawn('ffmpeg', [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-re',
+      '-i',
+      wav,
+      '-f',
+      'mp3',
+      '-listen',
+      '1',
+      `http://127.0.0.1:${port}/live.mp3`,
+    ]);
+    children.push(server);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(
+      (await postJson(`${url}/v1/streams`, { url: `http://127.0.0.1:${port}/live.mp3`, streamId: 'to-stop' }))
+        .status,
+    ).toBe(202);
+    expect(
+      (await postJson(`${url}/v1/streams`, { url: `http://127.0.0.1:${port}/live.mp3`, streamId: 'to-stop' }))
+        .status,
+    ).toBe(409);
+
+    // A source that sends the start of a file and then nothing, without closing the connection.
+    const bytes = readFileSync(mp3);
+    const { createServer } = await import('node:http');
+    const stalling = createServer((_request, response) => {
+      response.writeHead(200, { 'Content-Type': 'audio/mpeg' });
+      response.write(bytes.subarray(0, Math.floor(bytes.length / 3)));
+    });
+    await new Promise<void>((resolve) => stalling.listen(0, '127.0.0.1', resolve));
+    const stallPort = (stalling.address() as { port: number }).port;
+    expect(
+      (
+        await postJson(`${url}/v1/streams`, {
+          url: `http://127.0.0.1:${stallPort}/stall.mp3`,
+          streamId: 'stalls',
+        })
+      ).status,
+    ).toBe(202);
+
+    const status = async (id: string) =>
+      (await (await fetch(`${url}/v1/streams/${id}`)).json()) as {
+        state: string;
+        chunks: number;
+        error: string | null;
+      };
+    const until = async (what: string, ok: () => Promise<boolean>) => {
+      const deadline = Date.now() + 60_000;
+      while (!(await ok())) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    };
+    await until('audio from the broadcast', async () => (await status('to-stop')).chunks >= 2);
+    const stopped = await fetch(`${url}/v1/streams/to-stop`, { method: 'DELETE' });
+    expect(stopped.status).toBe(200);
+    const stoppedStatus = (await stopped.json()) as { state: string; chunks: number };
+    expect(stoppedStatus.state).toBe('stopped');
+
+    await until('the stalled stream to fail', async () => (await status('stalls')).state !== 'running');
+    const stalled = await status('stalls');
+    expect(stalled.state).toBe('failed');
+    expect(stalled.error).toMatch(/stall\.mp3: no audio for 3 s; the stream stalled/);
+    stalling.closeAllConnections();
+    stalling.close();
+
+    // Unaffected meanwhile: an upload runs to its end.
+    const upload = new FormData();
+    upload.append('streamId', 'meanwhile');
+    upload.append('file', new Blob([bytes]), 'long.mp3');
+    expect((await fetch(`${url}/v1/audio`, { method: 'POST', body: upload })).status).toBe(202);
+    await until('the upload to end', async () => (await status('meanwhile')).state === 'ended');
+
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const kinds = (id: string) =>
+      live.messages
+        .filter((m) => m.type === 'stream' && (m as unknown as { event: StreamEvent }).event.streamId === id)
+        .map((m) => (m as unknown as { event: StreamEvent }).event.kind);
+    expect(kinds('to-stop')).toEqual(['started', 'stopped']);
+    expect(kinds('stalls')).toEqual(['started', 'failed']);
+    expect(kinds('meanwhile')).toEqual(['started', 'ended']);
+    expect((await fetch(`${url}/v1/streams/never-was`, { method: 'DELETE' })).status).toBe(404);
+    live.close();
+  });
+
+  it('`produce audio` sends a recording with progress and a summary, and fails a corrupt one in one line', async () => {
+    const { prefix } = await pipelineStack('asr-cli');
+    const dir = mkdtempSync(join(tmpdir(), 'cli-audio-'));
+    const wav = await speak([SAD, WONDER], join(dir, 'talk.wav'));
+    const corrupt = join(dir, 'broken.mp3');
+    writeFileSync(corrupt, Buffer.alloc(4000, 0x41));
+    const cli = (args: string[]) =>
+      new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          ['--import', 'tsx', 'cli/run.ts', 'produce', 'audio', ...args],
+          { env: { ...process.env, ...stackEnv({ TOPIC_PREFIX: prefix }) }, encoding: 'utf8' },
+          (error, stdout, stderr) => resolve({ status: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+        );
+      });
+    const good = await cli([wav, '--stream', 'cli-talk', '--lang', 'en']);
+    expect(good.stderr).toContain(`stream cli-talk: reading ${wav}`);
+    expect(good.stdout).toMatch(
+      new RegExp(
+        `^stream cli-talk ended: [23] chunks, \\d\\.\\d s of audio to ${prefix.replace(/\./g, '\\.')}audio\\.chunks\\n$`,
+      ),
+    );
+    expect(good.status).toBe(0);
+    const bad = await cli([corrupt, '--stream', 'cli-broken']);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(
+      /emotion-stream: stream cli-broken failed: cannot decode broken\.mp3: .+ \(0 chunks, 0\.0 s of audio/,
+    );
   });
 });

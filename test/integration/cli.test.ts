@@ -130,7 +130,9 @@ describe('emotion-stream CLI', () => {
       expect(await exited).toBe(0);
       expect(stdout).toContain('stopped.');
       expect(pids.filter((pid) => isAlive(pid!))).toEqual([]);
+      // Nothing answers any more: not the four stages, not the gateway.
       expect(await Promise.all([...stagePorts, gatewayPort].map(ready))).toEqual([
+        false,
         false,
         false,
         false,

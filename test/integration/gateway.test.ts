@@ -143,6 +143,9 @@ describe('gateway', () => {
     expect(document.openapi).toMatch(/^3\./);
     expect(Object.keys(document.paths).sort()).toEqual(
       [
+        '/v1/audio',
+        '/v1/streams',
+        '/v1/streams/{streamId}',
         '/v1/feedback',
         '/v1/jobs/csv',
         '/v1/jobs/{id}',

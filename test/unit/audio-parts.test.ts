@@ -1,7 +1,11 @@
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseHypseg } from '../../processors/transcribe/pocketsphinx-engine.js';
 import { AudioChunker, pcmLevel } from '../../producers/audio/audio-chunker.js';
 import { describe as describeInput } from '../../producers/audio/ffmpeg-decoder.js';
+import { loadConfig } from '../../runtime/config/index.js';
 import { wordErrorRate } from '../support/audio.js';
 
 const RATE = 16_000;
@@ -88,5 +92,27 @@ describe('input names in messages', () => {
       'https://example.com/live.m3u8',
     );
     expect(describeInput('/home/me/recordings/talk.mp3')).toBe('talk.mp3');
+  });
+});
+
+describe('Whisper engine', () => {
+  // No Whisper checkpoint can be downloaded here; what is testable offline is that a model that
+  // cannot be loaded stops the stage at start with a message naming where it looked.
+  it('fails at load with the location it tried', async () => {
+    const { WhisperEngine } = await import('../../processors/transcribe/whisper-engine.js');
+    const missing = join(tmpdir(), 'no-such-whisper-base');
+    mkdirSync(missing, { recursive: true });
+    await expect(
+      WhisperEngine.load({ model: missing, task: 'transcribe', allowRemote: false }),
+    ).rejects.toThrow(/cannot load a speech recognition model from the directory .*no-such-whisper-base/);
+  });
+
+  it('is required to have a model when chosen', () => {
+    expect(() => loadConfig({ TRANSCRIBE_ENGINE: 'whisper' })).toThrow(
+      /^WHISPER_MODEL: is required when TRANSCRIBE_ENGINE=whisper/,
+    );
+    expect(() => loadConfig({ WHISPER_LANGUAGE: 'romanian' })).toThrow(
+      /^WHISPER_LANGUAGE: must hold ISO 639-1 codes/,
+    );
   });
 });
