@@ -1,10 +1,12 @@
 /**
  * npm run bench -- <name> [--json] [options]: runs one benchmark, prints its table (and a JSON line
- * with --json). pipeline takes --rows N (default 100000) and --latency-seconds S (default 20).
+ * with --json). pipeline takes --rows N (default 100000) and --latency-seconds S (default 20);
+ * predict takes --seconds S per level (default 10) and --connections N for the saturating level (32).
  */
 const benchmarks: Record<string, () => Promise<{ main(json: boolean): Promise<void> }>> = {
   classify: () => import('./classify.js'),
   pipeline: () => import('./pipeline.js'),
+  predict: () => import('./predict.js'),
 };
 
 const [name, ...rest] = process.argv.slice(2);

@@ -1,0 +1,136 @@
+/**
+ * POST /v1/predict of a running gateway under load (autocannon), at concurrency 1 and at a
+ * saturating concurrency, beside the Python prototype's figures. The gateway runs as its own
+ * process (as deployed) on the local stack, started here unless the environment names one; the
+ * load generator shares the machine's cores with it.
+ */
+
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { createPipelineTopics } from '../cli/provision.js';
+import { ServiceSupervisor } from '../cli/service-supervisor.js';
+import { loadConfig } from '../runtime/config/index.js';
+import { createLogger } from '../runtime/logger.js';
+import { packageRoot } from '../runtime/package-root.js';
+import { LocalStack } from '../runtime/stack/local-stack.js';
+import { defaultDatasetsDir, loadGoEmotions } from '../training/datasets.js';
+import { format, printTable } from './table.js';
+
+/** The prototype (FastAPI + Azure ML), one text per request. */
+const SEED = { rps: 44.7, mean_ms: 117, p50_ms: 90, p99_ms: 270 };
+
+function option(name: string, fallback: number): number {
+  const index = process.argv.indexOf(`--${name}`);
+  const value = index >= 0 ? Number(process.argv[index + 1]) : fallback;
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`);
+  return value;
+}
+
+interface Level {
+  connections: number;
+  rps: number;
+  mean_ms: number;
+  p50_ms: number;
+  p99_ms: number;
+  errors: number;
+  non2xx: number;
+}
+
+async function load(url: string, connections: number, seconds: number, bodies: string[]): Promise<Level> {
+  const result = await autocannon({
+    url: `${url}/v1/predict`,
+    connections,
+    duration: seconds,
+    requests: bodies.map((body) => ({
+      method: 'POST',
+      path: '/v1/predict',
+      headers: { 'content-type': 'application/json' },
+      body,
+    })),
+  });
+  return {
+    connections,
+    rps: result.requests.average,
+    mean_ms: result.latency.mean,
+    p50_ms: result.latency.p50,
+    p99_ms: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+  };
+}
+
+export async function main(json: boolean): Promise<void> {
+  const seconds = option('seconds', 10);
+  const saturating = option('connections', 32);
+  const baseConfig = loadConfig();
+  const logger = createLogger({ level: (process.env.BENCH_LOG_LEVEL as 'warn') ?? 'warn', name: 'bench' });
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-predict-'));
+  const stack = await LocalStack.start({ config: baseConfig, dataDir, logger });
+  const prefix = `bench-${randomBytes(3).toString('hex')}.`;
+  const env = {
+    ...process.env,
+    ...stack.env(),
+    TOPIC_PREFIX: prefix,
+    LOG_LEVEL: 'warn',
+    GATEWAY_DATA_DIR: join(dataDir, 'gateway'),
+  };
+  const supervisor = new ServiceSupervisor({
+    services: [{ name: 'gateway', args: ['gateway'], portVariable: 'GATEWAY_PORT', preferredPort: 18_080 }],
+    env,
+    logDir: join(dataDir, 'logs'),
+    logger,
+    cliScript: join(packageRoot(), 'cli', 'run.ts'),
+  });
+  try {
+    await createPipelineTopics(loadConfig(env), logger);
+    const [gateway] = await supervisor.start();
+    const url = `http://127.0.0.1:${gateway!.port}`;
+    // Real comments, one per request, in rotation: the cost depends on the text.
+    const bodies = loadGoEmotions(join(defaultDatasetsDir(), 'goemotions'), 'test')
+      .slice(0, 500)
+      .map((example) => JSON.stringify({ text: example.text }));
+    await load(url, 8, 2, bodies); // warm-up: JIT, onnxruntime arenas
+    const levels = [await load(url, 1, seconds, bodies), await load(url, saturating, seconds, bodies)];
+    const [single, saturated] = levels as [Level, Level];
+    const figures = {
+      rps: saturated.rps,
+      mean_ms: saturated.mean_ms,
+      p50_ms: saturated.p50_ms,
+      p99_ms: saturated.p99_ms,
+      errors: saturated.errors + single.errors,
+      non2xx: saturated.non2xx + single.non2xx,
+      connections: saturated.connections,
+      rps_c1: single.rps,
+      mean_ms_c1: single.mean_ms,
+      p50_ms_c1: single.p50_ms,
+      p99_ms_c1: single.p99_ms,
+      seed_rps: SEED.rps,
+      rps_ratio: saturated.rps / SEED.rps,
+    };
+    const rows: Array<[string, string | number]> = [];
+    for (const level of levels) {
+      rows.push(
+        [`${level.connections} connection(s): requests/s`, format(level.rps)],
+        [
+          `${level.connections} connection(s): mean / p50 / p99 (ms)`,
+          `${format(level.mean_ms, 2)} / ${format(level.p50_ms, 2)} / ${format(level.p99_ms, 2)}`,
+        ],
+        [`${level.connections} connection(s): errors, non-2xx`, `${level.errors}, ${level.non2xx}`],
+      );
+    }
+    rows.push(
+      ['prototype: requests/s', format(SEED.rps, 1)],
+      ['prototype: mean / p50 / p99 (ms)', `${SEED.mean_ms} / ${SEED.p50_ms} / ${SEED.p99_ms}`],
+      ['ours / prototype (requests/s)', `${format(figures.rps_ratio, 0)}×`],
+    );
+    printTable(`POST /v1/predict, one GoEmotions comment per request, ${seconds} s per level`, rows);
+    if (json) process.stdout.write(`${JSON.stringify(figures)}\n`);
+  } finally {
+    await supervisor.stop();
+    await stack.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
