@@ -6,7 +6,7 @@ import { createEmotionEngine } from '../processors/classify/pipeline.js';
 import { SegmentProducer } from '../producers/segment-producer.js';
 import { AvroProducer } from '../runtime/kafka/avro-producer.js';
 import { createKafka } from '../runtime/kafka/client.js';
-import { LiveTopicReader } from '../runtime/kafka/live-reader.js';
+import { LiveTopicReader, liveTopic } from '../runtime/kafka/live-reader.js';
 import { packageRoot } from '../runtime/package-root.js';
 import { SchemaRegistryClient } from '../runtime/serde/schema-registry.js';
 import type { RunningService, ServiceContext } from '../runtime/service.js';
@@ -17,6 +17,7 @@ import {
   type EmotionResult,
   type Feedback,
   type StreamEvent,
+  type TextSegment,
   topicNames,
 } from '../schemas/index.js';
 import { buildGatewayApp } from './app.js';
@@ -84,33 +85,43 @@ export async function startGatewayService(context: ServiceContext): Promise<Runn
     logger,
     metrics,
   });
-  // Its own groups per instance: every gateway sees every result, and the groups go when it does.
+  // One consumer per instance, in a group of its own: every gateway sees every result, and the
+  // group goes when the gateway does.
   const instance = `${hostname()}.${process.pid}.${randomBytes(3).toString('hex')}`;
-  const feed = await LiveTopicReader.start<EmotionResult>({
+  const feed = await LiveTopicReader.start({
     kafka,
     registry,
-    topic: topics.emotions,
-    schema: avroSchemas.EmotionResult,
     groupId: `${config.topics.prefix}emotion-stream.gateway.${instance}`,
     logger,
     metrics,
-    onRecord: ({ value, timestampMs }) => {
-      hub.publish(value, timestampMs);
-      jobs.onResult(value);
-    },
-  });
-  const events = await LiveTopicReader.start<StreamEvent>({
-    kafka,
-    registry,
-    topic: topics.streamEvents,
-    schema: avroSchemas.StreamEvent,
-    groupId: `${config.topics.prefix}emotion-stream.gateway-events.${instance}`,
-    logger,
-    metrics,
-    onRecord: ({ value }) => hub.publishEvent(value),
+    topics: [
+      liveTopic<EmotionResult>({
+        topic: topics.emotions,
+        schema: avroSchemas.EmotionResult,
+        onRecord: ({ value, timestampMs }) => {
+          hub.publish(value, timestampMs);
+          jobs.onResult(value);
+        },
+      }),
+      liveTopic<StreamEvent>({
+        topic: topics.streamEvents,
+        schema: avroSchemas.StreamEvent,
+        onRecord: ({ value }) => hub.publishEvent(value),
+      }),
+      liveTopic<TextSegment>({
+        // Transcripts as soon as they exist, for streams someone watches (CSV rows, keyed by row
+        // id, are skipped before decoding).
+        topic: topics.segmentsRaw,
+        schema: avroSchemas.TextSegment,
+        accept: (key) => hub.isWatched(key),
+        onRecord: ({ value }) => {
+          if (value.origin === 'ASR') hub.publishSegment(value);
+        },
+      }),
+    ],
   });
   const checks = {
-    kafka: () => feed.isReady() && events.isReady(),
+    kafka: () => feed.isReady(),
     registry: () => registry.ping().then(() => true),
     model: () => engine.languages.length > 0,
   };
@@ -145,7 +156,7 @@ export async function startGatewayService(context: ServiceContext): Promise<Runn
       await app.close();
       // Running ingests end with a final chunk and a `stopped` event rather than just vanishing.
       await ingests.stopAll();
-      await Promise.all([feed.stop(), events.stop()]);
+      await feed.stop();
       await Promise.all([
         segments.close(),
         feedback.close(),

@@ -1,6 +1,6 @@
 import type { Counter, Gauge, Registry } from 'prom-client';
 import * as prom from 'prom-client';
-import type { CoreEmotion, EmotionResult, StreamEvent } from '../../schemas/index.js';
+import type { CoreEmotion, EmotionResult, StreamEvent, TextSegment } from '../../schemas/index.js';
 
 /** What the hub needs of a WebSocket (the `ws` library's WebSocket has all of it). */
 export interface LiveSocket {
@@ -51,6 +51,8 @@ export function resultMessage(result: EmotionResult, atMs: number): string {
  */
 export class LiveHub {
   private readonly clients = new Set<Client>();
+  /** How many clients name each stream in their filter. */
+  private readonly watchers = new Map<string, number>();
   private readonly history: Array<HistoryEntry | undefined>;
   private next = 0;
   private readonly byId = new Map<string, HistoryEntry>();
@@ -119,6 +121,25 @@ export class LiveHub {
     }
   }
 
+  /** True when some client names this stream in its filter (cheap: checked before decoding). */
+  isWatched(streamId: string | null): boolean {
+    return streamId !== null && this.watchers.has(streamId);
+  }
+
+  /**
+   * A transcript segment as soon as it is transcribed, before its emotions are known, to the
+   * clients that name its stream and filter no labels: live captions arrive a stage earlier.
+   */
+  publishSegment(segment: TextSegment): void {
+    let message: string | undefined;
+    for (const client of this.clients) {
+      if (!client.filter.streams?.has(segment.streamId) || client.filter.labels) continue;
+      if (client.socket.bufferedAmount > this.options.maxBufferedBytes) continue;
+      message ??= JSON.stringify({ type: 'segment', segment });
+      client.socket.send(message);
+    }
+  }
+
   /** A recent result by id (for feedback that names only the result). */
   recent(resultId: string): EmotionResult | undefined {
     return this.byId.get(resultId)?.result;
@@ -143,21 +164,33 @@ export class LiveHub {
         }
       }
     }
-    this.clients.add(client);
-    this.clientsGauge.set(this.clients.size);
-    return {
-      caughtUp,
-      remove: () => {
-        if (this.clients.delete(client)) this.clientsGauge.set(this.clients.size);
-      },
-    };
+    this.add(client);
+    return { caughtUp, remove: () => this.remove(client) };
   }
 
   /** Closes every client (the gateway is stopping). */
   closeAll(code: number, reason: string): void {
-    for (const client of this.clients) client.socket.close(code, reason);
-    this.clients.clear();
-    this.clientsGauge.set(0);
+    for (const client of this.clients) {
+      client.socket.close(code, reason);
+      this.remove(client);
+    }
+  }
+
+  private add(client: Client): void {
+    this.clients.add(client);
+    for (const stream of client.filter.streams ?? [])
+      this.watchers.set(stream, (this.watchers.get(stream) ?? 0) + 1);
+    this.clientsGauge.set(this.clients.size);
+  }
+
+  private remove(client: Client): void {
+    if (!this.clients.delete(client)) return;
+    for (const stream of client.filter.streams ?? []) {
+      const count = (this.watchers.get(stream) ?? 1) - 1;
+      if (count > 0) this.watchers.set(stream, count);
+      else this.watchers.delete(stream);
+    }
+    this.clientsGauge.set(this.clients.size);
   }
 
   private *oldestFirst(): Iterable<HistoryEntry> {
@@ -173,7 +206,7 @@ export class LiveHub {
     if (client.socket.bufferedAmount > this.options.maxBufferedBytes) {
       this.dropped.inc();
       this.slowClosed.inc();
-      if (this.clients.delete(client)) this.clientsGauge.set(this.clients.size);
+      this.remove(client);
       client.socket.close(
         CLOSE_TOO_SLOW,
         `too slow: over ${this.options.maxBufferedBytes} bytes unread; reconnect with since=${entry.atMs}`,

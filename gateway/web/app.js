@@ -70,7 +70,22 @@ function plot(result) {
 const transcript = $('transcript');
 const template = $('segment-template');
 
+// A transcript segment arrives a stage before its emotions: shown greyed until its result replaces it.
+function showPending(segment) {
+  if (seen.has(`${segment.id}@`) || transcript.querySelector(`[data-segment-id="${CSS.escape(segment.id)}"]`))
+    return;
+  const item = document.createElement('li');
+  item.className = 'segment pending';
+  item.dataset.segmentId = segment.id;
+  item.style.setProperty('--c', '#bbb');
+  item.innerHTML = '<span class="label">…</span><span class="text"></span>';
+  item.querySelector('.text').textContent = segment.text;
+  transcript.prepend(item);
+}
+
 function show(result) {
+  transcript.querySelector(`.pending[data-segment-id="${CSS.escape(result.segmentId)}"]`)?.remove();
+  seen.add(`${result.segmentId}@`);
   const item = template.content.firstElementChild.cloneNode(true);
   item.dataset.resultId = result.id;
   item.dataset.label = result.topLabel;
@@ -134,6 +149,10 @@ function watch(streamId, sinceMs) {
       const { kind, message: why, audioMs } = message.event;
       $('stream-status').textContent =
         `${message.event.streamId}: ${kind}${why ? ` — ${why}` : ''} (${(audioMs / 1000).toFixed(1)} s of audio)`;
+      return;
+    }
+    if (message.type === 'segment') {
+      showPending(message.segment);
       return;
     }
     if (message.type !== 'result') return;

@@ -17,47 +17,61 @@ export interface LiveRecord<T> {
   offset: string;
 }
 
+/** One topic the reader follows: its reader schema and what to do with each record. */
+export interface LiveTopic<T> {
+  topic: string;
+  schema: object;
+  onRecord: (record: LiveRecord<T>) => void;
+  /** Decode only records whose key passes (cheap filtering before the Avro work); all by default. */
+  accept?: (key: string | null) => boolean;
+}
+
+interface Follower {
+  topic: LiveTopic<unknown>;
+  decoder: AvroDecoder<unknown>;
+}
+
 /**
- * Follows a topic from its end as records are committed (read_committed), for a process that
- * shows what happens now rather than processing everything: a consumer group of its own, starting
- * at the latest offsets, committing nothing, so the group vanishes when the process stops. Records
- * that do not decode are logged and counted, never fatal: the stages dead-letter bad records; a
- * reader only looks.
+ * Follows topics from their end as records are committed (read_committed), for a process that
+ * shows what happens now rather than processing everything: one consumer in a group of its own,
+ * starting at the latest offsets, committing nothing, so the group vanishes when the process
+ * stops. Records that do not decode are logged and counted, never fatal: the stages dead-letter
+ * bad records; a reader only looks.
  */
-export class LiveTopicReader<T> {
+export class LiveTopicReader {
   private joined = false;
   private stopping = false;
   private readonly decodeFailures: prom.Counter;
 
   private constructor(
     private readonly consumer: Consumer,
-    private readonly decoder: AvroDecoder<T>,
-    private readonly options: LiveTopicReaderOptions<T>,
+    private readonly logger: Logger,
+    metrics: Registry,
   ) {
-    const name = 'live_reader_undecodable_records_total';
-    // One counter per registry, shared by the readers of a process (labelled by topic).
-    this.decodeFailures =
-      (options.metrics.getSingleMetric(name) as prom.Counter | undefined) ??
-      new prom.Counter({
-        name,
-        help: 'Records a live reader skipped because they do not decode',
-        labelNames: ['topic'],
-        registers: [options.metrics],
-      });
+    this.decodeFailures = new prom.Counter({
+      name: 'live_reader_undecodable_records_total',
+      help: 'Records a live reader skipped because they do not decode',
+      labelNames: ['topic'],
+      registers: [metrics],
+    });
   }
 
-  static async start<T>(options: LiveTopicReaderOptions<T>): Promise<LiveTopicReader<T>> {
+  static async start(
+    options: LiveTopicReaderOptions & { topics: LiveTopic<unknown>[] },
+  ): Promise<LiveTopicReader> {
     const consumer = options.kafka.consumer({
       groupId: options.groupId,
       readUncommitted: false,
       sessionTimeout: 30_000,
       heartbeatInterval: 3000,
     });
-    const reader = new LiveTopicReader(
-      consumer,
-      new AvroDecoder<T>(options.registry, options.schema),
-      options,
+    const followers = new Map(
+      options.topics.map((topic) => [
+        topic.topic,
+        { topic, decoder: new AvroDecoder(options.registry, topic.schema) },
+      ]),
     );
+    const reader = new LiveTopicReader(consumer, options.logger, options.metrics);
     consumer.on(consumer.events.GROUP_JOIN, () => {
       reader.joined = true;
     });
@@ -66,16 +80,20 @@ export class LiveTopicReader<T> {
       options.logger.warn({ err: payload.error, restart: payload.restart }, 'live reader crashed');
     });
     await consumer.connect();
-    await consumer.subscribe({ topic: options.topic, fromBeginning: false });
+    await consumer.subscribe({ topics: options.topics.map((t) => t.topic), fromBeginning: false });
     await consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch, heartbeat }) => {
+        const follower = followers.get(batch.topic);
+        if (!follower) return;
         for (const message of batch.messages) {
-          const value = await reader.decode(message.value);
+          const key = message.key?.toString() ?? null;
+          if (follower.topic.accept && !follower.topic.accept(key)) continue;
+          const value = await reader.decode(follower, message.value);
           if (value === undefined) continue;
-          options.onRecord({
+          follower.topic.onRecord({
             value,
-            key: message.key?.toString() ?? null,
+            key,
             timestampMs: Number(message.timestamp),
             partition: batch.partition,
             offset: message.offset,
@@ -98,35 +116,35 @@ export class LiveTopicReader<T> {
   }
 
   /** The value, or undefined for a record to skip; waits out a registry that is down. */
-  private async decode(buffer: Buffer | null): Promise<T | undefined> {
+  private async decode(follower: Follower, buffer: Buffer | null): Promise<unknown> {
     const backoff = new Backoff(500, 10_000);
     for (;;) {
       try {
-        return await this.decoder.decode(buffer);
+        return await follower.decoder.decode(buffer);
       } catch (error) {
+        const topic = follower.topic.topic;
         if (!isRetryable(error) || this.stopping) {
-          this.decodeFailures.inc({ topic: this.options.topic });
-          this.options.logger.warn(
-            { topic: this.options.topic, err: errorMessage(error) },
-            'skipped a record that does not decode',
-          );
+          this.decodeFailures.inc({ topic });
+          this.logger.warn({ topic, err: errorMessage(error) }, 'skipped a record that does not decode');
           return undefined;
         }
         const waitMs = backoff.next();
-        this.options.logger.warn({ err: errorMessage(error), waitMs }, 'cannot decode yet; retrying');
+        this.logger.warn({ topic, err: errorMessage(error), waitMs }, 'cannot decode yet; retrying');
         await sleep(waitMs);
       }
     }
   }
 }
 
-export interface LiveTopicReaderOptions<T> {
+/** Lets topics of different value types share one reader's list. */
+export function liveTopic<T>(topic: LiveTopic<T>): LiveTopic<unknown> {
+  return topic as unknown as LiveTopic<unknown>;
+}
+
+export interface LiveTopicReaderOptions {
   kafka: Kafka;
   registry: SchemaRegistryClient;
-  topic: string;
-  schema: object;
   groupId: string;
   logger: Logger;
   metrics: Registry;
-  onRecord: (record: LiveRecord<T>) => void;
 }
