@@ -1,12 +1,16 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseHypseg } from '../../processors/transcribe/pocketsphinx-engine.js';
+import { PocketsphinxEngine, parseHypseg } from '../../processors/transcribe/pocketsphinx-engine.js';
+import { TranscribeHandler } from '../../processors/transcribe/stage.js';
 import { AudioChunker, pcmLevel } from '../../producers/audio/audio-chunker.js';
 import { describe as describeInput } from '../../producers/audio/ffmpeg-decoder.js';
+import { resolveAudioInput } from '../../producers/audio/resolve-input.js';
 import { loadConfig } from '../../runtime/config/index.js';
-import { wordErrorRate } from '../support/audio.js';
+import type { InputRecord } from '../../runtime/stage/types.js';
+import type { AudioChunk, TextSegment } from '../../schemas/index.js';
+import { LIBRIVOX_DIR, wordErrorRate } from '../support/audio.js';
 
 const RATE = 16_000;
 
@@ -114,5 +118,93 @@ describe('Whisper engine', () => {
     expect(() => loadConfig({ WHISPER_LANGUAGE: 'romanian' })).toThrow(
       /^WHISPER_LANGUAGE: must hold ISO 639-1 codes/,
     );
+  });
+});
+
+describe('page URLs through yt-dlp', () => {
+  // YouTube cannot be reached here. A stand-in executable answers as yt-dlp does on its command
+  // line (the audio URL on stdout, or an error on stderr and exit 1), so what we send it and how
+  // we read its answer are checked.
+  function fakeYtDlp(script: string): string {
+    const path = join(mkdtempSync(join(tmpdir(), 'yt-dlp-')), 'yt-dlp');
+    writeFileSync(path, `#!/bin/sh\n${script}\n`);
+    chmodSync(path, 0o755);
+    return path;
+  }
+
+  it('asks yt-dlp for the best audio of a page and uses the URL it prints', async () => {
+    const ytDlp = fakeYtDlp(
+      'case "$*" in *"-f bestaudio/best --get-url https://www.youtube.com/watch?v=abc"*) echo https://media.example/audio.webm;; *) echo "unexpected: $*" >&2; exit 2;; esac',
+    );
+    await expect(resolveAudioInput('https://www.youtube.com/watch?v=abc', { ytDlp })).resolves.toBe(
+      'https://media.example/audio.webm',
+    );
+    // Media URLs and files do not go through it.
+    await expect(resolveAudioInput('https://media.example/a.mp3', { ytDlp: '/nonexistent' })).resolves.toBe(
+      'https://media.example/a.mp3',
+    );
+  });
+
+  it("says why a page has no audio, in yt-dlp's words", async () => {
+    const ytDlp = fakeYtDlp('echo "ERROR: [youtube] abc: Video unavailable" >&2; exit 1');
+    await expect(resolveAudioInput('https://youtu.be/abc', { ytDlp })).rejects.toThrow(
+      'cannot find audio on https://youtu.be/abc: ERROR: [youtube] abc: Video unavailable',
+    );
+    await expect(resolveAudioInput('https://youtu.be/abc', { ytDlp: '/nonexistent/yt-dlp' })).rejects.toThrow(
+      /yt-dlp is not installed/,
+    );
+    await expect(resolveAudioInput('/nonexistent/talk.mp3')).rejects.toThrow('talk.mp3: no such file');
+  });
+});
+
+describe('transcribe stage', () => {
+  it('gives no segment for silence, and a segment in stream time for speech', async () => {
+    const engine = new PocketsphinxEngine({ modelDir: '/usr/share/pocketsphinx/model/en-us' });
+    const handler = new TranscribeHandler(engine, 'segments.raw', 0.003);
+    const chunk = (seq: number, pcmData: Buffer): InputRecord<AudioChunk> => ({
+      topic: 'audio.chunks',
+      partition: 0,
+      offset: String(seq),
+      key: 's',
+      timestamp: 0,
+      headers: {},
+      value: {
+        streamId: 's',
+        seq,
+        startMs: seq * 3000,
+        durationMs: 3000,
+        sampleRate: 16_000,
+        encoding: 'PCM_S16LE',
+        pcm: pcmData,
+        final: false,
+        languageHint: 'en',
+        source: null,
+        trace: [{ stage: 'produce-audio', atMs: 1 }],
+      },
+    });
+    // A human recording (pocketsphinx-testdata), 16 kHz mono 16-bit: the PCM is the WAV without its header.
+    const speech = readFileSync(join(LIBRIVOX_DIR, 'sense_and_sensibility_01_austen_64kb-0880.wav')).subarray(
+      44,
+    );
+    const outcomes = await handler.process([
+      chunk(0, Buffer.alloc(96_000)),
+      chunk(1, pcm(new Array(300).fill(false))),
+      chunk(2, speech),
+    ]);
+    expect(outcomes.slice(0, 2)).toEqual([{ outputs: [] }, { outputs: [] }]);
+    const [spoken] = (outcomes[2] as { outputs: Array<{ key: string; value: TextSegment }> }).outputs;
+    expect(spoken!.key).toBe('s');
+    expect(spoken!.value).toMatchObject({
+      id: 's:2',
+      seq: 2,
+      origin: 'ASR',
+      language: 'en',
+      asr: { engine: 'pocketsphinx', model: 'cmusphinx-en-us' },
+    });
+    expect(spoken!.value.text).toMatch(/young man/);
+    // Stream time: the chunk starts at 6 s; the words inside it start a little later.
+    expect(spoken!.value.startMs).toBeGreaterThan(6000);
+    expect(spoken!.value.endMs).toBeGreaterThan(spoken!.value.startMs!);
+    expect(spoken!.value.trace).toEqual([{ stage: 'produce-audio', atMs: 1 }]);
   });
 });
