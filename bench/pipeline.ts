@@ -23,14 +23,7 @@ import { SchemaRegistryClient } from '../runtime/serde/schema-registry.js';
 import { LocalStack } from '../runtime/stack/local-stack.js';
 import { avroSchemas, type EmotionResult, topicNames } from '../schemas/index.js';
 import { defaultDatasetsDir, loadGoEmotions, loadRedV1 } from '../training/datasets.js';
-import { format, printTable } from './table.js';
-
-function option(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  const value = index >= 0 ? Number(process.argv[index + 1]) : fallback;
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`);
-  return value;
-}
+import { format, numberOption, printTable } from './table.js';
 
 function sampleTexts(): string[] {
   const datasets = defaultDatasetsDir();
@@ -47,8 +40,8 @@ function percentile(sorted: number[], p: number): number {
 }
 
 export async function main(json: boolean): Promise<void> {
-  const rows = option('rows', 100_000);
-  const latencySeconds = option('latency-seconds', 20);
+  const rows = numberOption('rows', 100_000);
+  const latencySeconds = numberOption('latency-seconds', 20);
   const baseConfig = loadConfig();
   const logger = createLogger({ level: (process.env.BENCH_LOG_LEVEL as 'warn') ?? 'warn', name: 'bench' });
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-pipeline-'));

@@ -17,17 +17,10 @@ import { createLogger } from '../runtime/logger.js';
 import { packageRoot } from '../runtime/package-root.js';
 import { LocalStack } from '../runtime/stack/local-stack.js';
 import { defaultDatasetsDir, loadGoEmotions } from '../training/datasets.js';
-import { format, printTable } from './table.js';
+import { format, numberOption, printTable } from './table.js';
 
 /** The prototype (FastAPI + Azure ML), one text per request. */
 const SEED = { rps: 44.7, mean_ms: 117, p50_ms: 90, p99_ms: 270 };
-
-function option(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  const value = index >= 0 ? Number(process.argv[index + 1]) : fallback;
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`);
-  return value;
-}
 
 interface Level {
   connections: number;
@@ -63,8 +56,8 @@ async function load(url: string, connections: number, seconds: number, bodies: s
 }
 
 export async function main(json: boolean): Promise<void> {
-  const seconds = option('seconds', 10);
-  const saturating = option('connections', 32);
+  const seconds = numberOption('seconds', 10);
+  const saturating = numberOption('connections', 32);
   const baseConfig = loadConfig();
   const logger = createLogger({ level: (process.env.BENCH_LOG_LEVEL as 'warn') ?? 'warn', name: 'bench' });
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-predict-'));

@@ -3,17 +3,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type RunningGateway, startGatewayService } from '../../gateway/service.js';
-import { startClassifyService } from '../../processors/classify/service.js';
-import { startCorrectService } from '../../processors/correct/service.js';
 import { startTranscribeService } from '../../processors/transcribe/service.js';
-import { startTranslateService } from '../../processors/translate/service.js';
 import { ingestAudio } from '../../producers/audio/ingest-audio.js';
 import { AvroProducer } from '../../runtime/kafka/avro-producer.js';
 import { freePort } from '../../runtime/stack/ports.js';
 import { type AudioChunk, avroSchemas, type StreamEvent, type TextSegment } from '../../schemas/index.js';
 import { convert, LIBRIVOX_DIR, speak, wordErrorRate } from '../support/audio.js';
-import { LiveClient, postJson } from '../support/gateway.js';
+import { gatewayEnv, LiveClient, postJson, startGateway, startTextStages } from '../support/gateway.js';
 import { caughtUp, decodeAll, pipelineStack, TestServices } from '../support/pipeline.js';
 import { stackEnv, type TestStack } from '../support/stack.js';
 import { counterValue } from '../support/stage.js';
@@ -44,14 +40,31 @@ async function audioProducers(stack: TestStack, topics: { audioChunks: string; s
   return { chunks, events, close: () => Promise.all([chunks.close(), events.close()]) };
 }
 
-async function startGateway(stack: TestStack) {
-  const { service } = await services.start<RunningGateway>(stack, startGatewayService);
-  const deadline = Date.now() + 60_000;
-  while ((await fetch(`${service.url}/readyz`)).status !== 200) {
-    if (Date.now() > deadline) throw new Error('gateway never became ready');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  return service.url;
+/** Every stage in-process and the gateway in front: audio in, emotions out on the WebSocket. */
+async function audioPipeline(label: string, env: Record<string, string> = {}) {
+  const { stack } = await pipelineStack(label, { ...gatewayEnv(), ...env });
+  await startTextStages(services, stack, { audio: true });
+  return { stack, url: (await startGateway(services, stack)).url };
+}
+
+/** ffmpeg plays a file in real time as an HTTP live stream on loopback, as a broadcaster would. */
+async function broadcast(file: string): Promise<{ server: ChildProcess; port: number }> {
+  const port = await freePort(0);
+  const server = spawn('ffmpeg', [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-re',
+    '-i',
+    file,
+    '-f',
+    'mp3',
+    '-listen',
+    '1',
+    `http://127.0.0.1:${port}/live.mp3`,
+  ]);
+  children.push(server);
+  return { server, port };
 }
 
 function uploadAudio(file: string, fields: Record<string, string>): FormData {
@@ -119,20 +132,7 @@ describe('audio path', () => {
   });
 
   it('takes MP3, WAV, M4A, OGG and FLAC uploads to emotion results on the WebSocket, and fails bad inputs clearly', async () => {
-    const { stack } = await pipelineStack('asr-formats', {
-      GATEWAY_PORT: '0',
-      GATEWAY_HOST: '127.0.0.1',
-      GATEWAY_DATA_DIR: mkdtempSync(join(tmpdir(), 'gw-')),
-    });
-    for (const start of [
-      startTranscribeService,
-      startCorrectService,
-      startTranslateService,
-      startClassifyService,
-    ]) {
-      await services.start(stack, start);
-    }
-    const url = await startGateway(stack);
+    const { url } = await audioPipeline('asr-formats');
     const dir = mkdtempSync(join(tmpdir(), 'speech-'));
     const wav = await speak([SAD, WONDER], join(dir, 'source.wav'));
     const live = LiveClient.connect(url, '');
@@ -226,39 +226,11 @@ describe('audio path', () => {
   });
 
   it('ingests a live HTTP stream and delivers its emotions on the WebSocket while it is still playing', async () => {
-    const { stack } = await pipelineStack('asr-live', {
-      GATEWAY_PORT: '0',
-      GATEWAY_HOST: '127.0.0.1',
-      GATEWAY_DATA_DIR: mkdtempSync(join(tmpdir(), 'gw-')),
-    });
-    for (const start of [
-      startTranscribeService,
-      startCorrectService,
-      startTranslateService,
-      startClassifyService,
-    ]) {
-      await services.start(stack, start);
-    }
-    const url = await startGateway(stack);
+    const { url } = await audioPipeline('asr-live');
     const dir = mkdtempSync(join(tmpdir(), 'live-'));
     const sentences = [SAD, WONDER, SAD, WONDER, SAD, WONDER];
     const wav = await speak(sentences, join(dir, 'broadcast.wav'), 1.5);
-    const port = await freePort(0);
-    // ffmpeg plays the file in real time as an HTTP live stream, like a broadcast would.
-    const server = spawn('ffmpeg', [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-re',
-      '-i',
-      wav,
-      '-f',
-      'mp3',
-      '-listen',
-      '1',
-      `http://127.0.0.1:${port}/live.mp3`,
-    ]);
-    children.push(server);
+    const { server, port } = await broadcast(wav);
     let playing = true;
     server.once('exit', () => {
       playing = false;
@@ -339,13 +311,8 @@ describe('audio path', () => {
 
 describe('audio ingest control', () => {
   it('stops a live ingest on DELETE, fails a stalled one, and keeps other streams going', async () => {
-    const { stack } = await pipelineStack('asr-control', {
-      GATEWAY_PORT: '0',
-      GATEWAY_HOST: '127.0.0.1',
-      GATEWAY_DATA_DIR: mkdtempSync(join(tmpdir(), 'gw-')),
-      AUDIO_STALL_TIMEOUT_MS: '3000',
-    });
-    const url = await startGateway(stack);
+    const { stack } = await pipelineStack('asr-control', { ...gatewayEnv(), AUDIO_STALL_TIMEOUT_MS: '3000' });
+    const { url } = await startGateway(services, stack);
     const dir = mkdtempSync(join(tmpdir(), 'control-'));
     const wav = await speak([SAD, WONDER, SAD, WONDER, SAD, WONDER, SAD, WONDER], join(dir, 'long.wav'), 1);
     const mp3 = await convert(wav, 'mp3', dir);
@@ -353,21 +320,7 @@ describe('audio ingest control', () => {
     await live.opened;
 
     // A live broadcast, stopped by the user half way.
-    const port = await freePort(0);
-    const server = spawn('ffmpeg', [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-re',
-      '-i',
-      wav,
-      '-f',
-      'mp3',
-      '-listen',
-      '1',
-      `http://127.0.0.1:${port}/live.mp3`,
-    ]);
-    children.push(server);
+    const { port } = await broadcast(wav);
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(
       (await postJson(`${url}/v1/streams`, { url: `http://127.0.0.1:${port}/live.mp3`, streamId: 'to-stop' }))

@@ -4,13 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type RunningGateway, startGatewayService } from '../../gateway/service.js';
-import { startTranscribeService } from '../../processors/transcribe/service.js';
 import { packageRoot } from '../../runtime/package-root.js';
 import { AvroDecoder } from '../../runtime/serde/avro-serde.js';
 import { avroSchemas, type Feedback } from '../../schemas/index.js';
 import { speak } from '../support/audio.js';
-import { startTextStages } from '../support/gateway.js';
+import { gatewayEnv, startGateway, startTextStages } from '../support/gateway.js';
 import { pipelineStack, TestServices } from '../support/pipeline.js';
 import { readTopic } from '../support/topics.js';
 
@@ -24,13 +22,9 @@ describe('dashboard', () => {
   it('in headless Chromium: starts streams from text and from a recording, shows the chart and transcript live, takes feedback and a CSV job', async () => {
     // deploy/local/bootstrap.sh --test installs Debian's chromium; without it this test cannot run.
     expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: run deploy/local/bootstrap.sh --test`).toBe(true);
-    const { stack, topics } = await pipelineStack('dashboard', {
-      GATEWAY_PORT: '0',
-      GATEWAY_HOST: '127.0.0.1',
-    });
-    await services.start(stack, startTranscribeService);
-    await startTextStages(services, stack);
-    const { service: gateway } = await services.start<RunningGateway>(stack, startGatewayService);
+    const { stack, topics } = await pipelineStack('dashboard', gatewayEnv());
+    await startTextStages(services, stack, { audio: true });
+    const { gateway } = await startGateway(services, stack);
 
     const browser = await chromium.launch({
       executablePath: CHROMIUM,

@@ -1,38 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type RunningGateway, startGatewayService } from '../../gateway/service.js';
 import { CORE_EMOTIONS } from '../../processors/classify/labels.js';
 import { AvroDecoder } from '../../runtime/serde/avro-serde.js';
 import { avroSchemas, type EmotionResult, type Feedback } from '../../schemas/index.js';
-import { LiveClient, postJson, refusedUpgrade, startTextStages } from '../support/gateway.js';
+import {
+  gatewayEnv,
+  LiveClient,
+  postJson,
+  refusedUpgrade,
+  startGateway,
+  startTextStages,
+} from '../support/gateway.js';
 import { pipelineStack, TestServices } from '../support/pipeline.js';
-import type { TestStack } from '../support/stack.js';
 import { counterValue } from '../support/stage.js';
 import { readTopic } from '../support/topics.js';
 
 const services = new TestServices();
 afterEach(() => services.stopAll());
-
-const gatewayEnv = () => ({
-  GATEWAY_PORT: '0',
-  GATEWAY_HOST: '127.0.0.1',
-  GATEWAY_DATA_DIR: mkdtempSync(join(tmpdir(), 'gateway-')),
-});
-
-async function startGateway(stack: TestStack) {
-  const { service, metrics } = await services.start<RunningGateway>(stack, startGatewayService);
-  // Ready means the live feed has joined its group: results committed from now on reach it.
-  const deadline = Date.now() + 60_000;
-  while ((await fetch(`${service.url}/readyz`)).status !== 200) {
-    if (Date.now() > deadline) throw new Error('gateway never became ready');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  return { gateway: service, url: service.url, metrics };
-}
 
 async function waitFor<T>(
   what: string,
@@ -69,7 +54,7 @@ const ANGRY = [
 describe('gateway', () => {
   it('predicts one text and a batch in-process, and answers bad requests with 4xx and a reason', async () => {
     const { stack } = await pipelineStack('gw-predict', gatewayEnv());
-    const { url } = await startGateway(stack);
+    const { url } = await startGateway(services, stack);
 
     const one = await postJson(`${url}/v1/predict`, { text: 'I am so happy and grateful for my friends!' });
     expect(one.status).toBe(200);
@@ -135,7 +120,7 @@ describe('gateway', () => {
 
   it('documents the API in OpenAPI at /docs and serves health, readiness, metrics and the dashboard', async () => {
     const { stack } = await pipelineStack('gw-docs', gatewayEnv());
-    const { url } = await startGateway(stack);
+    const { url } = await startGateway(services, stack);
     const document = (await (await fetch(`${url}/docs/json`)).json()) as {
       openapi: string;
       paths: Record<string, object>;
@@ -179,7 +164,7 @@ describe('gateway', () => {
   it('runs a CSV job from upload to downloaded results, escaping cells a spreadsheet would run', async () => {
     const { stack, topics } = await pipelineStack('gw-csv', gatewayEnv());
     await startTextStages(services, stack);
-    const { url } = await startGateway(stack);
+    const { url } = await startGateway(services, stack);
 
     const texts: string[] = [];
     for (let i = 0; i < 294; i++) texts.push(`${[...JOYFUL, ...ANGRY][i % 6]} (review ${i})`);
@@ -303,7 +288,7 @@ describe('gateway', () => {
   it('streams each WebSocket client the results of its streams and labels only, catches up with since, and takes feedback', async () => {
     const { stack, topics } = await pipelineStack('gw-live', gatewayEnv());
     await startTextStages(services, stack);
-    const { url } = await startGateway(stack);
+    const { url } = await startGateway(services, stack);
     const streamA = `a-${randomUUID().slice(0, 8)}`;
     const streamB = `b-${randomUUID().slice(0, 8)}`;
 
@@ -383,7 +368,7 @@ describe('gateway', () => {
       GATEWAY_RATE_LIMIT_WINDOW_MS: '60000',
       GATEWAY_UPLOAD_LIMIT_BYTES: '4096',
     });
-    const { url } = await startGateway(stack);
+    const { url } = await startGateway(services, stack);
     const auth = { Authorization: `Bearer ${key}` };
 
     const anonymous = await postJson(`${url}/v1/predict`, { text: 'hello' });
@@ -437,7 +422,7 @@ describe('gateway', () => {
 
   it('closes a WebSocket client that stops reading, with a reason, instead of buffering without end', async () => {
     const { stack } = await pipelineStack('gw-slow', { ...gatewayEnv(), GATEWAY_LIVE_BUFFER_BYTES: '65536' });
-    const { url, gateway, metrics } = await startGateway(stack);
+    const { url, gateway, metrics } = await startGateway(services, stack);
     const slow = LiveClient.connect(url, 'streams=flood');
     const reader = LiveClient.connect(url, 'streams=other');
     await Promise.all([slow.opened, reader.opened]);

@@ -1,15 +1,45 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import WebSocket from 'ws';
+import { type RunningGateway, startGatewayService } from '../../gateway/service.js';
 import { startClassifyService } from '../../processors/classify/service.js';
 import { startCorrectService } from '../../processors/correct/service.js';
+import { startTranscribeService } from '../../processors/transcribe/service.js';
 import { startTranslateService } from '../../processors/translate/service.js';
 import type { TestServices } from './pipeline.js';
 import type { TestStack } from './stack.js';
 
-/** The three text stages, in-process, so that segments.raw turns into emotions. */
-export async function startTextStages(services: TestServices, stack: TestStack): Promise<void> {
-  for (const start of [startCorrectService, startTranslateService, startClassifyService]) {
+/** The text stages in-process, so that segments.raw turns into emotions; with audio, transcribe first. */
+export async function startTextStages(
+  services: TestServices,
+  stack: TestStack,
+  options: { audio?: boolean } = {},
+): Promise<void> {
+  const stages = [startCorrectService, startTranslateService, startClassifyService];
+  for (const start of options.audio ? [startTranscribeService, ...stages] : stages) {
     await services.start(stack, start);
   }
+}
+
+/** Gateway settings for a test: a free port on loopback, a data directory of its own. */
+export function gatewayEnv(): Record<string, string> {
+  return {
+    GATEWAY_PORT: '0',
+    GATEWAY_HOST: '127.0.0.1',
+    GATEWAY_DATA_DIR: mkdtempSync(join(tmpdir(), 'gateway-')),
+  };
+}
+
+/** Starts the gateway in-process and waits until it is ready: its live feed has joined its group. */
+export async function startGateway(services: TestServices, stack: TestStack) {
+  const { service, metrics } = await services.start<RunningGateway>(stack, startGatewayService);
+  const deadline = Date.now() + 60_000;
+  while ((await fetch(`${service.url}/readyz`)).status !== 200) {
+    if (Date.now() > deadline) throw new Error('gateway never became ready');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return { gateway: service, url: service.url, metrics };
 }
 
 export interface LiveMessage {
