@@ -4,27 +4,12 @@ import type { Logger } from '../runtime/logger.js';
 import type { SchemaRegistryClient } from '../runtime/serde/schema-registry.js';
 import { avroSchemas, type TextSegment } from '../schemas/index.js';
 
+export { newTextSegment } from '../schemas/index.js';
+
 export interface KeyedSegment {
   /** streamId for streams (ordered per stream), the row id for batch rows (spread out). */
   key: string;
   segment: TextSegment;
-}
-
-/** A segment as it enters the pipeline: what the producer knows, nothing a stage fills in yet. */
-export function newTextSegment(
-  fields: Pick<TextSegment, 'id' | 'streamId' | 'seq' | 'origin' | 'text'> & Partial<TextSegment>,
-): TextSegment {
-  return {
-    language: null,
-    startMs: null,
-    endMs: null,
-    jobId: null,
-    asr: null,
-    correction: null,
-    translation: null,
-    trace: [],
-    ...fields,
-  };
 }
 
 /**

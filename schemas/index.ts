@@ -1,2 +1,3 @@
 export * from './events.generated.js';
+export * from './text-segment.js';
 export * from './topics.js';

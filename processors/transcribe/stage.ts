@@ -1,8 +1,7 @@
-import { pcmLevel } from '../../producers/audio/audio-chunker.js';
-import { newTextSegment } from '../../producers/segment-producer.js';
 import type { InputRecord, Outcome, StageHandler } from '../../runtime/stage/types.js';
-import type { AudioChunk, TextSegment } from '../../schemas/index.js';
+import { type AudioChunk, newTextSegment, type TextSegment } from '../../schemas/index.js';
 import type { Transcript, TranscriptionEngine } from './engine.js';
+import { pcmLevel } from './pcm-level.js';
 
 /**
  * audio.chunks → segments.raw: one TextSegment per chunk with speech, none for silence. The

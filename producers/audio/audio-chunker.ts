@@ -102,15 +102,3 @@ export class AudioChunker {
 function align(bytes: number): number {
   return bytes - (bytes % BYTES_PER_SAMPLE);
 }
-
-/** Root-mean-square level of 16-bit PCM, in [0, 1]. */
-export function pcmLevel(pcm: Buffer): number {
-  const samples = Math.floor(pcm.length / BYTES_PER_SAMPLE);
-  if (samples === 0) return 0;
-  let sum = 0;
-  for (let i = 0; i < samples * BYTES_PER_SAMPLE; i += BYTES_PER_SAMPLE) {
-    const sample = pcm.readInt16LE(i) / 32768;
-    sum += sample * sample;
-  }
-  return Math.sqrt(sum / samples);
-}

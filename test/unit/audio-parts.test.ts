@@ -2,9 +2,10 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { pcmLevel } from '../../processors/transcribe/pcm-level.js';
 import { PocketsphinxEngine, parseHypseg } from '../../processors/transcribe/pocketsphinx-engine.js';
 import { TranscribeHandler } from '../../processors/transcribe/stage.js';
-import { AudioChunker, pcmLevel } from '../../producers/audio/audio-chunker.js';
+import { AudioChunker } from '../../producers/audio/audio-chunker.js';
 import { describe as describeInput } from '../../producers/audio/ffmpeg-decoder.js';
 import { resolveAudioInput } from '../../producers/audio/resolve-input.js';
 import { loadConfig } from '../../runtime/config/index.js';
