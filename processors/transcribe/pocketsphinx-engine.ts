@@ -1,10 +1,8 @@
-import { execFile } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RetryableError } from '../../runtime/errors.js';
 import { type AudioInput, EMPTY_TRANSCRIPT, type Transcript, type TranscriptionEngine } from './engine.js';
+import { ResidentRecognizer } from './resident-recognizer.js';
 
 /** pocketsphinx works in 10 ms frames. */
 const FRAME_MS = 10;
@@ -12,9 +10,9 @@ const FRAME_MS = 10;
 const FILLER = /^(<s>|<\/s>|<sil>|\[[A-Z_]+\]|\+\+.*\+\+)$/;
 
 /**
- * Offline English recognition with CMU pocketsphinx (Debian `pocketsphinx` + `pocketsphinx-en-us`).
- * Each stage batch is one `pocketsphinx_batch` run over all its chunks, so the model is loaded
- * once per batch rather than once per chunk (about 1.5 s on the development machine).
+ * Offline English recognition with CMU pocketsphinx (Debian `pocketsphinx` + `pocketsphinx-en-us`),
+ * as a managed subprocess that stays up with its model loaded (see ResidentRecognizer) and is
+ * started again when it dies.
  *
  * Confidence: pocketsphinx_batch reports log scores, not posteriors. We map the language-model
  * score per word to [0, 1] (a logistic around the typical value); it ranks transcripts, it is not a
@@ -22,9 +20,14 @@ const FILLER = /^(<s>|<\/s>|<sil>|\[[A-Z_]+\]|\+\+.*\+\+)$/;
  */
 export class PocketsphinxEngine implements TranscriptionEngine {
   readonly name = 'pocketsphinx';
-  readonly model: string;
+  readonly model = 'cmusphinx-en-us';
+  private recognizer: Promise<ResidentRecognizer> | undefined;
 
   constructor(private readonly options: { modelDir: string; command?: string; timeoutMs?: number }) {
+    const command = options.command ?? 'pocketsphinx_batch';
+    if (spawnSync('sh', ['-c', 'command -v "$0"', command], { stdio: 'ignore' }).status !== 0) {
+      throw new Error(`${command} is not installed (Debian: apt-get install pocketsphinx)`);
+    }
     for (const file of ['en-us', 'en-us.lm.bin', 'cmudict-en-us.dict']) {
       if (!existsSync(join(options.modelDir, file))) {
         throw new Error(
@@ -32,7 +35,6 @@ export class PocketsphinxEngine implements TranscriptionEngine {
         );
       }
     }
-    this.model = 'cmusphinx-en-us';
   }
 
   transcribe(pcm: Buffer, sampleRate: number, langHint?: string | null): Promise<Transcript> {
@@ -44,71 +46,45 @@ export class PocketsphinxEngine implements TranscriptionEngine {
       if (input.sampleRate !== 16_000)
         throw new Error(`pocketsphinx needs 16 kHz audio, got ${input.sampleRate} Hz`);
     }
-    // Chunks too short for a word (under 100 ms) are silence to pocketsphinx; skip the process.
-    const audible = inputs
-      .map((input, i) => ({ input, id: `u${i}` }))
-      .filter((u) => u.input.pcm.length >= 3200);
-    const transcripts = inputs.map(() => EMPTY_TRANSCRIPT('en'));
-    if (audible.length === 0) return transcripts;
-    const dir = await mkdtemp(join(tmpdir(), 'pocketsphinx-'));
-    try {
-      await Promise.all(audible.map((u) => writeFile(join(dir, `${u.id}.raw`), u.input.pcm)));
-      await writeFile(join(dir, 'ctl'), `${audible.map((u) => u.id).join('\n')}\n`);
-      const segments = await this.run(dir);
-      for (const u of audible) {
-        const parsed = segments.get(u.id);
-        if (parsed) transcripts[Number(u.id.slice(1))] = parsed;
-      }
-      return transcripts;
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const recognizer = await this.running();
+    // All queued at once: the process decodes them in order while we wait.
+    return Promise.all(
+      inputs.map(async (input) => {
+        // Under 100 ms there is no word to find; pocketsphinx would only complain.
+        if (input.pcm.length < 3200) return EMPTY_TRANSCRIPT('en');
+        const line = await recognizer.recognize(input.pcm);
+        return parseHypseg(line).values().next().value ?? EMPTY_TRANSCRIPT('en');
+      }),
+    );
   }
 
-  private run(dir: string): Promise<Map<string, Transcript>> {
+  /** The resident process, started on first use and again after it died. */
+  private async running(): Promise<ResidentRecognizer> {
+    const current = await this.recognizer?.catch(() => undefined);
+    if (current?.alive) return current;
     const model = this.options.modelDir;
-    const args = [
-      ['-ctl', join(dir, 'ctl')],
-      ['-cepdir', dir],
-      ['-cepext', '.raw'],
-      ['-adcin', 'yes'],
-      ['-adchdr', '0'],
-      ['-samprate', '16000'],
-      ['-hmm', join(model, 'en-us')],
-      ['-lm', join(model, 'en-us.lm.bin')],
-      ['-dict', join(model, 'cmudict-en-us.dict')],
-      ['-hypseg', join(dir, 'hypseg')],
-      ['-logfn', join(dir, 'log')],
-    ].flat();
-    return new Promise((resolve, reject) => {
-      execFile(
-        this.options.command ?? 'pocketsphinx_batch',
-        args,
-        { timeout: this.options.timeoutMs ?? 300_000 },
-        async (error) => {
-          if (error) {
-            const code = (error as NodeJS.ErrnoException).code;
-            // Not installed is a deployment error; anything else (killed, crashed) is worth a retry.
-            if (code === 'ENOENT') {
-              return reject(
-                new Error('pocketsphinx_batch is not installed (Debian: apt-get install pocketsphinx)'),
-              );
-            }
-            return reject(
-              new RetryableError(`pocketsphinx_batch failed: ${error.message}`, { cause: error }),
-            );
-          }
-          try {
-            resolve(parseHypseg(await readFile(join(dir, 'hypseg'), 'utf8')));
-          } catch (readError) {
-            reject(new RetryableError(`pocketsphinx_batch wrote no output: ${(readError as Error).message}`));
-          }
-        },
-      );
+    this.recognizer = ResidentRecognizer.start({
+      command: this.options.command ?? 'pocketsphinx_batch',
+      args: [
+        ...['-adcin', 'yes', '-adchdr', '0', '-samprate', '16000'],
+        ...[
+          '-hmm',
+          join(model, 'en-us'),
+          '-lm',
+          join(model, 'en-us.lm.bin'),
+          '-dict',
+          join(model, 'cmudict-en-us.dict'),
+        ],
+      ],
+      timeoutMs: this.options.timeoutMs ?? 120_000,
     });
+    return this.recognizer;
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    const current = await this.recognizer?.catch(() => undefined);
+    await current?.close();
+  }
 }
 
 /**

@@ -24,8 +24,13 @@ const NETWORK_INPUT = /^(https?|rtmp|rtmps|rtsp|srt|udp|tcp|hls):/i;
 export function decodeToPcm(input: string, options: { sampleRate: number; realtime: boolean }): PcmDecoder {
   const args = ['-hide_banner', '-nostdin', '-loglevel', 'error'];
   if (options.realtime) args.push('-re');
-  // A network input that stops answering fails after 15 s instead of hanging forever.
-  if (NETWORK_INPUT.test(input) && !input.startsWith('udp:')) args.push('-rw_timeout', '15000000');
+  if (NETWORK_INPUT.test(input)) {
+    // A network input that stops answering fails after 15 s instead of hanging forever.
+    if (!input.startsWith('udp:')) args.push('-rw_timeout', '15000000');
+    // Live audio: decide the format from the first 32 kB / 0.5 s instead of buffering up to 5 s
+    // first (ffmpeg's default), which would delay every result of the stream by as much.
+    args.push('-probesize', '32768', '-analyzeduration', '500000', '-fflags', 'nobuffer');
+  }
   args.push('-i', input, '-vn', '-ac', '1', '-ar', String(options.sampleRate), '-f', 's16le', 'pipe:1');
   const child: ChildProcess = spawn('ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';

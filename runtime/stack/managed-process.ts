@@ -24,6 +24,11 @@ function hasSetpriv(): boolean {
   return setprivAvailable;
 }
 
+/** The command line that runs a child which the kernel stops when this process dies, where it can. */
+export function diesWithParent(command: string, args: readonly string[]): [string, string[]] {
+  return hasSetpriv() ? ['setpriv', ['--pdeathsig', 'TERM', '--', command, ...args]] : [command, [...args]];
+}
+
 export class ProcessExitedError extends Error {
   override readonly name = 'ProcessExitedError';
 }
@@ -39,9 +44,7 @@ export class ManagedProcess {
 
   private constructor(private readonly options: ManagedProcessOptions) {
     const log = openSync(options.logFile, 'a');
-    const [command, args] = hasSetpriv()
-      ? ['setpriv', ['--pdeathsig', 'TERM', '--', options.command, ...options.args]]
-      : [options.command, options.args];
+    const [command, args] = diesWithParent(options.command, options.args);
     this.child = spawn(command, args, {
       cwd: options.cwd,
       env: options.env ?? process.env,

@@ -57,6 +57,24 @@ describe('AudioChunker', () => {
     expect(Buffer.concat(chunks.map((c) => c.pcm)).equals(audio)).toBe(true);
   });
 
+  it('ends a chunk as soon as a pause follows speech, without waiting for the target length', () => {
+    // 1.5 s of sound, then a pause: the chunk is out once 300 ms of the pause are heard.
+    const chunker = new AudioChunker(RATE, 3000);
+    expect(chunker.push(pcm(new Array(150).fill(true)))).toEqual([]);
+    expect(chunker.push(pcm(new Array(20).fill(false)))).toEqual([]);
+    const [chunk] = chunker.push(pcm(new Array(10).fill(false)));
+    expect(chunk).toMatchObject({ startMs: 0, durationMs: 1650 });
+    // A breath inside the first second does not end the chunk; silence alone never does.
+    const breath = new AudioChunker(RATE, 3000);
+    expect(
+      breath.push(
+        pcm([...new Array(50).fill(true), ...new Array(40).fill(false), ...new Array(50).fill(true)]),
+      ),
+    ).toEqual([]);
+    const quiet = new AudioChunker(RATE, 3000);
+    expect(quiet.push(pcm(new Array(200).fill(false)))).toEqual([]);
+  });
+
   it('ends with an empty last chunk when the audio ends on a cut', () => {
     const chunker = new AudioChunker(RATE, 1000, 100);
     expect(chunker.push(Buffer.alloc(0))).toEqual([]);
