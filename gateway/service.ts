@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createEmotionEngine } from '../processors/classify/pipeline.js';
+import { connectAudioProducers } from '../producers/audio/ingest-audio.js';
 import { SegmentProducer } from '../producers/segment-producer.js';
 import { AvroProducer } from '../runtime/kafka/avro-producer.js';
 import { createKafka } from '../runtime/kafka/client.js';
@@ -12,7 +13,6 @@ import { SchemaRegistryClient } from '../runtime/serde/schema-registry.js';
 import type { RunningService, ServiceContext } from '../runtime/service.js';
 import { defaultCacheDir } from '../runtime/stack/local-stack.js';
 import {
-  type AudioChunk,
   avroSchemas,
   type EmotionResult,
   type Feedback,
@@ -50,24 +50,11 @@ export async function startGatewayService(context: ServiceContext): Promise<Runn
     schema: avroSchemas.Feedback,
     logger,
   });
-  const audioChunks = await AvroProducer.connect<AudioChunk>({
-    kafka,
-    registry,
-    topic: topics.audioChunks,
-    schema: avroSchemas.AudioChunk,
-    logger,
-  });
-  const streamEvents = await AvroProducer.connect<StreamEvent>({
-    kafka,
-    registry,
-    topic: topics.streamEvents,
-    schema: avroSchemas.StreamEvent,
-    logger,
-  });
+  const audio = await connectAudioProducers({ kafka, registry, topics, logger });
   const dataDir = config.gateway.dataDir ?? join(defaultCacheDir(config), 'gateway');
   const ingests = new StreamIngests({
-    chunks: audioChunks,
-    events: streamEvents,
+    chunks: audio.chunks,
+    events: audio.events,
     chunkMs: config.audio.chunkMs,
     stallTimeoutMs: config.audio.stallTimeoutMs,
     maxRunning: config.gateway.maxStreams,
@@ -157,13 +144,7 @@ export async function startGatewayService(context: ServiceContext): Promise<Runn
       // Running ingests end with a final chunk and a `stopped` event rather than just vanishing.
       await ingests.stopAll();
       await feed.stop();
-      await Promise.all([
-        segments.close(),
-        feedback.close(),
-        audioChunks.close(),
-        streamEvents.close(),
-        jobs.close(),
-      ]);
+      await Promise.all([segments.close(), feedback.close(), audio.close(), jobs.close()]);
       await engine.close();
     },
   };

@@ -4,17 +4,16 @@ import { startGatewayService } from '../../gateway/service.js';
 import { normalizeLanguage } from '../../processors/shared/language.js';
 import { PIPELINE_STAGE_NAMES, PIPELINE_STAGES, type PipelineStageName } from '../../processors/stages.js';
 import { AudioInputError } from '../../producers/audio/ffmpeg-decoder.js';
-import { ingestAudio } from '../../producers/audio/ingest-audio.js';
+import { connectAudioProducers, ingestAudio } from '../../producers/audio/ingest-audio.js';
 import { inspectCsvFile } from '../../producers/csv/csv-input.js';
 import { produceCsv } from '../../producers/csv/produce-csv.js';
 import { SegmentProducer } from '../../producers/segment-producer.js';
 import { loadConfig } from '../../runtime/config/index.js';
-import { AvroProducer } from '../../runtime/kafka/avro-producer.js';
 import { createKafka } from '../../runtime/kafka/client.js';
 import { createLogger } from '../../runtime/logger.js';
 import { SchemaRegistryClient } from '../../runtime/serde/schema-registry.js';
 import { runService } from '../../runtime/service.js';
-import { type AudioChunk, avroSchemas, type StreamEvent, topicNames } from '../../schemas/index.js';
+import { topicNames } from '../../schemas/index.js';
 import { byteProgress } from '../progress.js';
 
 export function registerPipelineCommands(program: Command): void {
@@ -123,20 +122,7 @@ export function registerPipelineCommands(program: Command): void {
       const kafka = createKafka(config.kafka, logger, 'produce-audio');
       const registry = new SchemaRegistryClient(config.schemaRegistry);
       const topics = topicNames(config.topics.prefix);
-      const chunks = await AvroProducer.connect<AudioChunk>({
-        kafka,
-        registry,
-        topic: topics.audioChunks,
-        schema: avroSchemas.AudioChunk,
-        logger,
-      });
-      const events = await AvroProducer.connect<StreamEvent>({
-        kafka,
-        registry,
-        topic: topics.streamEvents,
-        schema: avroSchemas.StreamEvent,
-        logger,
-      });
+      const { chunks, events, close } = await connectAudioProducers({ kafka, registry, topics, logger });
       const streamId = options.stream ?? `audio-${randomUUID().slice(0, 8)}`;
       const controller = new AbortController();
       process.once('SIGINT', () => controller.abort());
@@ -167,7 +153,7 @@ export function registerPipelineCommands(program: Command): void {
           throw new AudioInputError(`stream ${streamId} failed: ${result.error} (${summary})`);
         process.stdout.write(`stream ${streamId} ${result.kind}: ${summary}\n`);
       } finally {
-        await Promise.all([chunks.close(), events.close()]);
+        await close();
       }
     });
 }

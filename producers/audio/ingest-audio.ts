@@ -1,8 +1,42 @@
-import type { AvroProducer } from '../../runtime/kafka/avro-producer.js';
-import type { AudioChunk, StreamEvent, StreamEventKind } from '../../schemas/index.js';
+import type { Kafka } from 'kafkajs';
+import { AvroProducer } from '../../runtime/kafka/avro-producer.js';
+import type { Logger } from '../../runtime/logger.js';
+import type { SchemaRegistryClient } from '../../runtime/serde/schema-registry.js';
+import { type AudioChunk, avroSchemas, type StreamEvent, type StreamEventKind } from '../../schemas/index.js';
 import { AudioChunker } from './audio-chunker.js';
 import { AudioInputError, decodeToPcm, describe } from './ffmpeg-decoder.js';
 import { resolveAudioInput } from './resolve-input.js';
+
+export interface AudioProducers {
+  chunks: AvroProducer<AudioChunk>;
+  events: AvroProducer<StreamEvent>;
+  close(): Promise<void>;
+}
+
+/** The two producers an audio ingest writes with: chunks to audio.chunks, events to stream.events. */
+export async function connectAudioProducers(options: {
+  kafka: Kafka;
+  registry: SchemaRegistryClient;
+  topics: { audioChunks: string; streamEvents: string };
+  logger: Logger;
+}): Promise<AudioProducers> {
+  const { kafka, registry, logger } = options;
+  const chunks = await AvroProducer.connect<AudioChunk>({
+    kafka,
+    registry,
+    topic: options.topics.audioChunks,
+    schema: avroSchemas.AudioChunk,
+    logger,
+  });
+  const events = await AvroProducer.connect<StreamEvent>({
+    kafka,
+    registry,
+    topic: options.topics.streamEvents,
+    schema: avroSchemas.StreamEvent,
+    logger,
+  });
+  return { chunks, events, close: () => Promise.all([chunks.close(), events.close()]).then(() => undefined) };
+}
 
 export interface IngestAudioOptions {
   /** A file path or URL: anything ffmpeg reads, or a page yt-dlp knows (YouTube). */

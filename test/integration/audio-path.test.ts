@@ -4,10 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTranscribeService } from '../../processors/transcribe/service.js';
-import { ingestAudio } from '../../producers/audio/ingest-audio.js';
-import { AvroProducer } from '../../runtime/kafka/avro-producer.js';
+import { connectAudioProducers, ingestAudio } from '../../producers/audio/ingest-audio.js';
 import { freePort } from '../../runtime/stack/ports.js';
-import { type AudioChunk, avroSchemas, type StreamEvent, type TextSegment } from '../../schemas/index.js';
+import { avroSchemas, type StreamEvent, type TextSegment } from '../../schemas/index.js';
 import { convert, LIBRIVOX_DIR, speak, wordErrorRate } from '../support/audio.js';
 import { gatewayEnv, LiveClient, postJson, startGateway, startTextStages } from '../support/gateway.js';
 import { caughtUp, decodeAll, pipelineStack, TestServices } from '../support/pipeline.js';
@@ -21,23 +20,13 @@ afterEach(async () => {
   await services.stopAll();
 });
 
-async function audioProducers(stack: TestStack, topics: { audioChunks: string; streamEvents: string }) {
-  const logger = stack.logger;
-  const chunks = await AvroProducer.connect<AudioChunk>({
+function audioProducers(stack: TestStack, topics: { audioChunks: string; streamEvents: string }) {
+  return connectAudioProducers({
     kafka: stack.kafka,
     registry: stack.registry,
-    topic: topics.audioChunks,
-    schema: avroSchemas.AudioChunk,
-    logger,
+    topics,
+    logger: stack.logger,
   });
-  const events = await AvroProducer.connect<StreamEvent>({
-    kafka: stack.kafka,
-    registry: stack.registry,
-    topic: topics.streamEvents,
-    schema: avroSchemas.StreamEvent,
-    logger,
-  });
-  return { chunks, events, close: () => Promise.all([chunks.close(), events.close()]) };
 }
 
 /** Every stage in-process and the gateway in front: audio in, emotions out on the WebSocket. */
