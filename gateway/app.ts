@@ -23,6 +23,7 @@ import type { Logger } from '../runtime/logger.js';
 import { packageRoot } from '../runtime/package-root.js';
 import type { Feedback } from '../schemas/index.js';
 import { apiKeyCheck, presentedKey } from './auth.js';
+import { sendError } from './http-errors.js';
 import { recordHttpMetrics } from './http-metrics.js';
 import type { CsvJobs } from './jobs/csv-jobs.js';
 import type { LiveHub } from './live/live-hub.js';
@@ -66,7 +67,7 @@ export async function buildGatewayApp(parts: GatewayParts): Promise<FastifyInsta
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.validation) {
-      return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: error.message });
+      return sendError(reply, 400, error.message);
     }
     if (error.statusCode && error.statusCode < 500) {
       return reply
@@ -75,19 +76,12 @@ export async function buildGatewayApp(parts: GatewayParts): Promise<FastifyInsta
     }
     if (isRetryable(error)) {
       request.log.warn({ err: error, url: request.url }, 'a dependency is unavailable');
-      return reply.code(503).header('Retry-After', '5').send({
-        statusCode: 503,
-        error: 'Service Unavailable',
-        message: 'the pipeline is unavailable right now; retry shortly',
-      });
+      reply.header('Retry-After', '5');
+      return sendError(reply, 503, 'the pipeline is unavailable right now; retry shortly');
     }
     request.log.error({ err: error, url: request.url }, 'request failed');
     // Internals stay in the log; the client gets the request id to quote.
-    return reply.code(500).send({
-      statusCode: 500,
-      error: 'Internal Server Error',
-      message: `internal error (request ${request.id})`,
-    });
+    return sendError(reply, 500, `internal error (request ${request.id})`);
   });
   recordHttpMetrics(app, parts.metrics);
 

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { sendError } from './http-errors.js';
 
 const digest = (key: string) => createHash('sha256').update(key).digest();
 
@@ -25,11 +26,8 @@ export function apiKeyCheck(keys: readonly string[]) {
     let ok = false;
     for (const known of accepted) if (candidate && timingSafeEqual(known, candidate)) ok = true;
     if (!ok) {
-      return reply.code(401).header('WWW-Authenticate', 'Bearer realm="emotion-stream"').send({
-        statusCode: 401,
-        error: 'Unauthorized',
-        message: 'missing or invalid API key: send Authorization: Bearer <key>',
-      });
+      reply.header('WWW-Authenticate', 'Bearer realm="emotion-stream"');
+      return sendError(reply, 401, 'missing or invalid API key: send Authorization: Bearer <key>');
     }
   };
 }

@@ -112,13 +112,10 @@ export class LiveHub {
    * that stream whatever their label filter. Not kept for catch-up: GET /v1/streams/:id has the state.
    */
   publishEvent(event: StreamEvent): void {
-    let message: string | undefined;
-    for (const client of this.clients) {
-      if (client.filter.streams && !client.filter.streams.has(event.streamId)) continue;
-      if (client.socket.bufferedAmount > this.options.maxBufferedBytes) continue;
-      message ??= JSON.stringify({ type: 'stream', event });
-      client.socket.send(message);
-    }
+    this.sendToMatching(
+      (filter) => !filter.streams || filter.streams.has(event.streamId),
+      () => JSON.stringify({ type: 'stream', event }),
+    );
   }
 
   /** True when some client names this stream in its filter (cheap: checked before decoding). */
@@ -131,11 +128,21 @@ export class LiveHub {
    * clients that name its stream and filter no labels: live captions arrive a stage earlier.
    */
   publishSegment(segment: TextSegment): void {
+    this.sendToMatching(
+      (filter) => filter.streams?.has(segment.streamId) === true && !filter.labels,
+      () => JSON.stringify({ type: 'segment', segment }),
+    );
+  }
+
+  /**
+   * A message besides the results (kept for no one, counted nowhere) to the clients it matches,
+   * encoded once; a client already over its unread limit skips it (its next result closes it).
+   */
+  private sendToMatching(accepts: (filter: LiveFilter) => boolean, encode: () => string): void {
     let message: string | undefined;
     for (const client of this.clients) {
-      if (!client.filter.streams?.has(segment.streamId) || client.filter.labels) continue;
-      if (client.socket.bufferedAmount > this.options.maxBufferedBytes) continue;
-      message ??= JSON.stringify({ type: 'segment', segment });
+      if (!accepts(client.filter) || client.socket.bufferedAmount > this.options.maxBufferedBytes) continue;
+      message ??= encode();
       client.socket.send(message);
     }
   }

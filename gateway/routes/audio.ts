@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { AudioInputError, describe } from '../../producers/audio/ffmpeg-decoder.js';
 import { probeAudioFile } from '../../producers/audio/probe-audio.js';
 import { errorResponse, languageCode, streamIdSchema } from '../api-schemas.js';
+import { sendError } from '../http-errors.js';
 import { type StreamIngests, TooManyStreamsError } from '../streams/stream-ingests.js';
+import { receiveUpload, UploadError } from './multipart-upload.js';
 
 const streamStatus = {
   type: 'object',
@@ -31,9 +32,15 @@ const streamParams = {
 /** URL schemes ffmpeg reads live or as files; page URLs (YouTube) go through yt-dlp. */
 const URL_PATTERN = '^(https?|rtmps?|rtsp|srt|udp|tcp)://';
 
-function fail(reply: FastifyReply, code: number, error: string, message: string) {
-  return reply.code(code).send({ statusCode: code, error, message });
-}
+/** Text fields of the upload form; anything else is refused by name. */
+const FORM_FIELDS = {
+  streamId: {
+    pattern: new RegExp(streamIdSchema.pattern),
+    expected: streamIdSchema.description.toLowerCase(),
+  },
+  language: { pattern: new RegExp(languageCode.pattern), expected: 'an ISO 639-1 code such as en' },
+  realtime: { pattern: /^(true|false)$/, expected: 'true or false' },
+};
 
 function newStreamId(): string {
   return `audio-${randomUUID().slice(0, 8)}`;
@@ -74,47 +81,20 @@ export const audioRoutes: FastifyPluginAsync<{
       },
     },
     async (request, reply) => {
-      if (!request.isMultipart()) {
-        return fail(
-          reply,
-          415,
-          'Unsupported Media Type',
-          'expected multipart/form-data with the recording in the "file" part',
-        );
-      }
       const file = join(spoolDir, randomUUID());
-      const fields: Record<string, string> = {};
-      let fileName: string | undefined;
       try {
-        for await (const part of request.parts()) {
-          if (part.type === 'file') {
-            if (part.fieldname !== 'file' || fileName !== undefined) {
-              part.file.resume();
-              return fail(
-                reply,
-                400,
-                'Bad Request',
-                `unexpected file part "${part.fieldname}": send one recording as "file"`,
-              );
-            }
-            await pipeline(part.file, createWriteStream(file));
-            fileName = part.filename || 'upload';
-          } else if (['streamId', 'language', 'realtime'].includes(part.fieldname)) {
-            fields[part.fieldname] = String(part.value);
-          } else {
-            return fail(reply, 400, 'Bad Request', `unknown field "${part.fieldname}"`);
-          }
-        }
-        if (fileName === undefined)
-          return fail(reply, 400, 'Bad Request', 'no "file" part: send the recording as "file"');
+        const { fileName, fields } = await receiveUpload(request, {
+          noun: 'recording',
+          file,
+          defaultFileName: 'upload',
+          fields: FORM_FIELDS,
+          uploadLimitBytes,
+        });
         const streamId = fields.streamId ?? newStreamId();
-        if (!new RegExp(streamIdSchema.pattern).test(streamId))
-          return fail(reply, 400, 'Bad Request', 'field "streamId" is not valid');
-        if (fields.language && !new RegExp(languageCode.pattern).test(fields.language)) {
-          return fail(reply, 400, 'Bad Request', 'field "language" must be an ISO 639-1 code such as en');
+        if (ingests.isRunning(streamId)) {
+          await rm(file, { force: true });
+          return sendError(reply, 409, `stream ${streamId} is already running`);
         }
-        if (ingests.isRunning(streamId))
-          return fail(reply, 409, 'Conflict', `stream ${streamId} is already running`);
         await probeAudioFile(file, fileName);
         const status = ingests.start({
           streamId,
@@ -127,19 +107,10 @@ export const audioRoutes: FastifyPluginAsync<{
         return reply.code(202).header('Location', `/v1/streams/${streamId}`).send(status);
       } catch (error) {
         await rm(file, { force: true });
-        if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
-          return fail(
-            reply,
-            413,
-            'Payload Too Large',
-            `the upload is larger than the limit of ${uploadLimitBytes} bytes`,
-          );
-        }
-        if (error instanceof AudioInputError) return fail(reply, 400, 'Bad Request', error.message);
-        if (error instanceof TooManyStreamsError) return fail(reply, 429, 'Too Many Requests', error.message);
+        if (error instanceof UploadError) return sendError(reply, error.statusCode, error.message);
+        if (error instanceof AudioInputError) return sendError(reply, 400, error.message);
+        if (error instanceof TooManyStreamsError) return sendError(reply, 429, error.message);
         throw error;
-      } finally {
-        if (reply.statusCode >= 400) await rm(file, { force: true });
       }
     },
   );
@@ -170,8 +141,7 @@ export const audioRoutes: FastifyPluginAsync<{
     async (request, reply) => {
       const { url, language, realtime } = request.body;
       const streamId = request.body.streamId ?? newStreamId();
-      if (ingests.isRunning(streamId))
-        return fail(reply, 409, 'Conflict', `stream ${streamId} is already running`);
+      if (ingests.isRunning(streamId)) return sendError(reply, 409, `stream ${streamId} is already running`);
       try {
         const status = ingests.start({
           streamId,
@@ -182,7 +152,7 @@ export const audioRoutes: FastifyPluginAsync<{
         });
         return reply.code(202).header('Location', `/v1/streams/${streamId}`).send(status);
       } catch (error) {
-        if (error instanceof TooManyStreamsError) return fail(reply, 429, 'Too Many Requests', error.message);
+        if (error instanceof TooManyStreamsError) return sendError(reply, 429, error.message);
         throw error;
       }
     },
@@ -200,7 +170,7 @@ export const audioRoutes: FastifyPluginAsync<{
     },
     async (request, reply) =>
       ingests.get(request.params.streamId) ??
-      fail(reply, 404, 'Not Found', 'no audio stream with this id on this gateway'),
+      sendError(reply, 404, 'no audio stream with this id on this gateway'),
   );
 
   app.delete<{ Params: { streamId: string } }>(
@@ -215,6 +185,6 @@ export const audioRoutes: FastifyPluginAsync<{
     },
     async (request, reply) =>
       (await ingests.stop(request.params.streamId)) ??
-      fail(reply, 404, 'Not Found', 'no audio stream with this id on this gateway'),
+      sendError(reply, 404, 'no audio stream with this id on this gateway'),
   );
 };

@@ -1,11 +1,12 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { CsvInputError } from '../../producers/csv/csv-input.js';
 import { errorResponse, languageCode, streamIdSchema } from '../api-schemas.js';
-import type { CsvJobs, CsvUpload } from '../jobs/csv-jobs.js';
+import { sendError } from '../http-errors.js';
+import type { CsvJobs } from '../jobs/csv-jobs.js';
+import { receiveUpload, UploadError } from './multipart-upload.js';
 
 const jobStatus = {
   type: 'object',
@@ -35,16 +36,14 @@ const jobParams = {
 
 /** Text fields of the upload form; anything else is refused by name. */
 const FORM_FIELDS = {
-  textColumn: /^.{1,200}$/,
-  idColumn: /^.{1,200}$/,
-  language: new RegExp(languageCode.pattern),
-  streamId: new RegExp(streamIdSchema.pattern),
-} as const;
-
-function badRequest(reply: FastifyReply, code: number, message: string) {
-  const error = code === 413 ? 'Payload Too Large' : code === 415 ? 'Unsupported Media Type' : 'Bad Request';
-  return reply.code(code).send({ statusCode: code, error, message });
-}
+  textColumn: { pattern: /^.{1,200}$/, expected: 'a column name of at most 200 characters' },
+  idColumn: { pattern: /^.{1,200}$/, expected: 'a column name of at most 200 characters' },
+  language: { pattern: new RegExp(languageCode.pattern), expected: 'an ISO 639-1 code such as en' },
+  streamId: {
+    pattern: new RegExp(streamIdSchema.pattern),
+    expected: streamIdSchema.description.toLowerCase(),
+  },
+};
 
 /**
  * CSV jobs: POST /v1/jobs/csv (multipart, streamed to disk under the upload limit, checked, then
@@ -68,59 +67,34 @@ export const jobRoutes: FastifyPluginAsync<{ jobs: CsvJobs; uploadLimitBytes: nu
       },
     },
     async (request, reply) => {
-      if (!request.isMultipart()) {
-        return badRequest(reply, 415, 'expected multipart/form-data with a CSV in the "file" part');
-      }
       const { jobId, dir } = jobs.newJobDirectory();
-      const fields: Record<string, string> = {};
-      let upload: Pick<CsvUpload, 'file' | 'fileName'> | undefined;
+      const file = join(dir, 'upload.csv');
+      let fileName = 'upload.csv';
       try {
-        for await (const part of request.parts()) {
-          if (part.type === 'file') {
-            if (part.fieldname !== 'file' || upload) {
-              part.file.resume();
-              return badRequest(
-                reply,
-                400,
-                `unexpected file part "${part.fieldname}": send one CSV as "file"`,
-              );
-            }
-            const file = join(dir, 'upload.csv');
-            await pipeline(part.file, createWriteStream(file));
-            upload = { file, fileName: part.filename || 'upload.csv' };
-          } else {
-            const pattern = FORM_FIELDS[part.fieldname as keyof typeof FORM_FIELDS];
-            const value = String(part.value);
-            if (!pattern) return badRequest(reply, 400, `unknown field "${part.fieldname}"`);
-            if (!pattern.test(value)) return badRequest(reply, 400, `field "${part.fieldname}" is not valid`);
-            fields[part.fieldname] = value;
-          }
-        }
-        if (!upload) return badRequest(reply, 400, 'no "file" part: send the CSV as the "file" field');
+        const upload = await receiveUpload(request, {
+          noun: 'CSV',
+          file,
+          defaultFileName: fileName,
+          fields: FORM_FIELDS,
+          uploadLimitBytes,
+        });
+        fileName = upload.fileName;
         const status = await jobs.accept(jobId, dir, {
-          ...upload,
-          textColumn: fields.textColumn ?? 'text',
-          idColumn: fields.idColumn,
-          language: fields.language,
-          streamId: fields.streamId,
+          file,
+          fileName,
+          textColumn: upload.fields.textColumn ?? 'text',
+          idColumn: upload.fields.idColumn,
+          language: upload.fields.language,
+          streamId: upload.fields.streamId,
         });
         return reply.code(202).header('Location', `/v1/jobs/${jobId}`).send(status);
       } catch (error) {
         await rm(dir, { recursive: true, force: true });
-        if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
-          return badRequest(reply, 413, `the upload is larger than the limit of ${uploadLimitBytes} bytes`);
-        }
-        if (error instanceof CsvInputError) {
-          // The spool path means nothing to the client; name the file it sent.
-          return badRequest(
-            reply,
-            400,
-            error.message.replaceAll(join(dir, 'upload.csv'), upload?.fileName ?? 'upload'),
-          );
-        }
+        if (error instanceof UploadError) return sendError(reply, error.statusCode, error.message);
+        // The spool path means nothing to the client; name the file it sent.
+        if (error instanceof CsvInputError)
+          return sendError(reply, 400, error.message.replaceAll(file, fileName));
         throw error;
-      } finally {
-        if (reply.statusCode >= 400) await rm(dir, { recursive: true, force: true });
       }
     },
   );
@@ -137,8 +111,7 @@ export const jobRoutes: FastifyPluginAsync<{ jobs: CsvJobs; uploadLimitBytes: nu
     },
     async (request, reply) => {
       const status = jobs.get(request.params.id);
-      if (!status)
-        return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: 'no such job' });
+      if (!status) return sendError(reply, 404, 'no such job');
       return status;
     },
   );
@@ -161,15 +134,14 @@ export const jobRoutes: FastifyPluginAsync<{ jobs: CsvJobs; uploadLimitBytes: nu
     },
     async (request, reply) => {
       const status = jobs.get(request.params.id);
-      if (!status)
-        return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: 'no such job' });
+      if (!status) return sendError(reply, 404, 'no such job');
       const complete = status.finishedAt !== null;
       if (!complete && !request.query.partial) {
-        return reply.code(409).send({
-          statusCode: 409,
-          error: 'Conflict',
-          message: `job is ${status.state}: ${status.resultsOut} of ${status.rowsIn} results so far; add ?partial=true for those`,
-        });
+        return sendError(
+          reply,
+          409,
+          `job is ${status.state}: ${status.resultsOut} of ${status.rowsIn} results so far; add ?partial=true for those`,
+        );
       }
       const path = await jobs.resultsFile(status.jobId);
       return reply

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { CORE_EMOTIONS } from '../../processors/classify/labels.js';
 import type { CoreEmotion } from '../../schemas/index.js';
+import { sendError } from '../http-errors.js';
 import type { LiveFilter, LiveHub } from '../live/live-hub.js';
 
 interface LiveQuery {
@@ -121,7 +122,7 @@ export const liveRoutes: FastifyPluginAsync<{ hub: LiveHub }> = async (app, { hu
       preHandler: async (request: FastifyRequest<{ Querystring: LiveQuery }>, reply) => {
         const parsed = parseLiveQuery(request.query);
         if (typeof parsed === 'string') {
-          return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: parsed });
+          return sendError(reply, 400, parsed);
         }
         request.live = parsed;
       },

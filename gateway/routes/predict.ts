@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { EmotionEngine } from '../../processors/classify/engine.js';
 import { emotionScores, errorResponse, languageCode } from '../api-schemas.js';
+import { sendError } from '../http-errors.js';
 
 interface PredictBody {
   text?: string;
@@ -55,11 +56,11 @@ export const predictRoutes: FastifyPluginAsync<{ engine: EmotionEngine; maxTexts
     async (request, reply) => {
       const { text, texts, language } = request.body;
       if ((text === undefined) === (texts === undefined)) {
-        return reply.code(400).send({
-          statusCode: 400,
-          error: 'Bad Request',
-          message: 'body must have either "text" (a string) or "texts" (an array of strings), not both',
-        });
+        return sendError(
+          reply,
+          400,
+          'body must have either "text" (a string) or "texts" (an array of strings), not both',
+        );
       }
       const options = language ? { lang: language } : {};
       if (text !== undefined) return (await engine.classify([text], options))[0];

@@ -69,7 +69,7 @@ export class StreamIngests {
     languageHint?: string | undefined;
     cleanup?: string;
   }): StreamStatus {
-    const active = [...this.ingests.values()].filter((i) => i.status.state === 'running').length;
+    const active = this.runningCount();
     if (active >= this.options.maxRunning) {
       throw new TooManyStreamsError(
         `this gateway already ingests ${active} streams, its maximum; retry later`,
@@ -119,12 +119,16 @@ export class StreamIngests {
         } as IngestResult;
       })
       .finally(() => {
-        this.running.set([...this.ingests.values()].filter((i) => i.status.state === 'running').length);
+        this.running.set(this.runningCount());
         if (request.cleanup) void rm(request.cleanup, { force: true });
       });
     this.ingests.set(request.streamId, { status, controller, done });
     this.running.set(active + 1);
     return { ...status };
+  }
+
+  private runningCount(): number {
+    return [...this.ingests.values()].filter((ingest) => ingest.status.state === 'running').length;
   }
 
   get(streamId: string): StreamStatus | undefined {

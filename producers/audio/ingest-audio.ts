@@ -148,8 +148,8 @@ export async function ingestAudio(options: IngestAudioOptions): Promise<IngestRe
     return { kind, chunks: seq, audioMs };
   } catch (error) {
     if (!(error instanceof AudioInputError)) throw error;
-    // What was produced stays; a final empty chunk closes the stream for the transcriber.
-    if (seq > 0) await send([{ ...chunker.end() }], true);
+    // What was produced stays; the rest of the audio goes out as the final chunk, closing the stream.
+    if (seq > 0) await send([chunker.end()], true);
     await event('failed', error.message);
     return { kind: 'failed', chunks: seq, audioMs, error: error.message };
   } finally {
