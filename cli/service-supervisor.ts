@@ -4,6 +4,7 @@ import { PIPELINE_STAGE_NAMES } from '../processors/stages.js';
 import type { Logger } from '../runtime/logger.js';
 import { ManagedProcess } from '../runtime/stack/managed-process.js';
 import { freePort } from '../runtime/stack/ports.js';
+import { SINK_NAMES } from '../sinks/index.js';
 
 /** One service process: `emotion-stream <args>`, answering /readyz on the port given in `portVariable`. */
 export interface ServiceSpec {
@@ -29,6 +30,16 @@ export function pipelineStageSpecs(firstPort: number): ServiceSpec[] {
   return PIPELINE_STAGE_NAMES.map((name, i) => ({
     name,
     args: ['stage', name],
+    portVariable: 'METRICS_PORT',
+    preferredPort: firstPort + i,
+  }));
+}
+
+/** The sinks as supervised services (named `<sink>-sink`), their metrics ports from firstPort upwards. */
+export function sinkSpecs(firstPort: number): ServiceSpec[] {
+  return SINK_NAMES.map((name, i) => ({
+    name: `${name}-sink`,
+    args: ['sink', name],
     portVariable: 'METRICS_PORT',
     preferredPort: firstPort + i,
   }));

@@ -14,6 +14,7 @@ import { createLogger } from '../../runtime/logger.js';
 import { SchemaRegistryClient } from '../../runtime/serde/schema-registry.js';
 import { runService } from '../../runtime/service.js';
 import { topicNames } from '../../schemas/index.js';
+import { SINK_NAMES, SINKS, type SinkName } from '../../sinks/index.js';
 import { byteProgress } from '../progress.js';
 
 export function registerPipelineCommands(program: Command): void {
@@ -32,6 +33,22 @@ export function registerPipelineCommands(program: Command): void {
     .action(async (name: PipelineStageName) => {
       await runService(name, PIPELINE_STAGES[name]);
       // runService keeps the process alive until SIGTERM/SIGINT and exits itself.
+      await new Promise<never>(() => undefined);
+    });
+
+  program
+    .command('sink')
+    .description(
+      `run a sink as a service (${SINK_NAMES.join(', ')}): topic records to Azure Blob, exactly once`,
+    )
+    .argument('<name>', SINK_NAMES.join(' | '), (value: string) => {
+      if (!(SINK_NAMES as string[]).includes(value)) {
+        throw new InvalidArgumentError(`expected one of ${SINK_NAMES.join(', ')}`);
+      }
+      return value as SinkName;
+    })
+    .action(async (name: SinkName) => {
+      await runService(`${name}-sink`, SINKS[name]);
       await new Promise<never>(() => undefined);
     });
 

@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { PIPELINE_STAGE_NAMES } from '../../processors/stages.js';
 import { type Config, loadConfig } from '../../runtime/config/index.js';
 import { createLogger } from '../../runtime/logger.js';
 import { defaultCacheDir, LocalStack } from '../../runtime/stack/local-stack.js';
@@ -12,6 +13,7 @@ import {
   type ServiceSpec,
   ServiceSupervisor,
   type SupervisedService,
+  sinkSpecs,
 } from '../service-supervisor.js';
 
 export function registerUpCommand(program: Command): void {
@@ -26,7 +28,10 @@ export function registerUpCommand(program: Command): void {
       'where Kafka, the registry and Azurite keep their data (default: .cache/stack)',
     )
     .option('--fresh', 'delete the data directory first, starting from empty topics')
-    .option('--no-stages', 'start only the infrastructure, not the pipeline stages and the gateway')
+    .option(
+      '--no-stages',
+      'start only the infrastructure, not the pipeline stages, the sinks and the gateway',
+    )
     .action(async (options: { dataDir?: string; fresh?: boolean; stages: boolean }) => {
       const config = loadConfig();
       const logger = createLogger({ level: config.logLevel, name: 'up' });
@@ -62,6 +67,7 @@ export function registerUpCommand(program: Command): void {
         if (options.stages) {
           const specs: ServiceSpec[] = [
             ...pipelineStageSpecs(config.metricsPort),
+            ...sinkSpecs(config.metricsPort + PIPELINE_STAGE_NAMES.length),
             {
               name: 'gateway',
               args: ['gateway'],
@@ -78,7 +84,10 @@ export function registerUpCommand(program: Command): void {
           });
           services = await supervisor.start();
         }
-        const stages = services.filter((service) => service.name !== 'gateway');
+        const stages = services.filter(
+          (service) => service.name !== 'gateway' && !service.name.endsWith('-sink'),
+        );
+        const sinks = services.filter((service) => service.name.endsWith('-sink'));
         const gateway = services.find((service) => service.name === 'gateway');
         const lock = readArtifactLock();
         const origin = (name: string) =>
@@ -100,6 +109,7 @@ export function registerUpCommand(program: Command): void {
             ? [
                 `  Gateway          http://127.0.0.1:${gateway.port}   dashboard /, API /v1, docs /docs, live ws /v1/live`,
                 `  Stages           ${stages.map((st) => `${st.name} (metrics :${st.port})`).join(', ')}`,
+                `  Sinks            ${sinks.map((sk) => `${sk.name} (metrics :${sk.port})`).join(', ')} → container ${config.blob.container}`,
                 `                   logs ${join(dataDir, 'logs')}/<service>.log`,
               ]
             : ['  Gateway, stages  not started (--no-stages)']),

@@ -30,7 +30,30 @@ export interface SchemaRegistryConfig {
 export interface BlobConfig {
   connectionString: string | undefined;
   accountUrl: string | undefined;
+  /** The container holding sink output, feedback datasets, the model registry and rollout plans. */
+  container: string;
 }
+
+/** The sinks that write topics to Blob (see sinks/). */
+export interface SinkConfig {
+  /** A partition's buffered lines are written once they reach this many bytes... */
+  flushBytes: number;
+  /** ...or once the oldest of them has waited this long. */
+  flushIntervalMs: number;
+  feedback: {
+    /** How far back the feedback sink indexes results to join feedback with. */
+    joinWindowMs: number;
+    /** Most results held in that index; the oldest go first. */
+    joinMaxResults: number;
+    /** How long feedback waits for its result to reach the index before it is kept unmatched. */
+    joinWaitMs: number;
+    /** How often the consolidated training files are rebuilt when new feedback arrived. */
+    datasetIntervalMs: number;
+  };
+}
+
+export const ROLLOUT_COLORS = ['blue', 'green'] as const;
+export type RolloutColor = (typeof ROLLOUT_COLORS)[number];
 
 export interface TopicsConfig {
   /** Prefix for every topic and group name, so several deployments can share one cluster. */
@@ -56,6 +79,7 @@ export interface Config {
   kafka: KafkaConfig;
   schemaRegistry: SchemaRegistryConfig;
   blob: BlobConfig;
+  sink: SinkConfig;
   topics: TopicsConfig;
   stage: StageConfig;
   /** Port of a service's /healthz, /readyz and /metrics endpoint; 0 picks a free one. */
@@ -207,7 +231,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     blob: {
       connectionString: readConnectionString(read),
       accountUrl: read.url('AZURE_STORAGE_ACCOUNT_URL')?.toString(),
+      container: readContainer(read),
     },
+    sink: readSink(read),
     topics: {
       prefix: readPrefix(read),
       partitions: read.int('TOPIC_PARTITIONS', 6, { min: 1, max: 10_000 }),
@@ -469,6 +495,33 @@ function readGateway(read: EnvReader): GatewayConfig {
     liveHistory: read.int('GATEWAY_LIVE_HISTORY', 10_000, { min: 0, max: 10_000_000 }),
     dataDir: read.optionalString('GATEWAY_DATA_DIR'),
     maxStreams: read.int('GATEWAY_MAX_STREAMS', 16, { min: 0, max: 10_000 }),
+  };
+}
+
+function readContainer(read: EnvReader): string {
+  const name = read.string('BLOB_CONTAINER', 'emotion-stream');
+  // Azure's rule: 3–63 lowercase letters, digits and single hyphens, starting with a letter or digit.
+  if (!/^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$/.test(name)) {
+    throw new ConfigError(
+      'BLOB_CONTAINER',
+      `must be 3–63 lowercase letters, digits and single hyphens (got '${name}')`,
+    );
+  }
+  return name;
+}
+
+const MINUTE = 60_000;
+
+function readSink(read: EnvReader): SinkConfig {
+  return {
+    flushBytes: read.int('SINK_FLUSH_BYTES', 8 * MIB, { min: 1, max: 256 * MIB }),
+    flushIntervalMs: read.int('SINK_FLUSH_INTERVAL_MS', MINUTE, { min: 100 }),
+    feedback: {
+      joinWindowMs: read.int('FEEDBACK_JOIN_WINDOW_MS', 7 * 24 * 60 * MINUTE, { min: 1000 }),
+      joinMaxResults: read.int('FEEDBACK_JOIN_MAX_RESULTS', 1_000_000, { min: 1 }),
+      joinWaitMs: read.int('FEEDBACK_JOIN_WAIT_MS', 30_000, { min: 0 }),
+      datasetIntervalMs: read.int('FEEDBACK_DATASET_INTERVAL_MS', 10 * MINUTE, { min: 100 }),
+    },
   };
 }
 

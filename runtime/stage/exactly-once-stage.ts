@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Message } from 'kafkajs';
 import type { StageConfig } from '../config/index.js';
 import { errorMessage, isRetryable, RetryableError, UnprocessableRecordError } from '../errors.js';
+import { isFencingError, isKafkaRebalance } from '../kafka/errors.js';
 import type { Logger } from '../logger.js';
 import type { StageMetrics } from '../metrics/stage-metrics.js';
 import { AvroDecoder, AvroEncoder } from '../serde/avro-serde.js';
@@ -414,29 +415,4 @@ export class ExactlyOnceStage<In, Out> {
 
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
-}
-
-function errorType(error: unknown): string | undefined {
-  const type = (error as { type?: unknown } | undefined)?.type;
-  return typeof type === 'string' ? type : undefined;
-}
-
-function isFencingError(error: unknown): boolean {
-  const type = errorType(error);
-  return (
-    type === 'INVALID_PRODUCER_EPOCH' ||
-    type === 'PRODUCER_FENCED' ||
-    type === 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED'
-  );
-}
-
-/** kafkajs signals a rebalance by throwing from heartbeat(); it must reach kafkajs to rejoin. */
-function isKafkaRebalance(error: unknown): boolean {
-  const type = errorType(error);
-  return (
-    type === 'REBALANCE_IN_PROGRESS' ||
-    type === 'UNKNOWN_MEMBER_ID' ||
-    type === 'ILLEGAL_GENERATION' ||
-    (error as Error)?.name === 'KafkaJSFetcherRebalanceError'
-  );
 }

@@ -61,27 +61,37 @@ export async function counterValue(
     .reduce((sum, v) => sum + v.value, 0);
 }
 
-/** The uppercase stage as a separate OS process (test/fixtures/uppercase-stage.ts). */
+/**
+ * A service as a separate OS process: by default the uppercase stage (test/fixtures/uppercase-stage.ts),
+ * or any TypeScript entry point and arguments, such as `cli/run.ts sink blob`.
+ */
 export class StageProcess {
   private child: ChildProcess | undefined;
   exits = 0;
+  /** Resolves when the process started last exits, however it ends. */
+  exited: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly env: Record<string, string>,
     private readonly logFile: string,
+    private readonly args: string[] = ['test/fixtures/uppercase-stage.ts'],
   ) {}
 
   start(): void {
     const log = createWriteStream(this.logFile, { flags: 'a' });
-    this.child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/uppercase-stage.ts'], {
+    this.child = spawn(process.execPath, ['--import', 'tsx', ...this.args], {
       env: { ...process.env, METRICS_PORT: '0', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child.stdout?.pipe(log);
     this.child.stderr?.pipe(log);
-    this.child.once('exit', () => {
-      this.exits += 1;
-    });
+    const child = this.child;
+    this.exited = new Promise((resolve) =>
+      child.once('exit', () => {
+        this.exits += 1;
+        resolve();
+      }),
+    );
   }
 
   get pid(): number | undefined {

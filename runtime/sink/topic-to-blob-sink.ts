@@ -1,0 +1,499 @@
+import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { BlobStore } from '../blob/blob-store.js';
+import { KeyedMutex, mapConcurrent } from '../concurrency.js';
+import type { SinkConfig, StageConfig } from '../config/index.js';
+import { errorMessage, isRetryable, UnprocessableRecordError } from '../errors.js';
+import { isKafkaRebalance } from '../kafka/errors.js';
+import type { Logger } from '../logger.js';
+import { AvroDecoder } from '../serde/avro-serde.js';
+import type { SchemaRegistryClient } from '../serde/schema-registry.js';
+import { Backoff } from '../stage/backoff.js';
+import { deadLetterMessage, headersAsStrings } from '../stage/dead-letter.js';
+import type { InputRecord } from '../stage/types.js';
+import { RangeIntents, rangeFileName } from './offset-ranges.js';
+
+/** Where one record's line goes: a blob "directory" (no trailing slash) and the JSON text. */
+export interface SinkLine {
+  dir: string;
+  line: string;
+}
+
+/**
+ * Turns consumed records into lines, one entry per record (null writes nothing for it). Throws a
+ * RetryableError while something it needs is unavailable; rejects a bad record with
+ * UnprocessableRecordError, which sends it to the dead-letter topic.
+ */
+export interface SinkRouter<T> {
+  route(records: InputRecord<T>[]): Promise<Array<SinkLine | null>>;
+}
+
+export interface TopicToBlobSinkOptions<T> {
+  /** Short name, used in metrics, logs and dead-letter headers. */
+  name: string;
+  groupId: string;
+  topic: string;
+  schema: object;
+  deadLetterTopic: string;
+  router: SinkRouter<T>;
+  store: BlobStore;
+  kafka: Kafka;
+  registry: SchemaRegistryClient;
+  logger: Logger;
+  metrics: Registry;
+  stage: StageConfig;
+  sink: Pick<SinkConfig, 'flushBytes' | 'flushIntervalMs'>;
+  /** Called after a range's files are written and its offsets committed. */
+  onCommitted?: (files: string[]) => void;
+}
+
+interface Entry {
+  offset: bigint;
+  line: SinkLine | null;
+  deadLetter: Message | null;
+}
+
+/** The records of one partition not yet in Blob: from `from` up to the last one buffered. */
+interface OpenRange {
+  topic: string;
+  partition: number;
+  from: bigint;
+  /** The end chosen for this range earlier (by us, a crashed predecessor or before a replay). */
+  end: bigint | undefined;
+  entries: Entry[];
+  bytes: number;
+  firstAtMs: number;
+}
+
+const UPLOAD_CONCURRENCY = 8;
+
+/**
+ * Consumes a topic (read_committed) and writes its records to Blob as JSON Lines files, one file
+ * per directory and offset range of a partition. Offsets are committed only after every file of
+ * the range is written, and a range's end is recorded before its files (RangeIntents), so a crash
+ * at any moment, a rebalance or a replay rewrites the same files: each record lands exactly once.
+ * Files are cut when a partition's buffer reaches `flushBytes` or its oldest line `flushIntervalMs`.
+ */
+export class TopicToBlobSink<T> {
+  private readonly consumer: Consumer;
+  private readonly admin: Admin;
+  private readonly producer: Producer;
+  private readonly decoder: AvroDecoder<T>;
+  private readonly intents: RangeIntents;
+  private readonly ranges = new Map<number, OpenRange>();
+  private readonly mutex = new KeyedMutex();
+  private readonly log: Logger;
+  private readonly instanceId = `${hostname()}-${process.pid}`;
+  private readonly metrics: SinkMetrics;
+  private timer: NodeJS.Timeout | undefined;
+  private joined = false;
+  private stopping = false;
+  private stopped: Promise<void> | undefined;
+  private crashed: ((error: Error) => void) | undefined;
+  readonly failed: Promise<never>;
+
+  constructor(private readonly options: TopicToBlobSinkOptions<T>) {
+    const { kafka, stage, name } = options;
+    this.log = options.logger.child({ sink: name });
+    this.consumer = kafka.consumer({
+      groupId: options.groupId,
+      readUncommitted: false,
+      sessionTimeout: stage.sessionTimeoutMs,
+      heartbeatInterval: stage.heartbeatIntervalMs,
+      rebalanceTimeout: Math.max(60_000, stage.sessionTimeoutMs),
+      retry: { retries: 8, restartOnFailure: async () => false },
+    });
+    this.admin = kafka.admin();
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.decoder = new AvroDecoder<T>(options.registry, options.schema);
+    this.intents = new RangeIntents(options.store, `_sink/${options.groupId}/${options.topic}`);
+    this.metrics = new SinkMetrics(options.metrics);
+    this.failed = new Promise<never>((_, reject) => {
+      this.crashed = reject;
+    });
+    this.failed.catch(() => undefined);
+  }
+
+  isReady(): boolean {
+    return this.joined && !this.stopping;
+  }
+
+  async start(): Promise<void> {
+    const { topic, groupId } = this.options;
+    await this.options.store.ensureContainer();
+    await Promise.all([this.admin.connect(), this.producer.connect()]);
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
+      // The consumer fetches every assigned partition from its committed offset again: whatever was
+      // buffered is fetched anew, so the open ranges start over from what Blob and Kafka say.
+      this.ranges.clear();
+      this.metrics.buffered.set({ sink: this.options.name }, 0);
+      this.joined = true;
+      this.log.info({ assigned: event.payload.memberAssignment, groupId }, 'joined consumer group');
+    });
+    this.consumer.on(this.consumer.events.CRASH, (event) => {
+      this.log.error({ err: event.payload.error }, 'consumer crashed');
+      this.crashed?.(event.payload.error);
+    });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic, fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.stage.partitionsConsumedConcurrently,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+    const tick = Math.max(50, Math.min(1000, Math.floor(this.options.sink.flushIntervalMs / 4)));
+    this.timer = setInterval(() => this.flushAged(), tick);
+    this.log.info({ topic, groupId, container: this.options.store.containerName }, 'sink started');
+  }
+
+  /** Writes what is buffered, commits it, and leaves the group. */
+  stop(): Promise<void> {
+    this.stopped ??= this.shutdown();
+    return this.stopped;
+  }
+
+  private async shutdown(): Promise<void> {
+    clearInterval(this.timer);
+    // Flush first, while still a member of the group: the commit needs the membership.
+    await Promise.allSettled(
+      [...this.ranges.values()].map((range) =>
+        this.mutex.run(String(range.partition), () => this.flushOnce(range)),
+      ),
+    );
+    this.stopping = true;
+    await this.consumer.disconnect();
+    await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect()]);
+    this.log.info('sink stopped');
+  }
+
+  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
+    // kafkajs heartbeats only between batches; a slow upload or a storage outage must not get this
+    // member evicted.
+    const keepAlive = setInterval(
+      () => void heartbeat().catch(() => undefined),
+      this.options.stage.heartbeatIntervalMs,
+    );
+    try {
+      await this.mutex.run(String(batch.partition), async () => {
+        let range = this.ranges.get(batch.partition) ?? (await this.openRange(batch.topic, batch.partition));
+        const last = range.entries.at(-1)?.offset ?? range.from - 1n;
+        const fresh = batch.messages.filter((message) => BigInt(message.offset) > last);
+        if (fresh.length === 0 || !isRunning() || isStale()) return;
+        const entries = await this.entriesOf(batch.topic, batch.partition, fresh);
+        for (const entry of entries) {
+          if (range.end !== undefined && entry.offset > range.end) range = await this.flushRange(range);
+          if (range.entries.length === 0) range.firstAtMs = Date.now();
+          range.entries.push(entry);
+          range.bytes += entry.line ? Buffer.byteLength(entry.line.line) + 1 : 0;
+          resolveOffset(entry.offset.toString());
+          const full =
+            range.end !== undefined ? entry.offset >= range.end : range.bytes >= this.options.sink.flushBytes;
+          if (full) range = await this.flushRange(range);
+        }
+        this.updateBuffered();
+        this.metrics.lag.set(
+          { sink: this.options.name, partition: String(batch.partition) },
+          Number(batch.offsetLag()),
+        );
+      });
+    } catch (error) {
+      if (isKafkaRebalance(error)) throw error;
+      this.log.error({ err: error, partition: batch.partition }, 'sink failed');
+      this.crashed?.(error as Error);
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+
+  /** A partition's range starts at its committed offset, or at the start of the log for a new group. */
+  private async openRange(topic: string, partition: number): Promise<OpenRange> {
+    const committed = await this.admin.fetchOffsets({ groupId: this.options.groupId, topics: [topic] });
+    let from = BigInt(
+      committed.find((t) => t.topic === topic)?.partitions.find((p) => p.partition === partition)?.offset ??
+        '-1',
+    );
+    if (from < 0n) {
+      const offsets = await this.admin.fetchTopicOffsets(topic);
+      from = BigInt(offsets.find((p) => p.partition === partition)?.low ?? '0');
+    }
+    const range: OpenRange = {
+      topic,
+      partition,
+      from,
+      end: await this.intents.find(partition, from),
+      entries: [],
+      bytes: 0,
+      firstAtMs: Date.now(),
+    };
+    this.ranges.set(partition, range);
+    return range;
+  }
+
+  private async entriesOf(topic: string, partition: number, messages: KafkaMessage[]): Promise<Entry[]> {
+    const context = { stage: this.options.name, instanceId: this.instanceId, topic, partition };
+    const deadLetter = (message: KafkaMessage, error: Error, phase: 'VALUE_CONVERTER' | 'TRANSFORMATION') => {
+      this.metrics.deadLettered.inc({ sink: this.options.name, reason: error.name });
+      this.log.warn({ partition, offset: message.offset, err: error }, 'record dead-lettered');
+      return deadLetterMessage(context, message, error, phase);
+    };
+    const decoded = await this.untilAvailable('decode', () =>
+      Promise.all(
+        messages.map(async (message) => {
+          try {
+            return { message, value: await this.decoder.decode(message.value) };
+          } catch (error) {
+            if (error instanceof UnprocessableRecordError) return { message, error };
+            throw error;
+          }
+        }),
+      ),
+    );
+    const records: InputRecord<T>[] = [];
+    for (const item of decoded) {
+      if ('value' in item) records.push(this.inputRecord(topic, partition, item.message, item.value as T));
+    }
+    const lines = records.length > 0 ? await this.route(records) : [];
+    let next = 0;
+    return decoded.map((item) => {
+      const offset = BigInt(item.message.offset);
+      if ('error' in item) {
+        return { offset, line: null, deadLetter: deadLetter(item.message, item.error!, 'VALUE_CONVERTER') };
+      }
+      const routed = lines[next++]!;
+      if (routed instanceof Error) {
+        return { offset, line: null, deadLetter: deadLetter(item.message, routed, 'TRANSFORMATION') };
+      }
+      return { offset, line: routed, deadLetter: null };
+    });
+  }
+
+  private inputRecord(topic: string, partition: number, message: KafkaMessage, value: T): InputRecord<T> {
+    return {
+      topic,
+      partition,
+      offset: message.offset,
+      key: message.key?.toString() ?? null,
+      value,
+      timestamp: Number(message.timestamp),
+      headers: headersAsStrings(message.headers),
+    };
+  }
+
+  /** Routes a batch; a record the router rejects is found by routing the records one by one. */
+  private async route(records: InputRecord<T>[]): Promise<Array<SinkLine | null | Error>> {
+    try {
+      const lines = await this.untilAvailable('route', () => this.options.router.route(records));
+      if (lines.length !== records.length)
+        throw new Error(`router returned ${lines.length} lines for ${records.length} records`);
+      return lines;
+    } catch (error) {
+      if (records.length === 1) return [error instanceof Error ? error : new Error(String(error))];
+      const lines: Array<SinkLine | null | Error> = [];
+      for (const record of records) lines.push(...(await this.route([record])));
+      return lines;
+    }
+  }
+
+  /** Writes the range's files, sends its dead letters and commits; returns the next range. */
+  private async flushRange(range: OpenRange): Promise<OpenRange> {
+    let current = range;
+    // A range recorded earlier may end inside what is buffered: cut as often as it takes.
+    for (;;) {
+      const next = await this.flushOnce(current);
+      if (next === current) return current;
+      current = next;
+      const last = current.entries.at(-1)?.offset;
+      if (last === undefined || current.end === undefined || last < current.end) return current;
+    }
+  }
+
+  /**
+   * One range to Blob and its offsets to Kafka. Returns the same range when it must wait for more
+   * records (its recorded end lies ahead), else the range that follows it.
+   */
+  private async flushOnce(range: OpenRange): Promise<OpenRange> {
+    if (this.ranges.get(range.partition) !== range || range.entries.length === 0) return range;
+    const started = performance.now();
+    const last = range.entries.at(-1)!.offset;
+    let end = range.end ?? last;
+    const hasFiles = range.entries.some((entry) => entry.line !== null && entry.offset <= end);
+    if (range.end === undefined && hasFiles) {
+      end = await this.untilAvailable('record range', () =>
+        this.intents.claim(range.partition, range.from, end),
+      );
+      range.end = end;
+    }
+    // The recorded end lies ahead: wait for its records (when stopping, the next owner will).
+    if (end > last) return range;
+    const included = range.entries.filter((entry) => entry.offset <= end);
+    const files = new Map<string, string[]>();
+    for (const entry of included) {
+      if (!entry.line) continue;
+      const lines = files.get(entry.line.dir) ?? [];
+      lines.push(entry.line.line);
+      files.set(entry.line.dir, lines);
+    }
+    const names = [...files.keys()].map((dir) => `${dir}/${rangeFileName(range.partition, range.from, end)}`);
+    const bodies = [...files.values()].map((lines) => `${lines.join('\n')}\n`);
+    await this.untilAvailable('write files', () =>
+      mapConcurrent(names, UPLOAD_CONCURRENCY, (name, i) =>
+        this.options.store.put(name, bodies[i]!, { contentType: 'application/x-ndjson' }),
+      ),
+    );
+    const deadLetters = included.flatMap((entry) => (entry.deadLetter ? [entry.deadLetter] : []));
+    if (deadLetters.length > 0) {
+      await this.untilAvailable('dead-letter', () =>
+        this.producer.send({ topic: this.options.deadLetterTopic, acks: -1, messages: deadLetters }),
+      );
+    }
+    await this.consumer.commitOffsets([
+      { topic: range.topic, partition: range.partition, offset: (end + 1n).toString() },
+    ]);
+
+    const { name } = this.options;
+    this.metrics.records.inc({ sink: name }, included.length);
+    this.metrics.files.inc({ sink: name }, names.length);
+    this.metrics.bytes.inc(
+      { sink: name },
+      bodies.reduce((sum, body) => sum + Buffer.byteLength(body), 0),
+    );
+    this.metrics.flushDuration.observe({ sink: name }, (performance.now() - started) / 1000);
+    this.metrics.lastCommit.set({ sink: name }, Date.now() / 1000);
+    this.log.debug(
+      { partition: range.partition, from: String(range.from), to: String(end), files: names.length },
+      'range committed',
+    );
+    this.options.onCommitted?.(names);
+
+    const remaining = range.entries.filter((entry) => entry.offset > end);
+    const from = end + 1n;
+    const next: OpenRange = {
+      topic: range.topic,
+      partition: range.partition,
+      from,
+      end: await this.untilAvailable('read range', () => this.intents.find(range.partition, from)),
+      entries: remaining,
+      bytes: remaining.reduce(
+        (sum, entry) => sum + (entry.line ? Buffer.byteLength(entry.line.line) + 1 : 0),
+        0,
+      ),
+      firstAtMs: Date.now(),
+    };
+    this.ranges.set(range.partition, next);
+    this.updateBuffered();
+    return next;
+  }
+
+  /** Flushes ranges whose oldest line has waited long enough (and whose end is not fixed ahead). */
+  private flushAged(): void {
+    const now = Date.now();
+    for (const range of this.ranges.values()) {
+      if (range.entries.length === 0 || range.end !== undefined) continue;
+      if (now - range.firstAtMs < this.options.sink.flushIntervalMs) continue;
+      void this.mutex
+        .run(String(range.partition), () => this.flushRange(range))
+        .catch((error) => {
+          if (isKafkaRebalance(error) || this.stopping) return;
+          this.log.error({ err: error, partition: range.partition }, 'timed flush failed');
+          this.crashed?.(error as Error);
+        });
+    }
+  }
+
+  /** Retries an operation while what it needs is down (storage, registry); other errors propagate. */
+  private async untilAvailable<R>(what: string, operation: () => Promise<R>): Promise<R> {
+    const backoff = new Backoff(this.options.stage.retryInitialMs, this.options.stage.retryMaxMs);
+    for (;;) {
+      try {
+        return await operation();
+      } catch (error) {
+        if (!isRetryable(error) || this.stopping) throw error;
+        const waitMs = backoff.next();
+        this.metrics.retries.inc({ sink: this.options.name, reason: what });
+        this.log.warn({ err: errorMessage(error), waitMs, what }, 'not available; retrying');
+        await sleep(waitMs);
+      }
+    }
+  }
+
+  private updateBuffered(): void {
+    let records = 0;
+    for (const range of this.ranges.values()) records += range.entries.length;
+    this.metrics.buffered.set({ sink: this.options.name }, records);
+  }
+}
+
+class SinkMetrics {
+  readonly records: Counter<'sink'>;
+  readonly files: Counter<'sink'>;
+  readonly bytes: Counter<'sink'>;
+  readonly deadLettered: Counter<'sink' | 'reason'>;
+  readonly retries: Counter<'sink' | 'reason'>;
+  readonly flushDuration: Histogram<'sink'>;
+  readonly buffered: Gauge<'sink'>;
+  readonly lastCommit: Gauge<'sink'>;
+  readonly lag: Gauge<'sink' | 'partition'>;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    const labelNames = ['sink'] as const;
+    this.records = new Counter({
+      name: 'sink_records_total',
+      help: 'Records written to Blob and committed',
+      labelNames,
+      registers,
+    });
+    this.files = new Counter({
+      name: 'sink_files_written_total',
+      help: 'Blob files written',
+      labelNames,
+      registers,
+    });
+    this.bytes = new Counter({
+      name: 'sink_bytes_written_total',
+      help: 'Bytes written to Blob',
+      labelNames,
+      registers,
+    });
+    this.deadLettered = new Counter({
+      name: 'sink_dlq_records_total',
+      help: 'Records sent to the dead-letter topic',
+      labelNames: ['sink', 'reason'],
+      registers,
+    });
+    this.retries = new Counter({
+      name: 'sink_retries_total',
+      help: 'Waits for an unavailable dependency (storage, registry, join)',
+      labelNames: ['sink', 'reason'],
+      registers,
+    });
+    this.flushDuration = new Histogram({
+      name: 'sink_flush_duration_seconds',
+      help: 'Time to write a range of files and commit its offsets',
+      labelNames,
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.buffered = new Gauge({
+      name: 'sink_buffered_records',
+      help: 'Records consumed but not yet in Blob',
+      labelNames,
+      registers,
+    });
+    this.lastCommit = new Gauge({
+      name: 'sink_last_commit_timestamp_seconds',
+      help: 'When the sink last committed a range',
+      labelNames,
+      registers,
+    });
+    this.lag = new Gauge({
+      name: 'sink_consumer_lag',
+      help: 'Records behind the end of the partition at the last batch',
+      labelNames: ['sink', 'partition'],
+      registers,
+    });
+  }
+}
