@@ -1,3 +1,4 @@
+import { RegistryRefusal } from '../processors/classify/model-registry.js';
 import { AudioInputError } from '../producers/audio/ffmpeg-decoder.js';
 import { CsvInputError } from '../producers/csv/csv-input.js';
 import { ConfigError } from '../runtime/config/index.js';
@@ -19,7 +20,8 @@ export function reportCliError(error: unknown): number {
     error instanceof StackInUseError ||
     error instanceof IncompatibleSchemaError ||
     error instanceof CsvInputError ||
-    error instanceof AudioInputError
+    error instanceof AudioInputError ||
+    error instanceof RegistryRefusal
   ) {
     process.stderr.write(`emotion-stream: ${error.message}\n`);
     return EXIT.failure;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { packageRoot } from '../runtime/package-root.js';
+import { registerLifecycleCommands } from './commands/lifecycle.js';
 import { registerModelCommands } from './commands/models.js';
 import { registerPipelineCommands } from './commands/pipeline.js';
 import { registerTopicCommands } from './commands/topics.js';
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerUpCommand(program);
   registerTopicCommands(program);
   registerModelCommands(program);
+  registerLifecycleCommands(program);
   registerPipelineCommands(program);
   return program;
 }

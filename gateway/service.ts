@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { createEmotionEngine } from '../processors/classify/pipeline.js';
+import { createEmotionEngine, resolveRegistryModels } from '../processors/classify/pipeline.js';
 import { connectAudioProducers } from '../producers/audio/ingest-audio.js';
 import { SegmentProducer } from '../producers/segment-producer.js';
 import { AvroProducer } from '../runtime/kafka/avro-producer.js';
@@ -39,7 +39,7 @@ export interface RunningGateway extends RunningService {
 export async function startGatewayService(context: ServiceContext): Promise<RunningGateway> {
   const { config, logger, metrics } = context;
   const topics = topicNames(config.topics.prefix);
-  const engine = await createEmotionEngine(config.classify, logger);
+  const engine = await createEmotionEngine(await resolveRegistryModels(config, logger), logger);
   const kafka = createKafka(config.kafka, logger, 'gateway');
   const registry = new SchemaRegistryClient(config.schemaRegistry);
   const segments = await SegmentProducer.connect({ kafka, registry, topic: topics.segmentsRaw, logger });

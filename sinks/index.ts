@@ -1,9 +1,11 @@
 import type { RunningService, ServiceContext } from '../runtime/service.js';
 import { startBlobSinkService } from './blob/service.js';
+import { startFeedbackSinkService } from './feedback/service.js';
 
 /** Every sink that runs as its own service (`emotion-stream sink <name>`). */
 export const SINKS = {
   blob: startBlobSinkService,
+  feedback: startFeedbackSinkService,
 } as const satisfies Record<string, (context: ServiceContext) => Promise<RunningService>>;
 
 export type SinkName = keyof typeof SINKS;

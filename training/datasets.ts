@@ -95,7 +95,13 @@ export function loadRedV1(dir: string, split: Split): Example[] {
 
 /** Any `text,label` CSV (header required) whose labels are core class names; `a;b` for several. */
 export function loadLabelledCsv(file: string): Example[] {
-  const rows = parse(readText(file), { columns: true, skip_empty_lines: true, bom: true }) as Array<
+  return parseLabelledCsv(readText(file), file);
+}
+
+/** The rows of `text,label` CSV text; `source` names it in errors. */
+export function parseLabelledCsv(text: string, source: string): Example[] {
+  const file = source;
+  const rows = parse(text, { columns: true, skip_empty_lines: true, bom: true }) as Array<
     Record<string, string>
   >;
   return rows.map((row, i) => {

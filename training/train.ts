@@ -44,6 +44,10 @@ export interface TrainOptions {
   progress?: TrainingProgress;
   /** The command line that produced the model, recorded in metrics.json and the model card. */
   command?: string;
+  /** More training examples (retraining: user feedback), added to the train split only. */
+  extraTrain?: Example[];
+  /** The release part of the model version (`<release>+<hash of the model>`); default 1.0.0. */
+  release?: string;
 }
 
 /** One output column of the linear layer: which label it predicts and its training targets. */
@@ -128,6 +132,8 @@ export async function trainModel(options: TrainOptions): Promise<ModelMetrics> {
   const progress = options.progress ?? silentProgress;
   const { logger } = options;
   const data = loadSplits(recipe, options.datasetsDir ?? defaultDatasetsDir());
+  // Dev and test stay the dataset's own, so versions with and without extra data compare fairly.
+  data.train.push(...(options.extraTrain ?? []));
   logger.info(
     { train: data.train.length, dev: data.dev.length, test: data.test.length },
     `${recipe.name}: data loaded`,
@@ -282,7 +288,7 @@ export async function trainModel(options: TrainOptions): Promise<ModelMetrics> {
 
   mkdirSync(options.outDir, { recursive: true });
   const model = buildOnnxModel(linear, labels);
-  labels.modelVersion = `1.0.0+${sha256(model).slice(0, 12)}`;
+  labels.modelVersion = `${options.release ?? '1.0.0'}+${sha256(model).slice(0, 12)}`;
   writeFileSync(join(options.outDir, MODEL_FILES.model), model);
   const exportedFeaturizer: FeaturizerConfig = { ...featurizerConfig, idf: encodeIdf(idf) };
   writeFileSync(

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { LoadedModel } from '../../processors/classify/onnx-engine.js';
-import { createEmotionEngine } from '../../processors/classify/pipeline.js';
+import { createEmotionEngine, resolveRegistryModels } from '../../processors/classify/pipeline.js';
 import { loadConfig } from '../../runtime/config/index.js';
 import { createLogger } from '../../runtime/logger.js';
 import { type DatasetFormat, loadDataset, type Split } from '../../training/datasets.js';
@@ -146,10 +146,8 @@ export function registerModelCommands(program: Command): void {
     .option('--json', 'print the scores as JSON')
     .action(async (words: string[], options: { lang?: string; json?: boolean }) => {
       const config = loadConfig();
-      const engine = await createEmotionEngine(
-        config.classify,
-        createLogger({ level: config.logLevel, name: 'predict' }),
-      );
+      const logger = createLogger({ level: config.logLevel, name: 'predict' });
+      const engine = await createEmotionEngine(await resolveRegistryModels(config, logger), logger);
       try {
         const [result] = await engine.classify([words.join(' ')], options.lang ? { lang: options.lang } : {});
         if (options.json) {

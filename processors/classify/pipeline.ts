@@ -1,7 +1,30 @@
-import type { ClassifyConfig } from '../../runtime/config/index.js';
+import { join } from 'node:path';
+import { BlobStore } from '../../runtime/blob/blob-store.js';
+import type { ClassifyConfig, Config } from '../../runtime/config/index.js';
 import type { Logger } from '../../runtime/logger.js';
+import { packageRoot } from '../../runtime/package-root.js';
 import type { EmotionEngine } from './engine.js';
+import { ModelRegistry, parseRegistryRef } from './model-registry.js';
 import { OnnxEmotionEngine } from './onnx-engine.js';
+
+/**
+ * The classify settings with every `registry:<name>[@<version>]` model replaced by a local copy
+ * of that version from the model registry in Blob (fetched once into the cache directory).
+ */
+export async function resolveRegistryModels(config: Config, logger: Logger): Promise<ClassifyConfig> {
+  const models = config.classify.models;
+  if (!models || !Object.values(models).some((spec) => parseRegistryRef(spec))) return config.classify;
+  const registry = new ModelRegistry(BlobStore.connect(config.blob));
+  const cacheDir = join(config.stack.cacheDir ?? join(packageRoot(), '.cache'), 'registry-models');
+  const resolved: Record<string, string> = {};
+  for (const [language, spec] of Object.entries(models)) {
+    const ref = parseRegistryRef(spec);
+    resolved[language] = ref ? await registry.fetch(ref, cacheDir) : spec;
+    if (ref)
+      logger.info({ language, model: spec, dir: resolved[language] }, 'model fetched from the registry');
+  }
+  return { ...config.classify, models: resolved };
+}
 
 /**
  * The configured classify engine, in the spirit of transformers.js' pipeline(task, model): one

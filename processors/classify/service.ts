@@ -1,14 +1,14 @@
 import type { RunningService, ServiceContext } from '../../runtime/service.js';
 import { startStage } from '../../runtime/stage/run-stage.js';
 import { avroSchemas, topicNames } from '../../schemas/index.js';
-import { createEmotionEngine } from './pipeline.js';
+import { createEmotionEngine, resolveRegistryModels } from './pipeline.js';
 import { ClassifyHandler } from './stage.js';
 
 /** The classify stage as a service: segments.translated → emotions. */
 export async function startClassifyService(context: ServiceContext): Promise<RunningService> {
   const { config, logger } = context;
   const topics = topicNames(config.topics.prefix);
-  const engine = await createEmotionEngine(config.classify, logger);
+  const engine = await createEmotionEngine(await resolveRegistryModels(config, logger), logger);
   const running = await startStage(context, {
     name: 'classify',
     input: { topic: topics.segmentsTranslated, schema: avroSchemas.TextSegment },
