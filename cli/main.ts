@@ -5,6 +5,7 @@ import { packageRoot } from '../runtime/package-root.js';
 import { registerLifecycleCommands } from './commands/lifecycle.js';
 import { registerModelCommands } from './commands/models.js';
 import { registerPipelineCommands } from './commands/pipeline.js';
+import { registerRolloutCommands } from './commands/rollout.js';
 import { registerTopicCommands } from './commands/topics.js';
 import { registerUpCommand } from './commands/up.js';
 import { reportCliError } from './errors.js';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerModelCommands(program);
   registerLifecycleCommands(program);
   registerPipelineCommands(program);
+  registerRolloutCommands(program);
   return program;
 }
 

@@ -52,6 +52,14 @@ export const TOPICS = {
     retentionMs: 30 * DAY,
     cleanupPolicy: 'delete',
   },
+  emotionsShadow: {
+    name: 'emotions.shadow',
+    value: 'EmotionResult',
+    key: 'as segments.raw',
+    // Only for comparing a candidate model with the one serving (emotion-stream compare).
+    retentionMs: 7 * DAY,
+    cleanupPolicy: 'delete',
+  },
   streamEvents: {
     name: 'stream.events',
     value: 'StreamEvent',

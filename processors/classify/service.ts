@@ -1,19 +1,63 @@
+import { BlobStore } from '../../runtime/blob/blob-store.js';
+import { colorOf } from '../../runtime/rollout/rollout-plan.js';
+import { RolloutPlanSource } from '../../runtime/rollout/rollout-plans.js';
 import type { RunningService, ServiceContext } from '../../runtime/service.js';
 import { startStage } from '../../runtime/stage/run-stage.js';
-import { avroSchemas, topicNames } from '../../schemas/index.js';
+import type { InputRecord } from '../../runtime/stage/types.js';
+import { avroSchemas, type TextSegment, topicNames } from '../../schemas/index.js';
 import { createEmotionEngine, resolveRegistryModels } from './pipeline.js';
 import { ClassifyHandler } from './stage.js';
 
-/** The classify stage as a service: segments.translated → emotions. */
+/**
+ * The classify stage as a service: segments.translated → emotions. As one colour of a blue/green
+ * pair (CLASSIFY_COLOR) it has a consumer group of its own and classifies only the keys the
+ * rollout plan gives it; in shadow mode (CLASSIFY_SHADOW) it classifies everything into
+ * emotions.shadow, beside the serving deployments.
+ */
 export async function startClassifyService(context: ServiceContext): Promise<RunningService> {
   const { config, logger } = context;
   const topics = topicNames(config.topics.prefix);
+  const { color, shadow } = config.classify;
+  const name = shadow
+    ? `classify-${color ? `${color}-` : ''}shadow`
+    : color
+      ? `classify-${color}`
+      : 'classify';
+  const output = shadow ? topics.emotionsShadow : topics.emotions;
   const engine = await createEmotionEngine(await resolveRegistryModels(config, logger), logger);
-  const running = await startStage(context, {
-    name: 'classify',
-    input: { topic: topics.segmentsTranslated, schema: avroSchemas.TextSegment },
-    outputs: [{ topic: topics.emotions, schema: avroSchemas.EmotionResult }],
-    handler: new ClassifyHandler(engine, topics.emotions),
-  });
-  return { ...running, stop: () => running.stop().finally(() => engine.close()) };
+
+  let plans: RolloutPlanSource | undefined;
+  let owns: ((record: InputRecord<TextSegment>) => boolean) | undefined;
+  if (color && !shadow) {
+    const source = new RolloutPlanSource(BlobStore.connect(config.blob), `${config.topics.prefix}classify`, {
+      pollMs: config.rollout.pollMs,
+      defaultGraceMs: config.rollout.graceMs,
+      logger,
+    });
+    await source.start();
+    plans = source;
+    owns = (record) =>
+      colorOf(source.planFor(record.timestamp), record.key ?? record.value.id, record.timestamp) === color;
+  }
+  try {
+    const running = await startStage(context, {
+      name,
+      input: { topic: topics.segmentsTranslated, schema: avroSchemas.TextSegment },
+      outputs: [{ topic: output, schema: avroSchemas.EmotionResult }],
+      handler: new ClassifyHandler(engine, output, owns),
+    });
+    logger.info({ stage: name, output, color: color ?? null, shadow }, 'classify deployment started');
+    return {
+      ...running,
+      stop: () =>
+        running.stop().finally(() => {
+          plans?.stop();
+          return engine.close();
+        }),
+    };
+  } catch (error) {
+    plans?.stop();
+    await engine.close();
+    throw error;
+  }
 }

@@ -22,9 +22,20 @@ export class ClassifyHandler implements StageHandler<TextSegment, EmotionResult>
   constructor(
     private readonly engine: EmotionEngine,
     private readonly outputTopic: string,
+    /** Blue/green: whether this deployment owns a record; the other colour classifies the rest. */
+    private readonly owns: (record: InputRecord<TextSegment>) => boolean = () => true,
   ) {}
 
-  async process(records: InputRecord<TextSegment>[]): Promise<Outcome<EmotionResult>[]> {
+  async process(all: InputRecord<TextSegment>[]): Promise<Outcome<EmotionResult>[]> {
+    // Decided for the whole batch first: a plan too old to decide one record pauses the batch.
+    const owned = all.map((record) => this.owns(record));
+    const records = all.filter((_, i) => owned[i]);
+    const outcomes = await this.classifyAll(records);
+    let next = 0;
+    return owned.map((mine) => (mine ? outcomes[next++]! : { outputs: [] }));
+  }
+
+  private async classifyAll(records: InputRecord<TextSegment>[]): Promise<Outcome<EmotionResult>[]> {
     const texts = records.map((r) => analysedText(r.value));
     const scores = new Array<EmotionScores>(records.length);
     for (const [language, indices] of groupIndices(records.map((r) => analysedLanguage(r.value)))) {

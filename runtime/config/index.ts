@@ -55,6 +55,14 @@ export interface SinkConfig {
 export const ROLLOUT_COLORS = ['blue', 'green'] as const;
 export type RolloutColor = (typeof ROLLOUT_COLORS)[number];
 
+/** How blue/green deployments learn their share (see runtime/rollout). */
+export interface RolloutConfig {
+  /** How often a deployment re-reads its stage's rollout plan from Blob. */
+  pollMs: number;
+  /** How far ahead a weight change is scheduled; must exceed pollMs, or stages pause to re-read. */
+  graceMs: number;
+}
+
 export interface TopicsConfig {
   /** Prefix for every topic and group name, so several deployments can share one cluster. */
   prefix: string;
@@ -85,6 +93,7 @@ export interface Config {
   /** Port of a service's /healthz, /readyz and /metrics endpoint; 0 picks a free one. */
   metricsPort: number;
   stack: StackConfig;
+  rollout: RolloutConfig;
   classify: ClassifyConfig;
   correct: CorrectConfig;
   translate: TranslateConfig;
@@ -193,6 +202,10 @@ export interface ClassifyConfig {
   defaultLanguage: string;
   executionProvider: (typeof EXECUTION_PROVIDERS)[number];
   maxBatch: number;
+  /** Blue/green: which deployment this is (it classifies only its share of keys); unset: all keys. */
+  color: RolloutColor | undefined;
+  /** Shadow: classify every record into emotions.shadow, for `emotion-stream compare`. */
+  shadow: boolean;
   transformers: {
     /** A Hugging Face model id or a local directory in Hugging Face layout. */
     model: string | undefined;
@@ -241,6 +254,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     },
     stage: readStage(read),
     metricsPort: read.int('METRICS_PORT', 9464, { min: 0, max: 65535 }),
+    rollout: readRollout(read),
     classify: readClassify(read),
     correct: readCorrect(read),
     translate: readTranslate(read),
@@ -360,6 +374,8 @@ function readClassify(read: EnvReader): ClassifyConfig {
     defaultLanguage,
     executionProvider: read.oneOf('CLASSIFY_EXECUTION_PROVIDER', EXECUTION_PROVIDERS, 'cpu'),
     maxBatch: read.int('CLASSIFY_MAX_BATCH', 256, { min: 1, max: 100_000 }),
+    color: read.oneOf('CLASSIFY_COLOR', ROLLOUT_COLORS),
+    shadow: read.bool('CLASSIFY_SHADOW', false),
     transformers: {
       model: transformersModel,
       labelMap: readPairs(read, 'TRANSFORMERS_LABEL_MAP', /^[^=,]+$/, 'model-label=core-class') ?? {},
@@ -496,6 +512,15 @@ function readGateway(read: EnvReader): GatewayConfig {
     dataDir: read.optionalString('GATEWAY_DATA_DIR'),
     maxStreams: read.int('GATEWAY_MAX_STREAMS', 16, { min: 0, max: 10_000 }),
   };
+}
+
+function readRollout(read: EnvReader): RolloutConfig {
+  const pollMs = read.int('ROLLOUT_POLL_MS', 5000, { min: 50 });
+  const graceMs = read.int('ROLLOUT_GRACE_MS', 30_000, { min: 100 });
+  if (graceMs <= pollMs) {
+    throw new ConfigError('ROLLOUT_GRACE_MS', `must be above ROLLOUT_POLL_MS (${pollMs})`);
+  }
+  return { pollMs, graceMs };
 }
 
 function readContainer(read: EnvReader): string {

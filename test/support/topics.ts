@@ -72,6 +72,8 @@ export interface ReadRecord {
   key: string | null;
   value: Buffer | null;
   headers: Record<string, string>;
+  /** The record's Kafka timestamp (epoch ms). */
+  timestamp: number;
 }
 
 /**
@@ -119,6 +121,7 @@ export async function readTopic(kafka: Kafka, topic: string, timeoutMs = 60_000)
           key: message.key?.toString() ?? null,
           value: message.value,
           headers,
+          timestamp: Number(message.timestamp),
         });
       }
     },
