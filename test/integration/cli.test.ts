@@ -64,7 +64,7 @@ describe('emotion-stream CLI', () => {
     }
   });
 
-  it('`up` downloads and verifies once, starts everything, the four stages and the gateway, and stops it all on Ctrl-C and on SIGTERM', async () => {
+  it('`up` downloads and verifies once, starts everything, the four stages, the two sinks and the gateway, and stops it all on Ctrl-C and on SIGTERM', async () => {
     // A cache of its own: the first `up` must fetch Kafka and the registry, the second reuse them.
     const cacheDir = mkdtempSync(join(tmpdir(), 'up-cache-'));
     const runs = [];
@@ -116,6 +116,12 @@ describe('emotion-stream CLI', () => {
           () => false,
         );
       expect(await Promise.all(stagePorts.map(ready))).toEqual([true, true, true, true]);
+      // The two sinks, writing to the embedded Azurite.
+      const sinkPorts = [...stdout.matchAll(/(blob-sink|feedback-sink) \(metrics :(\d+)\)/g)].map((m) =>
+        Number(m[2]),
+      );
+      expect(sinkPorts).toHaveLength(2);
+      expect(await Promise.all(sinkPorts.map(ready))).toEqual([true, true]);
       // And the gateway, with the dashboard and the API.
       const gatewayPort = Number(/Gateway +http:\/\/127\.0\.0\.1:(\d+)/.exec(stdout)?.[1]);
       expect(await ready(gatewayPort)).toBe(true);
@@ -130,14 +136,10 @@ describe('emotion-stream CLI', () => {
       expect(await exited).toBe(0);
       expect(stdout).toContain('stopped.');
       expect(pids.filter((pid) => isAlive(pid!))).toEqual([]);
-      // Nothing answers any more: not the four stages, not the gateway.
-      expect(await Promise.all([...stagePorts, gatewayPort].map(ready))).toEqual([
-        false,
-        false,
-        false,
-        false,
-        false,
-      ]);
+      // Nothing answers any more: not the four stages, not the sinks, not the gateway.
+      expect(await Promise.all([...stagePorts, ...sinkPorts, gatewayPort].map(ready))).toEqual(
+        Array(7).fill(false),
+      );
       runs.push(logs.map((entry) => entry.msg));
     }
     expect(runs[0]).toContain('kafka 3.9.2 jars: downloading');
