@@ -142,10 +142,10 @@ describe('blue/green rollout of the classify stage', () => {
     expect(report.topChanges.length).toBeGreaterThan(0);
     expect(Object.values(report.perClass).reduce((sum, c) => sum + c.shadow, 0)).toBe(7000);
     expect(report.versions.shadow).toEqual([expect.stringMatching(/^emotion-stream-ro@/)]);
-    console.info(
+    process.stdout.write(
       `rollout: ${canary.length} records at 80/20, ${(100 * greenShare).toFixed(1)}% green; ` +
         `${afterSwitch.length} after the switch to 0/100, all green; 0 lost, 0 duplicated; ` +
-        `shadow agreement ${(100 * report.agreement).toFixed(1)}%`,
+        `shadow agreement ${(100 * report.agreement).toFixed(1)}%\n`,
     );
   });
 });
