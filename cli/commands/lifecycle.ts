@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
 import { ModelRegistry } from '../../processors/classify/model-registry.js';
 import { BlobStore } from '../../runtime/blob/blob-store.js';
 import { loadConfig } from '../../runtime/config/index.js';
@@ -7,12 +6,8 @@ import { createLogger } from '../../runtime/logger.js';
 import { topicNames } from '../../schemas/index.js';
 import { buildTrainingSet } from '../../sinks/feedback/training-set.js';
 import { retrain } from '../../training/retrain.js';
+import { choice, integer } from '../options.js';
 import { terminalProgress } from '../progress.js';
-
-function integer(value: string): number {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number');
-  return Number(value);
-}
 
 /** The model life cycle around the pipeline: feedback datasets, retraining, the registry. */
 export function registerLifecycleCommands(program: Command): void {
@@ -22,10 +17,7 @@ export function registerLifecycleCommands(program: Command): void {
       'retrain a language model on its base dataset plus the latest feedback dataset in Blob, evaluate it on the ' +
         'held-out test split and register it in the model registry (refused if its macro-F1 is below the current version)',
     )
-    .requiredOption('--lang <lang>', 'en or ro', (value: string) => {
-      if (value !== 'en' && value !== 'ro') throw new InvalidArgumentError('expected en or ro');
-      return value;
-    })
+    .requiredOption('--lang <lang>', 'en or ro', choice(['en', 'ro'] as const))
     .option('--force', 'register even if the macro-F1 is below the current version')
     .option('--datasets <dir>', 'the shared datasets directory (default: ../shared/datasets)')
     .option('--seed <n>', 'seed of the feature hashing', integer, 1)

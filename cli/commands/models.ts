@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
 import { LoadedModel } from '../../processors/classify/onnx-engine.js';
 import { createEmotionEngine, resolveRegistryModels } from '../../processors/classify/pipeline.js';
 import { loadConfig } from '../../runtime/config/index.js';
@@ -8,21 +7,8 @@ import { type DatasetFormat, loadDataset, type Split } from '../../training/data
 import { evaluateModel, type Task } from '../../training/evaluate.js';
 import { trainBagOfWords, writeHuggingFaceModel } from '../../training/hf-export.js';
 import { trainModel } from '../../training/train.js';
+import { choice, integer } from '../options.js';
 import { terminalProgress } from '../progress.js';
-
-function choice<T extends string>(allowed: readonly T[]) {
-  return (value: string): T => {
-    if (!(allowed as readonly string[]).includes(value)) {
-      throw new InvalidArgumentError(`expected one of ${allowed.join(', ')}`);
-    }
-    return value as T;
-  };
-}
-
-function integer(value: string): number {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number');
-  return Number(value);
-}
 
 export function registerModelCommands(program: Command): void {
   program

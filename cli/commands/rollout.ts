@@ -10,14 +10,7 @@ import { parseWeights, RolloutWeightsError, weightsAt } from '../../runtime/roll
 import { changeRolloutWeights, readRolloutPlan } from '../../runtime/rollout/rollout-plans.js';
 import { SchemaRegistryClient } from '../../runtime/serde/schema-registry.js';
 import { avroSchemas, type EmotionResult, topicNames } from '../../schemas/index.js';
-
-/** An ISO time or epoch milliseconds. */
-export function timeOption(value: string): number {
-  const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
-  if (Number.isNaN(ms))
-    throw new InvalidArgumentError('expected an ISO time (2026-11-26T10:00:00Z) or epoch ms');
-  return ms;
-}
+import { timeOption } from '../options.js';
 
 function weightsText(weights: { blue: number; green: number }): string {
   return `blue ${weights.blue}% / green ${weights.green}%`;

@@ -7,6 +7,7 @@ import { KeyedMutex, mapConcurrent } from '../concurrency.js';
 import type { SinkConfig, StageConfig } from '../config/index.js';
 import { errorMessage, isRetryable, UnprocessableRecordError } from '../errors.js';
 import { isKafkaRebalance } from '../kafka/errors.js';
+import { workConsumer } from '../kafka/work-consumer.js';
 import type { Logger } from '../logger.js';
 import { AvroDecoder } from '../serde/avro-serde.js';
 import type { SchemaRegistryClient } from '../serde/schema-registry.js';
@@ -97,14 +98,7 @@ export class TopicToBlobSink<T> {
   constructor(private readonly options: TopicToBlobSinkOptions<T>) {
     const { kafka, stage, name } = options;
     this.log = options.logger.child({ sink: name });
-    this.consumer = kafka.consumer({
-      groupId: options.groupId,
-      readUncommitted: false,
-      sessionTimeout: stage.sessionTimeoutMs,
-      heartbeatInterval: stage.heartbeatIntervalMs,
-      rebalanceTimeout: Math.max(60_000, stage.sessionTimeoutMs),
-      retry: { retries: 8, restartOnFailure: async () => false },
-    });
+    this.consumer = workConsumer(kafka, options.groupId, stage);
     this.admin = kafka.admin();
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     this.decoder = new AvroDecoder<T>(options.registry, options.schema);

@@ -3,6 +3,7 @@ import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Message } 
 import type { StageConfig } from '../config/index.js';
 import { errorMessage, isRetryable, RetryableError, UnprocessableRecordError } from '../errors.js';
 import { isFencingError, isKafkaRebalance } from '../kafka/errors.js';
+import { workConsumer } from '../kafka/work-consumer.js';
 import type { Logger } from '../logger.js';
 import type { StageMetrics } from '../metrics/stage-metrics.js';
 import { AvroDecoder, AvroEncoder } from '../serde/avro-serde.js';
@@ -75,16 +76,7 @@ export class ExactlyOnceStage<In, Out> {
     const { kafka, settings, name, groupId } = options;
     this.instanceId = options.instanceId ?? `${hostname()}-${process.pid}`;
     this.log = options.logger.child({ stage: name });
-    this.consumer = kafka.consumer({
-      groupId,
-      readUncommitted: false,
-      sessionTimeout: settings.sessionTimeoutMs,
-      heartbeatInterval: settings.heartbeatIntervalMs,
-      rebalanceTimeout: Math.max(60_000, settings.sessionTimeoutMs),
-      // Don't let kafkajs restart a crashed consumer behind our back: we exit, and the
-      // orchestrator restarts the process with a clean state.
-      retry: { retries: 8, restartOnFailure: async () => false },
-    });
+    this.consumer = workConsumer(kafka, groupId, settings);
     this.admin = kafka.admin();
     this.producers = new PartitionProducers(kafka, {
       transactionalIdPrefix: groupId,
