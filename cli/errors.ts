@@ -9,8 +9,17 @@ import { StackInUseError } from '../runtime/stack/local-stack.js';
 /** Exit codes: 1 failure, 2 usage, 78 configuration (sysexits EX_CONFIG). */
 export const EXIT = { failure: 1, usage: 2, config: 78 } as const;
 
+/** A command asked for something that cannot be done as asked; one line, exit 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
 /** Errors the user can act on get one line; anything else is a bug and keeps its stack. */
 export function reportCliError(error: unknown): number {
+  if (error instanceof UsageError) {
+    process.stderr.write(`emotion-stream: ${error.message}\n`);
+    return EXIT.usage;
+  }
   if (error instanceof ConfigError) {
     process.stderr.write(`emotion-stream: configuration error: ${error.message}\n`);
     return EXIT.config;

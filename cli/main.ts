@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { packageRoot } from '../runtime/package-root.js';
 import { registerLifecycleCommands } from './commands/lifecycle.js';
 import { registerModelCommands } from './commands/models.js';
+import { registerOperationsCommands } from './commands/operations.js';
 import { registerPipelineCommands } from './commands/pipeline.js';
 import { registerRolloutCommands } from './commands/rollout.js';
 import { registerTopicCommands } from './commands/topics.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerLifecycleCommands(program);
   registerPipelineCommands(program);
   registerRolloutCommands(program);
+  registerOperationsCommands(program);
   return program;
 }
 

@@ -17,9 +17,9 @@ export class DatasetError extends Error {
   override readonly name = 'DatasetError';
 }
 
-/** The shared datasets beside the project (../shared/datasets), or EMOTION_STREAM_DATASETS. */
+/** The shared datasets beside the project (../shared/datasets); EMOTION_STREAM_DATASETS (config) moves them. */
 export function defaultDatasetsDir(): string {
-  return process.env.EMOTION_STREAM_DATASETS ?? join(packageRoot(), '..', 'shared', 'datasets');
+  return join(packageRoot(), '..', 'shared', 'datasets');
 }
 
 function readText(path: string): string {

@@ -19,7 +19,10 @@ export function registerLifecycleCommands(program: Command): void {
     )
     .requiredOption('--lang <lang>', 'en or ro', choice(['en', 'ro'] as const))
     .option('--force', 'register even if the macro-F1 is below the current version')
-    .option('--datasets <dir>', 'the shared datasets directory (default: ../shared/datasets)')
+    .option(
+      '--datasets <dir>',
+      'the shared datasets directory (default: EMOTION_STREAM_DATASETS, else ../shared/datasets)',
+    )
     .option('--seed <n>', 'seed of the feature hashing', integer, 1)
     .option('--workers <n>', 'worker threads for fitting (default: one per core)', integer)
     .action(
@@ -39,7 +42,9 @@ export function registerLifecycleCommands(program: Command): void {
           language: options.lang,
           store,
           feedbackRoot: topicNames(config.topics.prefix).feedback,
-          ...(options.datasets ? { datasetsDir: options.datasets } : {}),
+          ...((options.datasets ?? config.datasetsDir)
+            ? { datasetsDir: options.datasets ?? config.datasetsDir }
+            : {}),
           seed: options.seed,
           ...(options.workers ? { workers: options.workers } : {}),
           force: options.force ?? false,

@@ -16,7 +16,10 @@ export function registerModelCommands(program: Command): void {
     .description('train an emotion model from the shared datasets, export it to ONNX and evaluate it')
     .requiredOption('--lang <lang>', 'en (GoEmotions) or ro (RED v1)', choice(['en', 'ro'] as const))
     .requiredOption('--out <dir>', 'model directory to write')
-    .option('--datasets <dir>', 'the shared datasets directory (default: ../shared/datasets)')
+    .option(
+      '--datasets <dir>',
+      'the shared datasets directory (default: EMOTION_STREAM_DATASETS, else ../shared/datasets)',
+    )
     .option('--seed <n>', 'seed of the feature hashing (training is deterministic for a seed)', integer, 1)
     .option('--workers <n>', 'worker threads for fitting (default: one per core)', integer)
     .action(
@@ -33,7 +36,9 @@ export function registerModelCommands(program: Command): void {
         const metrics = await trainModel({
           language: options.lang,
           outDir: options.out,
-          ...(options.datasets ? { datasetsDir: options.datasets } : {}),
+          ...((options.datasets ?? config.datasetsDir)
+            ? { datasetsDir: options.datasets ?? config.datasetsDir }
+            : {}),
           seed: options.seed,
           ...(options.workers ? { workers: options.workers } : {}),
           logger,
@@ -56,12 +61,16 @@ export function registerModelCommands(program: Command): void {
       'train a small bag-of-words English model and write it in Hugging Face layout (for the transformers engine)',
     )
     .requiredOption('--out <dir>', 'directory to write (config.json, tokenizer.json, onnx/model.onnx)')
-    .option('--datasets <dir>', 'the shared datasets directory (default: ../shared/datasets)')
+    .option(
+      '--datasets <dir>',
+      'the shared datasets directory (default: EMOTION_STREAM_DATASETS, else ../shared/datasets)',
+    )
     .option('--vocabulary <n>', 'most frequent words to keep', integer, 20_000)
     .action(async (options: { out: string; datasets?: string; vocabulary: number }) => {
+      const datasetsDir = options.datasets ?? loadConfig().datasetsDir;
       const model = await trainBagOfWords({
         vocabularySize: options.vocabulary,
-        ...(options.datasets ? { datasetsDir: options.datasets } : {}),
+        ...(datasetsDir ? { datasetsDir } : {}),
       });
       writeHuggingFaceModel(model, options.out);
       process.stdout.write(

@@ -3,10 +3,32 @@ import { colorOf } from '../../runtime/rollout/rollout-plan.js';
 import { RolloutPlanSource } from '../../runtime/rollout/rollout-plans.js';
 import type { RunningService, ServiceContext } from '../../runtime/service.js';
 import { startStage } from '../../runtime/stage/run-stage.js';
-import type { InputRecord } from '../../runtime/stage/types.js';
-import { avroSchemas, type TextSegment, topicNames } from '../../schemas/index.js';
+import type { InputRecord, StageWork } from '../../runtime/stage/types.js';
+import { avroSchemas, type EmotionResult, type TextSegment, topicNames } from '../../schemas/index.js';
+import { ClassifyMetrics } from './classify-metrics.js';
 import { createEmotionEngine, resolveRegistryModels } from './pipeline.js';
 import { ClassifyHandler } from './stage.js';
+
+/**
+ * The classify stage's processing (the configured models, registry versions fetched), writing to
+ * `outputTopic`: emotions, emotions.shadow, or a replay's topic.
+ */
+export async function buildClassifyWork(
+  context: ServiceContext,
+  outputTopic: string,
+  options: { name?: string; owns?: (record: InputRecord<TextSegment>) => boolean } = {},
+): Promise<StageWork<TextSegment, EmotionResult>> {
+  const { config, logger } = context;
+  const engine = await createEmotionEngine(await resolveRegistryModels(config, logger), logger);
+  const metrics = new ClassifyMetrics(context.metrics, options.name ?? 'classify', config.metricsMaxStreams);
+  return {
+    handler: new ClassifyHandler(engine, outputTopic, {
+      ...(options.owns ? { owns: options.owns } : {}),
+      metrics,
+    }),
+    close: () => engine.close(),
+  };
+}
 
 /**
  * The classify stage as a service: segments.translated → emotions. As one colour of a blue/green
@@ -24,7 +46,6 @@ export async function startClassifyService(context: ServiceContext): Promise<Run
       ? `classify-${color}`
       : 'classify';
   const output = shadow ? topics.emotionsShadow : topics.emotions;
-  const engine = await createEmotionEngine(await resolveRegistryModels(config, logger), logger);
 
   let plans: RolloutPlanSource | undefined;
   let owns: ((record: InputRecord<TextSegment>) => boolean) | undefined;
@@ -39,12 +60,13 @@ export async function startClassifyService(context: ServiceContext): Promise<Run
     owns = (record) =>
       colorOf(source.planFor(record.timestamp), record.key ?? record.value.id, record.timestamp) === color;
   }
+  const work = await buildClassifyWork(context, output, { name, ...(owns ? { owns } : {}) });
   try {
     const running = await startStage(context, {
       name,
       input: { topic: topics.segmentsTranslated, schema: avroSchemas.TextSegment },
       outputs: [{ topic: output, schema: avroSchemas.EmotionResult }],
-      handler: new ClassifyHandler(engine, output, owns),
+      handler: work.handler,
     });
     logger.info({ stage: name, output, color: color ?? null, shadow }, 'classify deployment started');
     return {
@@ -52,12 +74,12 @@ export async function startClassifyService(context: ServiceContext): Promise<Run
       stop: () =>
         running.stop().finally(() => {
           plans?.stop();
-          return engine.close();
+          return work.close();
         }),
     };
   } catch (error) {
     plans?.stop();
-    await engine.close();
+    await work.close();
     throw error;
   }
 }

@@ -1,6 +1,7 @@
 import type { InputRecord, Outcome, StageHandler } from '../../runtime/stage/types.js';
 import type { EmotionResult, TextSegment } from '../../schemas/index.js';
 import { groupIndices } from '../shared/language.js';
+import type { ClassifyMetrics } from './classify-metrics.js';
 import type { EmotionEngine, EmotionScores } from './engine.js';
 
 /** The text a segment should be classified on: translated, else corrected, else as it came. */
@@ -19,12 +20,21 @@ function analysedLanguage(segment: TextSegment): string | null {
  * reprocessing history with a new model gives new results instead of overwriting old ones.
  */
 export class ClassifyHandler implements StageHandler<TextSegment, EmotionResult> {
+  private readonly owns: (record: InputRecord<TextSegment>) => boolean;
+  private readonly metrics: ClassifyMetrics | undefined;
+
   constructor(
     private readonly engine: EmotionEngine,
     private readonly outputTopic: string,
-    /** Blue/green: whether this deployment owns a record; the other colour classifies the rest. */
-    private readonly owns: (record: InputRecord<TextSegment>) => boolean = () => true,
-  ) {}
+    options: {
+      /** Blue/green: whether this deployment owns a record; the other colour classifies the rest. */
+      owns?: (record: InputRecord<TextSegment>) => boolean;
+      metrics?: ClassifyMetrics;
+    } = {},
+  ) {
+    this.owns = options.owns ?? (() => true);
+    this.metrics = options.metrics;
+  }
 
   async process(all: InputRecord<TextSegment>[]): Promise<Outcome<EmotionResult>[]> {
     // Decided for the whole batch first: a plan too old to decide one record pauses the batch.
@@ -39,23 +49,24 @@ export class ClassifyHandler implements StageHandler<TextSegment, EmotionResult>
     const texts = records.map((r) => analysedText(r.value));
     const scores = new Array<EmotionScores>(records.length);
     for (const [language, indices] of groupIndices(records.map((r) => analysedLanguage(r.value)))) {
-      const results = await this.engine.classify(
-        indices.map((i) => texts[i]!),
-        language === null ? {} : { lang: language },
-      );
+      const classify = () =>
+        this.engine.classify(
+          indices.map((i) => texts[i]!),
+          language === null ? {} : { lang: language },
+        );
+      const results = this.metrics
+        ? await this.metrics.timeInference(`${this.engine.name}:${language ?? 'auto'}`, classify)
+        : await classify();
       indices.forEach((i, k) => {
         scores[i] = results[k]!;
       });
     }
-    return records.map((record, i) => ({
-      outputs: [
-        {
-          topic: this.outputTopic,
-          key: record.key,
-          value: toEmotionResult(record.value, texts[i]!, scores[i]!),
-        },
-      ],
-    }));
+    return records.map((record, i) => {
+      const value = toEmotionResult(record.value, texts[i]!, scores[i]!);
+      // Counted when produced; a batch retried after a failed commit is counted again.
+      this.metrics?.countResult(value);
+      return { outputs: [{ topic: this.outputTopic, key: record.key, value }] };
+    });
   }
 }
 

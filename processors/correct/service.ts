@@ -1,20 +1,33 @@
 import type { RunningService, ServiceContext } from '../../runtime/service.js';
 import { startStage } from '../../runtime/stage/run-stage.js';
-import { avroSchemas, topicNames } from '../../schemas/index.js';
+import type { StageWork } from '../../runtime/stage/types.js';
+import { avroSchemas, type TextSegment, topicNames } from '../../schemas/index.js';
 import { createCorrectionEngine } from './pipeline.js';
 import { CorrectHandler } from './stage.js';
 
-/** The correct stage as a service: segments.raw → segments.corrected. */
-export async function startCorrectService(context: ServiceContext): Promise<RunningService> {
+/** The correct stage's processing, writing to `outputTopic` (segments.corrected, or a replay's). */
+export async function buildCorrectWork(
+  context: ServiceContext,
+  outputTopic: string,
+): Promise<StageWork<TextSegment, TextSegment>> {
   const { config, logger, metrics } = context;
-  const topics = topicNames(config.topics.prefix);
   const engine = await createCorrectionEngine(config.correct, logger, metrics);
   logger.info({ engine: engine.name }, 'correction engine ready');
+  return {
+    handler: new CorrectHandler(engine, outputTopic, config.correct.languages),
+    close: () => engine.close(),
+  };
+}
+
+/** The correct stage as a service: segments.raw → segments.corrected. */
+export async function startCorrectService(context: ServiceContext): Promise<RunningService> {
+  const topics = topicNames(context.config.topics.prefix);
+  const work = await buildCorrectWork(context, topics.segmentsCorrected);
   const running = await startStage(context, {
     name: 'correct',
     input: { topic: topics.segmentsRaw, schema: avroSchemas.TextSegment },
     outputs: [{ topic: topics.segmentsCorrected, schema: avroSchemas.TextSegment }],
-    handler: new CorrectHandler(engine, topics.segmentsCorrected, config.correct.languages),
+    handler: work.handler,
   });
-  return { ...running, stop: () => running.stop().finally(() => engine.close()) };
+  return { ...running, stop: () => running.stop().finally(() => work.close()) };
 }

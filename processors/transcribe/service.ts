@@ -1,19 +1,32 @@
 import type { RunningService, ServiceContext } from '../../runtime/service.js';
 import { startStage } from '../../runtime/stage/run-stage.js';
-import { avroSchemas, topicNames } from '../../schemas/index.js';
+import type { StageWork } from '../../runtime/stage/types.js';
+import { type AudioChunk, avroSchemas, type TextSegment, topicNames } from '../../schemas/index.js';
 import { createTranscriptionEngine } from './pipeline.js';
 import { TranscribeHandler } from './stage.js';
 
+/** The transcribe stage's processing, writing to `outputTopic` (segments.raw, or a replay's). */
+export async function buildTranscribeWork(
+  context: ServiceContext,
+  outputTopic: string,
+): Promise<StageWork<AudioChunk, TextSegment>> {
+  const { config, logger } = context;
+  const engine = await createTranscriptionEngine(config.transcribe, logger);
+  return {
+    handler: new TranscribeHandler(engine, outputTopic, config.transcribe.silenceLevel),
+    close: () => engine.close(),
+  };
+}
+
 /** The transcribe stage as a service: audio.chunks → segments.raw. */
 export async function startTranscribeService(context: ServiceContext): Promise<RunningService> {
-  const { config, logger } = context;
-  const topics = topicNames(config.topics.prefix);
-  const engine = await createTranscriptionEngine(config.transcribe, logger);
+  const topics = topicNames(context.config.topics.prefix);
+  const work = await buildTranscribeWork(context, topics.segmentsRaw);
   const running = await startStage(context, {
     name: 'transcribe',
     input: { topic: topics.audioChunks, schema: avroSchemas.AudioChunk },
     outputs: [{ topic: topics.segmentsRaw, schema: avroSchemas.TextSegment }],
-    handler: new TranscribeHandler(engine, topics.segmentsRaw, config.transcribe.silenceLevel),
+    handler: work.handler,
   });
-  return { ...running, stop: () => running.stop().finally(() => engine.close()) };
+  return { ...running, stop: () => running.stop().finally(() => work.close()) };
 }

@@ -1,13 +1,16 @@
 import type { RunningService, ServiceContext } from '../../runtime/service.js';
 import { startStage } from '../../runtime/stage/run-stage.js';
-import { avroSchemas, topicNames } from '../../schemas/index.js';
+import type { StageWork } from '../../runtime/stage/types.js';
+import { avroSchemas, type TextSegment, topicNames } from '../../schemas/index.js';
 import { createTranslationEngine } from './pipeline.js';
 import { TranslateHandler } from './stage.js';
 
-/** The translate stage as a service: segments.corrected → segments.translated. */
-export async function startTranslateService(context: ServiceContext): Promise<RunningService> {
+/** The translate stage's processing, writing to `outputTopic` (segments.translated, or a replay's). */
+export async function buildTranslateWork(
+  context: ServiceContext,
+  outputTopic: string,
+): Promise<StageWork<TextSegment, TextSegment>> {
   const { config, logger } = context;
-  const topics = topicNames(config.topics.prefix);
   const engine = await createTranslationEngine(config.translate, logger, {
     device: config.classify.executionProvider,
     allowRemote: config.classify.transformers.allowRemote,
@@ -22,16 +25,21 @@ export async function startTranslateService(context: ServiceContext): Promise<Ru
     config.translate.targetLanguage,
     ...Object.keys(config.classify.models ?? { en: '', ro: '' }),
   ];
+  return {
+    handler: new TranslateHandler(engine, outputTopic, config.translate.targetLanguage, preferred),
+    close: async () => engine?.close(),
+  };
+}
+
+/** The translate stage as a service: segments.corrected → segments.translated. */
+export async function startTranslateService(context: ServiceContext): Promise<RunningService> {
+  const topics = topicNames(context.config.topics.prefix);
+  const work = await buildTranslateWork(context, topics.segmentsTranslated);
   const running = await startStage(context, {
     name: 'translate',
     input: { topic: topics.segmentsCorrected, schema: avroSchemas.TextSegment },
     outputs: [{ topic: topics.segmentsTranslated, schema: avroSchemas.TextSegment }],
-    handler: new TranslateHandler(
-      engine,
-      topics.segmentsTranslated,
-      config.translate.targetLanguage,
-      preferred,
-    ),
+    handler: work.handler,
   });
-  return { ...running, stop: () => running.stop().finally(() => engine?.close()) };
+  return { ...running, stop: () => running.stop().finally(() => work.close()) };
 }

@@ -92,8 +92,12 @@ export interface Config {
   stage: StageConfig;
   /** Port of a service's /healthz, /readyz and /metrics endpoint; 0 picks a free one. */
   metricsPort: number;
+  /** Most stream ids one process keeps as metric labels at a time (least recently seen go first). */
+  metricsMaxStreams: number;
   stack: StackConfig;
   rollout: RolloutConfig;
+  /** The base datasets training and retraining read (GoEmotions, RED); ../shared/datasets when unset. */
+  datasetsDir: string | undefined;
   classify: ClassifyConfig;
   correct: CorrectConfig;
   translate: TranslateConfig;
@@ -254,7 +258,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     },
     stage: readStage(read),
     metricsPort: read.int('METRICS_PORT', 9464, { min: 0, max: 65535 }),
+    metricsMaxStreams: read.int('METRICS_MAX_STREAMS', 200, { min: 1, max: 100_000 }),
     rollout: readRollout(read),
+    datasetsDir: read.optionalString('EMOTION_STREAM_DATASETS'),
     classify: readClassify(read),
     correct: readCorrect(read),
     translate: readTranslate(read),

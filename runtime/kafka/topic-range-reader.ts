@@ -1,9 +1,124 @@
 import { randomBytes } from 'node:crypto';
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from '../logger.js';
 import { AvroDecoder } from '../serde/avro-serde.js';
 import type { SchemaRegistryClient } from '../serde/schema-registry.js';
 import type { LiveRecord } from './live-reader.js';
+
+/** Offsets [from, to) of one partition. */
+export interface PartitionSpan {
+  partition: number;
+  from: bigint;
+  to: bigint;
+}
+
+/**
+ * Reads the given offset spans once (read_committed) with a throwaway consumer group, deleted
+ * afterwards, and returns when every span is read to its end (transaction markers included).
+ */
+export async function scanSpans(
+  kafka: Kafka,
+  topic: string,
+  spans: PartitionSpan[],
+  onMessage: (partition: number, message: KafkaMessage) => Promise<void> | void,
+): Promise<void> {
+  const pending = new Map(spans.filter((s) => s.from < s.to).map((s) => [s.partition, s]));
+  if (pending.size === 0) return;
+  const groupId = `emotion-stream.range-reader.${randomBytes(6).toString('hex')}`;
+  const consumer = kafka.consumer({ groupId, readUncommitted: false });
+  const admin = kafka.admin();
+  let finish!: () => void;
+  const finished = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  const reached = (partition: number, lastOffset: string) => {
+    const span = pending.get(partition);
+    if (span && BigInt(lastOffset) >= span.to - 1n && pending.delete(partition) && pending.size === 0)
+      finish();
+  };
+  try {
+    await admin.connect();
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      for (const span of pending.values()) {
+        consumer.seek({ topic, partition: span.partition, offset: span.from.toString() });
+      }
+    });
+    // Fired for every batch, including those of transaction markers only, which eachBatch never sees.
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) =>
+      reached(payload.partition, payload.lastOffset),
+    );
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        const span = pending.get(batch.partition);
+        if (!span) return;
+        for (const message of batch.messages) {
+          const offset = BigInt(message.offset);
+          if (offset >= span.to) break;
+          if (offset >= span.from) await onMessage(batch.partition, message);
+        }
+      },
+    });
+    await finished;
+  } finally {
+    await consumer.disconnect();
+    await admin.deleteGroups([groupId]).catch(() => undefined);
+    await admin.disconnect();
+  }
+}
+
+/** Where each partition of a topic starts for a time (or at its first offset) and ends now. */
+export async function spansOf(
+  admin: Admin,
+  topic: string,
+  fromMs: number | undefined,
+): Promise<PartitionSpan[]> {
+  const ends = await admin.fetchTopicOffsets(topic);
+  const starts =
+    fromMs === undefined
+      ? ends.map((e) => ({ partition: e.partition, offset: e.low }))
+      : await admin.fetchTopicOffsetsByTimestamp(topic, fromMs);
+  return ends.map((end) => ({
+    partition: end.partition,
+    from: BigInt(starts.find((s) => s.partition === end.partition)?.offset ?? end.high),
+    to: BigInt(end.high),
+  }));
+}
+
+/**
+ * The offset of the last record (not transaction marker) in each span, read backwards in growing
+ * windows from its end; undefined for a span without records. A replay is done with a partition
+ * once it has committed past this offset.
+ */
+export async function lastRecordOffsets(
+  kafka: Kafka,
+  topic: string,
+  spans: PartitionSpan[],
+): Promise<Map<number, bigint | undefined>> {
+  const result = new Map<number, bigint | undefined>();
+  let window = 64n;
+  let open = spans.filter((s) => s.from < s.to);
+  for (const span of spans) if (span.from >= span.to) result.set(span.partition, undefined);
+  while (open.length > 0) {
+    const windows = open.map((s) => ({ ...s, from: s.to - window > s.from ? s.to - window : s.from }));
+    const last = new Map<number, bigint>();
+    await scanSpans(kafka, topic, windows, (partition, message) => {
+      last.set(partition, BigInt(message.offset));
+    });
+    const next: PartitionSpan[] = [];
+    for (const span of open) {
+      const found = last.get(span.partition);
+      const searched = windows.find((w) => w.partition === span.partition)!;
+      if (found !== undefined || searched.from === span.from) result.set(span.partition, found);
+      else next.push(span);
+    }
+    open = next;
+    window *= 4n;
+  }
+  return result;
+}
 
 export interface TopicRangeOptions<T> {
   kafka: Kafka;
@@ -19,9 +134,9 @@ export interface TopicRangeOptions<T> {
 }
 
 /**
- * Reads a time range of a topic once (read_committed) and stops at the end offsets the topic had
- * when the read began, so a topic that keeps growing still gives a finite answer. Uses a throwaway
- * consumer group, deleted afterwards. Records that do not decode are counted, not fatal.
+ * Reads a time range of a topic once and stops at the end offsets the topic had when the read
+ * began, so a topic that keeps growing still gives a finite answer. Records that do not decode
+ * are counted, not fatal.
  */
 export async function readTopicRange<T>(
   options: TopicRangeOptions<T>,
@@ -29,76 +144,38 @@ export async function readTopicRange<T>(
   const { kafka, topic } = options;
   const admin = kafka.admin();
   await admin.connect();
-  const groupId = `emotion-stream.range-reader.${randomBytes(6).toString('hex')}`;
-  const consumer = kafka.consumer({ groupId, readUncommitted: false });
+  let spans: PartitionSpan[];
   try {
-    const ends = await admin.fetchTopicOffsets(topic);
-    const starts =
-      options.fromMs === undefined
-        ? ends.map((e) => ({ partition: e.partition, offset: e.low }))
-        : await admin.fetchTopicOffsetsByTimestamp(topic, options.fromMs);
-    const endOf = new Map(ends.map((e) => [e.partition, BigInt(e.high)]));
-    const pending = new Set(
-      starts.filter((s) => BigInt(s.offset) < endOf.get(s.partition)!).map((s) => s.partition),
-    );
-    const decoder = new AvroDecoder<T>(options.registry, options.schema);
-    let records = 0;
-    let undecodable = 0;
-    if (pending.size === 0) return { records, undecodable };
-
-    let finish!: () => void;
-    const finished = new Promise<void>((resolve) => {
-      finish = resolve;
-    });
-    const reached = (partition: number, lastOffset: string) => {
-      if (BigInt(lastOffset) >= endOf.get(partition)! - 1n && pending.delete(partition) && pending.size === 0)
-        finish();
-    };
-    consumer.on(consumer.events.GROUP_JOIN, () => {
-      for (const start of starts) consumer.seek({ topic, partition: start.partition, offset: start.offset });
-    });
-    // Fired for every batch, including those of transaction markers only.
-    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) =>
-      reached(payload.partition, payload.lastOffset),
-    );
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch }) => {
-        const end = endOf.get(batch.partition)!;
-        for (const message of batch.messages) {
-          if (BigInt(message.offset) >= end) break;
-          const timestampMs = Number(message.timestamp);
-          if (options.toMs !== undefined && timestampMs >= options.toMs) continue;
-          if (options.fromMs !== undefined && timestampMs < options.fromMs) continue;
-          let value: T;
-          try {
-            value = await decoder.decode(message.value);
-          } catch (error) {
-            undecodable += 1;
-            options.logger.warn(
-              { topic, partition: batch.partition, offset: message.offset, err: error },
-              'undecodable record skipped',
-            );
-            continue;
-          }
-          records += 1;
-          options.onRecord({
-            value,
-            key: message.key?.toString() ?? null,
-            timestampMs,
-            partition: batch.partition,
-            offset: message.offset,
-          });
-        }
-      },
-    });
-    await finished;
-    return { records, undecodable };
+    spans = await spansOf(admin, topic, options.fromMs);
   } finally {
-    await consumer.disconnect();
-    await admin.deleteGroups([groupId]).catch(() => undefined);
     await admin.disconnect();
   }
+  const decoder = new AvroDecoder<T>(options.registry, options.schema);
+  let records = 0;
+  let undecodable = 0;
+  await scanSpans(kafka, topic, spans, async (partition, message) => {
+    const timestampMs = Number(message.timestamp);
+    if (options.toMs !== undefined && timestampMs >= options.toMs) return;
+    if (options.fromMs !== undefined && timestampMs < options.fromMs) return;
+    let value: T;
+    try {
+      value = await decoder.decode(message.value);
+    } catch (error) {
+      undecodable += 1;
+      options.logger.warn(
+        { topic, partition, offset: message.offset, err: error },
+        'undecodable record skipped',
+      );
+      return;
+    }
+    records += 1;
+    options.onRecord({
+      value,
+      key: message.key?.toString() ?? null,
+      timestampMs,
+      partition,
+      offset: message.offset,
+    });
+  });
+  return { records, undecodable };
 }

@@ -37,3 +37,9 @@ export function outputs<Out>(...records: OutputRecord<Out>[]): Outcome<Out> {
 export function rejected<Out>(error: Error): Outcome<Out> {
   return { rejected: error };
 }
+
+/** A stage's processing as built from a service's configuration: its handler, and what to release. */
+export interface StageWork<In, Out> {
+  handler: StageHandler<In, Out>;
+  close(): Promise<void>;
+}

@@ -12,6 +12,7 @@ import { changeRolloutWeights } from '../../runtime/rollout/rollout-plans.js';
 import { AvroDecoder } from '../../runtime/serde/avro-serde.js';
 import { avroSchemas, type EmotionResult, type TextSegment } from '../../schemas/index.js';
 import { testBlobStore, uniqueContainer } from '../support/blob.js';
+import { relabelledModel } from '../support/models.js';
 import { pipelineStack, TestServices } from '../support/pipeline.js';
 import { stackEnv, testStack } from '../support/stack.js';
 import { produceValues, readTopic, textSegment, waitForRecords } from '../support/topics.js';
@@ -30,15 +31,6 @@ const TEXTS = [
   'Wow, I did not expect that at all!',
   'The meeting is at ten tomorrow.',
 ];
-
-/** A copy of the shipped English model under another version: the "new version" green serves. */
-function greenModel(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'green-model-'));
-  cpSync(join(shippedModelsDir(), 'en'), dir, { recursive: true });
-  const labels = JSON.parse(readFileSync(join(dir, 'labels.json'), 'utf8'));
-  writeFileSync(join(dir, 'labels.json'), JSON.stringify({ ...labels, modelVersion: 'green-2' }));
-  return dir;
-}
 
 describe('blue/green rollout of the classify stage', () => {
   it('classifies every record exactly once by the colour its key and timestamp give, through an 80/20 split and a live switch to 0/100; a shadow deployment is compared', async () => {
@@ -61,7 +53,7 @@ describe('blue/green rollout of the classify stage', () => {
     const green = testStack({
       ...overrides,
       CLASSIFY_COLOR: 'green',
-      CLASSIFY_MODELS: `en=${greenModel()},ro=ro`,
+      CLASSIFY_MODELS: `en=${relabelledModel('en', 'green-2')},ro=ro`,
     });
     // The shadow runs a genuinely different model (Romanian weights on English text): it must disagree somewhere.
     const shadow = testStack({ ...overrides, CLASSIFY_SHADOW: 'true', CLASSIFY_MODELS: 'en=ro,ro=ro' });
