@@ -2,7 +2,8 @@
 # Makes a fresh Debian/Ubuntu machine ready to run and test the project; a quick no-op once it is.
 # The audio path needs ffmpeg, pocketsphinx with its English model, and yt-dlp (YouTube pages).
 # --test also installs what only the tests need: recordings with transcripts (pocketsphinx-testdata),
-# espeak-ng for synthetic speech, and chromium for the dashboard's browser test.
+# espeak-ng for synthetic speech, chromium for the dashboard's browser test, prometheus (promtool
+# and a server) for the alert rules, and the offline validators of the deploy manifests.
 # Kafka's jars and the schema registry are not installed here: the local stack fetches and verifies
 # them (pinned in runtime/stack/artifacts.lock.json) the first time it starts.
 set -euo pipefail
@@ -20,6 +21,9 @@ if [ "${1:-}" = "--test" ]; then
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
   [ -d /usr/share/pocketsphinx/test/data/librivox ] || missing+=(pocketsphinx-testdata)
+  command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+  command -v python3 >/dev/null 2>&1 || missing+=(python3)
+  python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
 fi
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -42,6 +46,10 @@ fi
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "bootstrap: npm ci" >&2
   ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error
+fi
+
+if [ "${1:-}" = "--test" ]; then
+  bash deploy/tools/install-validators.sh
 fi
 
 # Incremental: only what changed since the last build is compiled.
