@@ -102,7 +102,7 @@ export async function lastRecordOffsets(
   let open = spans.filter((s) => s.from < s.to);
   for (const span of spans) if (span.from >= span.to) result.set(span.partition, undefined);
   while (open.length > 0) {
-    const windows = open.map((s) => ({ ...s, from: s.to - window > s.from ? s.to - window : s.from }));
+    const windows = open.map((s) => ({ ...s, from: laterOf(s.to - window, s.from) }));
     const last = new Map<number, bigint>();
     await scanSpans(kafka, topic, windows, (partition, message) => {
       last.set(partition, BigInt(message.offset));
@@ -118,6 +118,10 @@ export async function lastRecordOffsets(
     window *= 4n;
   }
   return result;
+}
+
+function laterOf(a: bigint, b: bigint): bigint {
+  return a > b ? a : b;
 }
 
 export interface TopicRangeOptions<T> {

@@ -1,10 +1,6 @@
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { shippedModelsDir } from '../../processors/classify/model-directory.js';
 import { startClassifyService } from '../../processors/classify/service.js';
 import type { ShadowComparison } from '../../processors/classify/shadow-comparison.js';
 import { colorOf, type RolloutPlan } from '../../runtime/rollout/rollout-plan.js';

@@ -35,14 +35,17 @@ interface Container {
 }
 
 /** Every resource of the kustomization, parsed. */
-function k8sResources(): Array<{ file: string; resource: Record<string, any> }> {
+// biome-ignore lint/suspicious/noExplicitAny: parsed manifests of many kinds, checked field by field
+type Resource = Record<string, any>;
+
+function k8sResources(): Array<{ file: string; resource: Resource }> {
   const kustomization = parse(readFileSync(`${K8S}/kustomization.yaml`, 'utf8')) as { resources: string[] };
   return kustomization.resources.flatMap((file) =>
     parseAllDocuments(readFileSync(join(K8S, file), 'utf8')).map((doc) => ({ file, resource: doc.toJS() })),
   );
 }
 
-function containersOf(resource: Record<string, any>): Container[] {
+function containersOf(resource: Resource): Container[] {
   const pod = resource.spec?.template?.spec ?? resource.spec?.jobTemplate?.spec?.template?.spec;
   return pod?.containers ?? [];
 }
