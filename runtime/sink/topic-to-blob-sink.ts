@@ -12,7 +12,8 @@ import type { Logger } from '../logger.js';
 import { AvroDecoder } from '../serde/avro-serde.js';
 import type { SchemaRegistryClient } from '../serde/schema-registry.js';
 import { Backoff } from '../stage/backoff.js';
-import { deadLetterMessage, headersAsStrings } from '../stage/dead-letter.js';
+import { deadLetterMessage } from '../stage/dead-letter.js';
+import { inputRecordOf } from '../stage/input-record.js';
 import type { InputRecord } from '../stage/types.js';
 import { RangeIntents, rangeFileName } from './offset-ranges.js';
 
@@ -247,7 +248,7 @@ export class TopicToBlobSink<T> {
     );
     const records: InputRecord<T>[] = [];
     for (const item of decoded) {
-      if ('value' in item) records.push(this.inputRecord(topic, partition, item.message, item.value as T));
+      if ('value' in item) records.push(inputRecordOf(topic, partition, item.message, item.value as T));
     }
     const lines = records.length > 0 ? await this.route(records) : [];
     let next = 0;
@@ -262,18 +263,6 @@ export class TopicToBlobSink<T> {
       }
       return { offset, line: routed, deadLetter: null };
     });
-  }
-
-  private inputRecord(topic: string, partition: number, message: KafkaMessage, value: T): InputRecord<T> {
-    return {
-      topic,
-      partition,
-      offset: message.offset,
-      key: message.key?.toString() ?? null,
-      value,
-      timestamp: Number(message.timestamp),
-      headers: headersAsStrings(message.headers),
-    };
   }
 
   /** Routes a batch; a record the router rejects is found by routing the records one by one. */

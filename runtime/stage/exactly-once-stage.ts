@@ -9,7 +9,8 @@ import type { StageMetrics } from '../metrics/stage-metrics.js';
 import { AvroDecoder, AvroEncoder } from '../serde/avro-serde.js';
 import type { SchemaRegistryClient } from '../serde/schema-registry.js';
 import { Backoff } from './backoff.js';
-import { deadLetterMessage, type FailurePhase, headersAsStrings } from './dead-letter.js';
+import { deadLetterMessage, type FailurePhase } from './dead-letter.js';
+import { inputRecordOf } from './input-record.js';
 import { PartitionProducers } from './partition-producers.js';
 import { isTraced, traceOrigin, withStamp } from './trace.js';
 import type { InputRecord, Outcome, OutputRecord, StageHandler } from './types.js';
@@ -280,18 +281,7 @@ export class ExactlyOnceStage<In, Out> {
   private async decode(topic: string, partition: number, message: KafkaMessage): Promise<Decoded<In>> {
     try {
       const value = await this.decoder.decode(message.value);
-      return {
-        message,
-        record: {
-          topic,
-          partition,
-          offset: message.offset,
-          key: message.key?.toString() ?? null,
-          value,
-          timestamp: Number(message.timestamp),
-          headers: headersAsStrings(message.headers),
-        },
-      };
+      return { message, record: inputRecordOf(topic, partition, message, value) };
     } catch (error) {
       if (error instanceof UnprocessableRecordError) return { message, error };
       throw error;

@@ -6,7 +6,7 @@ import { avroSchemas, type EmotionResult } from '../../schemas/index.js';
 import { relabelledModel } from '../support/models.js';
 import { pipelineStack, TestServices } from '../support/pipeline.js';
 import { stackEnv } from '../support/stack.js';
-import { produceValues, readTopic, textSegment, waitForRecords } from '../support/topics.js';
+import { produceSegments, readTopic, textSegment, waitForRecords } from '../support/topics.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const services = new TestServices();
@@ -53,13 +53,7 @@ describe('replay and offsets reset', () => {
       const segments = Array.from({ length: count }, (_, i) =>
         textSegment(`${prefix}-${i}`, i % 2 ? 'I am so angry about this!' : 'What a lovely morning.', i),
       );
-      await produceValues(
-        stack.kafka,
-        stack.registry,
-        topics.segmentsTranslated,
-        avroSchemas.TextSegment,
-        segments.map((value) => ({ key: value.id, value })),
-      );
+      await produceSegments(stack, topics.segmentsTranslated, segments);
     };
     await produce('before', 1000);
     await sleep(1500);

@@ -11,7 +11,7 @@ import { testBlobStore, uniqueContainer } from '../support/blob.js';
 import { relabelledModel } from '../support/models.js';
 import { pipelineStack, TestServices } from '../support/pipeline.js';
 import { stackEnv, testStack } from '../support/stack.js';
-import { produceValues, readTopic, textSegment, waitForRecords } from '../support/topics.js';
+import { produceSegments, readTopic, textSegment, waitForRecords } from '../support/topics.js';
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -61,13 +61,7 @@ describe('blue/green rollout of the classify stage', () => {
         const i = from + k;
         return textSegment(`row-${i}`, TEXTS[i % TEXTS.length]!, i);
       });
-      await produceValues(
-        stack.kafka,
-        stack.registry,
-        topics.segmentsTranslated,
-        avroSchemas.TextSegment,
-        segments.map((value) => ({ key: value.id, value })),
-      );
+      await produceSegments(stack, topics.segmentsTranslated, segments);
     };
     // 5,000 records at 80/20.
     for (let start = 0; start < 5000; start += 500) await produce(start, 500);

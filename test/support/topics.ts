@@ -3,7 +3,7 @@ import { Partitioners } from 'kafkajs';
 import { newTextSegment } from '../../producers/segment-producer.js';
 import { AvroEncoder } from '../../runtime/serde/avro-serde.js';
 import type { SchemaRegistryClient } from '../../runtime/serde/schema-registry.js';
-import type { TextSegment } from '../../schemas/index.js';
+import { avroSchemas, type TextSegment } from '../../schemas/index.js';
 
 export async function createTopics(
   kafka: Kafka,
@@ -176,4 +176,19 @@ export async function waitForRecords(
   if (records.length < count)
     throw new Error(`${topic} holds ${records.length} records, not ${count}, after ${timeoutMs} ms`);
   return records;
+}
+
+/** Segments onto a segment topic, each keyed by its id (as batch rows are). */
+export async function produceSegments(
+  stack: { kafka: Kafka; registry: SchemaRegistryClient },
+  topic: string,
+  segments: TextSegment[],
+): Promise<void> {
+  await produceValues(
+    stack.kafka,
+    stack.registry,
+    topic,
+    avroSchemas.TextSegment,
+    segments.map((value) => ({ key: value.id, value })),
+  );
 }

@@ -1,0 +1,21 @@
+import type { KafkaMessage } from 'kafkajs';
+import { headersAsStrings } from './dead-letter.js';
+import type { InputRecord } from './types.js';
+
+/** A consumed message with its decoded value, as stage handlers and sink routers see it. */
+export function inputRecordOf<T>(
+  topic: string,
+  partition: number,
+  message: KafkaMessage,
+  value: T,
+): InputRecord<T> {
+  return {
+    topic,
+    partition,
+    offset: message.offset,
+    key: message.key?.toString() ?? null,
+    value,
+    timestamp: Number(message.timestamp),
+    headers: headersAsStrings(message.headers),
+  };
+}
