@@ -25,6 +25,9 @@ describe('blob sink', () => {
       SINK_FLUSH_BYTES: '10000000',
       SINK_FLUSH_INTERVAL_MS: '300',
       STAGE_RETRY_INITIAL_MS: '100',
+      // A killed sink's partitions move to its successor as soon as its session ends.
+      KAFKA_SESSION_TIMEOUT_MS: '3000',
+      KAFKA_HEARTBEAT_INTERVAL_MS: '500',
       LOG_LEVEL: 'info',
     };
     const { stack, overrides, topics } = await pipelineStack('blobsink', sinkEnv);
