@@ -113,6 +113,7 @@ describe('feedback sink, feedback dataset and retraining', () => {
         timeout: 300_000,
       },
     );
+    process.stdout.write(stdout);
     expect(stdout).toContain('registered, now current');
     const registry = new ModelRegistry(store);
     const index = await registry.index('emotion-stream-ro');
