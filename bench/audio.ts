@@ -158,23 +158,20 @@ async function liveLag(logger: ReturnType<typeof createLogger>, repeats: number)
 
     const ws = new WebSocket(`${url.replace('http', 'ws')}/v1/live?streams=broadcast`);
     await new Promise<void>((resolve, reject) => ws.once('open', () => resolve()).once('error', reject));
-    const lags: number[] = [];
-    const beforeProduce: number[] = [];
-    const hops = new Map<string, number[]>();
-    let startedAt = 0;
+    // Stream time 0 is when the gateway received the first audio (the `started` stream event).
+    let zeroMs: number | undefined;
+    const arrivals: Array<{ arrivedAt: number; result: LiveResult }> = [];
     ws.on('message', (data) => {
-      const message = JSON.parse(String(data)) as { type: string; result?: LiveResult };
-      if (message.type !== 'result' || !message.result || message.result.endMs === null) return;
-      lags.push(Date.now() - (startedAt + message.result.endMs));
-      const { trace } = message.result;
-      // The part of the lag that passes before the chunk is produced (decoding, chunking).
-      beforeProduce.push(trace[0]!.atMs - (startedAt + message.result.endMs));
-      trace.slice(1).forEach((stamp, i) => {
-        const hop = `${trace[i]!.stage}→${stamp.stage}`;
-        hops.set(hop, [...(hops.get(hop) ?? []), stamp.atMs - trace[i]!.atMs]);
-      });
+      const message = JSON.parse(String(data)) as {
+        type: string;
+        result?: LiveResult;
+        event?: { kind: string; atMs: number };
+      };
+      if (message.type === 'stream' && message.event?.kind === 'started') zeroMs = message.event.atMs;
+      if (message.type === 'result' && message.result && message.result.endMs !== null) {
+        arrivals.push({ arrivedAt: Date.now(), result: message.result });
+      }
     });
-    startedAt = Date.now();
     const response = await fetch(`${url}/v1/streams`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
@@ -189,6 +186,20 @@ async function liveLag(logger: ReturnType<typeof createLogger>, repeats: number)
     await playing;
     await new Promise((resolve) => setTimeout(resolve, 6000));
     ws.close();
+    if (zeroMs === undefined) throw new Error('no started event for the stream');
+    const lags: number[] = [];
+    const beforeProduce: number[] = [];
+    const hops = new Map<string, number[]>();
+    for (const { arrivedAt, result } of arrivals) {
+      const spokenEnd = zeroMs + result.endMs!;
+      lags.push(arrivedAt - spokenEnd);
+      // The part of the lag that passes before the chunk is produced (decoding, chunking).
+      beforeProduce.push(result.trace[0]!.atMs - spokenEnd);
+      result.trace.slice(1).forEach((stamp, i) => {
+        const hop = `${result.trace[i]!.stage}→${stamp.stage}`;
+        hops.set(hop, [...(hops.get(hop) ?? []), stamp.atMs - result.trace[i]!.atMs]);
+      });
+    }
     const sorted = [...lags].sort((a, b) => a - b);
     const median = (values: number[]) =>
       [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
