@@ -23,7 +23,7 @@ import { createLogger } from '../runtime/logger.js';
 import { packageRoot } from '../runtime/package-root.js';
 import { LocalStack } from '../runtime/stack/local-stack.js';
 import { freePort } from '../runtime/stack/ports.js';
-import { format, numberOption, printTable } from './table.js';
+import { format, numberOption, printTable, profilingArgs } from './table.js';
 
 const run = promisify(execFile);
 const LIBRIVOX = '/usr/share/pocketsphinx/test/data/librivox';
@@ -125,6 +125,7 @@ async function liveLag(logger: ReturnType<typeof createLogger>, repeats: number)
     logDir: join(dataDir, 'logs'),
     logger,
     cliScript: join(packageRoot(), 'cli', 'run.ts'),
+    nodeArgs: profilingArgs(),
   });
   let broadcaster: ChildProcess | undefined;
   try {

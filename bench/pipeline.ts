@@ -23,7 +23,7 @@ import { SchemaRegistryClient } from '../runtime/serde/schema-registry.js';
 import { LocalStack } from '../runtime/stack/local-stack.js';
 import { avroSchemas, type EmotionResult, topicNames } from '../schemas/index.js';
 import { defaultDatasetsDir, loadGoEmotions, loadRedV1 } from '../training/datasets.js';
-import { format, numberOption, printTable } from './table.js';
+import { format, numberOption, printTable, profilingArgs } from './table.js';
 
 function sampleTexts(): string[] {
   const datasets = defaultDatasetsDir();
@@ -57,6 +57,7 @@ export async function main(json: boolean): Promise<void> {
     logger,
     // Run from source like this benchmark (tsx's loader is in execArgv).
     cliScript: join(packageRoot(), 'cli', 'run.ts'),
+    nodeArgs: profilingArgs(),
   });
   try {
     await createPipelineTopics(config, logger);

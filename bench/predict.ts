@@ -17,7 +17,7 @@ import { createLogger } from '../runtime/logger.js';
 import { packageRoot } from '../runtime/package-root.js';
 import { LocalStack } from '../runtime/stack/local-stack.js';
 import { defaultDatasetsDir, loadGoEmotions } from '../training/datasets.js';
-import { format, numberOption, printTable } from './table.js';
+import { format, numberOption, printTable, profilingArgs } from './table.js';
 
 /** The prototype (FastAPI + Azure ML), one text per request. */
 const SEED = { rps: 44.7, mean_ms: 117, p50_ms: 90, p99_ms: 270 };
@@ -76,6 +76,7 @@ export async function main(json: boolean): Promise<void> {
     logDir: join(dataDir, 'logs'),
     logger,
     cliScript: join(packageRoot(), 'cli', 'run.ts'),
+    nodeArgs: profilingArgs(),
   });
   try {
     await createPipelineTopics(loadConfig(env), logger);

@@ -9,6 +9,7 @@ const benchmarks: Record<string, () => Promise<{ main(json: boolean): Promise<vo
   classify: () => import('./classify.js'),
   pipeline: () => import('./pipeline.js'),
   predict: () => import('./predict.js'),
+  profile: () => import('./profile-summary.js'),
 };
 
 const [name, ...rest] = process.argv.slice(2);

@@ -20,3 +20,15 @@ export function numberOption(name: string, fallback: number): number {
   if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`);
   return value;
 }
+
+/**
+ * With `--cpu-prof DIR`, the Node flags that make the benchmarked service processes write V8 CPU
+ * profiles into DIR when they exit (summarise them with `npm run bench -- profile DIR/*.cpuprofile`).
+ */
+export function profilingArgs(): string[] {
+  const index = process.argv.indexOf('--cpu-prof');
+  if (index < 0) return [];
+  const dir = process.argv[index + 1];
+  if (!dir || dir.startsWith('--')) throw new Error('--cpu-prof needs a directory');
+  return ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+}

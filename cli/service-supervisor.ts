@@ -62,6 +62,8 @@ export class ServiceSupervisor {
       logger: Logger;
       /** The emotion-stream CLI script; defaults to the one running now. */
       cliScript?: string;
+      /** More Node flags for every service (a benchmark's --cpu-prof). */
+      nodeArgs?: string[];
     },
   ) {}
 
@@ -98,7 +100,12 @@ export class ServiceSupervisor {
     const child = ManagedProcess.start({
       name,
       command: process.execPath,
-      args: [...process.execArgv, this.options.cliScript ?? process.argv[1]!, ...spec.args],
+      args: [
+        ...process.execArgv,
+        ...(this.options.nodeArgs ?? []),
+        this.options.cliScript ?? process.argv[1]!,
+        ...spec.args,
+      ],
       env: { ...this.options.env, [spec.portVariable]: String(this.ports.get(name)) },
       logFile: this.logFile(name),
       logger: this.options.logger,
