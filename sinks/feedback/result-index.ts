@@ -39,8 +39,8 @@ export class ResultIndex {
   private readonly admin: Admin;
   private readonly decoder: AvroDecoder<EmotionResult>;
   private readonly size: Gauge;
-  /** Partitions still behind the end they had when the index started. */
-  private readonly loading = new Set<number>();
+  /** Partitions still behind the end they had when the index started, with that end. */
+  private readonly loading = new Map<number, bigint>();
   private loaded!: () => void;
   private isLoaded = false;
   /** Resolves once everything written before the index started (within the window) is in it. */
@@ -73,7 +73,8 @@ export class ResultIndex {
     const starts = await this.admin.fetchTopicOffsetsByTimestamp(topic, Date.now() - windowMs);
     for (const end of ends) {
       const start = starts.find((s) => s.partition === end.partition);
-      if (BigInt(start?.offset ?? end.high) < BigInt(end.high)) this.loading.add(end.partition);
+      if (BigInt(start?.offset ?? end.high) < BigInt(end.high))
+        this.loading.set(end.partition, BigInt(end.high));
     }
     if (this.loading.size === 0) this.loaded();
     const { GROUP_JOIN, END_BATCH_PROCESS } = this.consumer.events;
@@ -81,10 +82,13 @@ export class ResultIndex {
       for (const start of starts)
         this.consumer.seek({ topic, partition: start.partition, offset: start.offset });
     });
-    // Also fired for batches of transaction markers only, which never reach eachBatch.
+    // Also fired for batches of transaction markers only, which never reach eachBatch. Loaded means
+    // read up to the end at start: results written since may keep the lag above zero for long.
     this.consumer.on(END_BATCH_PROCESS, ({ payload }) => {
+      const end = this.loading.get(payload.partition);
       if (
-        Number(payload.offsetLag) <= 0 &&
+        end !== undefined &&
+        BigInt(payload.lastOffset) >= end - 1n &&
         this.loading.delete(payload.partition) &&
         this.loading.size === 0
       ) {
