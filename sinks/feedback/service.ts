@@ -29,7 +29,9 @@ export async function startFeedbackSinkService(context: ServiceContext): Promise
   });
   await index.start();
   const root = topics.feedback;
-  let changed = false;
+  // True at start: a predecessor may have written daily files it never consolidated. Rebuilding an
+  // unchanged dataset writes nothing.
+  let changed = true;
   const running = await startSink<Feedback>(context, {
     name: 'feedback-sink',
     topic: topics.feedback,
