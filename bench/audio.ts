@@ -6,12 +6,11 @@
  * process) to the WebSocket; for each result, the lag from the end of its audio to its arrival.
  */
 
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import WebSocket from 'ws';
 import { createPipelineTopics } from '../cli/provision.js';
 import { pipelineStageSpecs, ServiceSupervisor } from '../cli/service-supervisor.js';
@@ -23,10 +22,10 @@ import { createLogger } from '../runtime/logger.js';
 import { packageRoot } from '../runtime/package-root.js';
 import { LocalStack } from '../runtime/stack/local-stack.js';
 import { freePort } from '../runtime/stack/ports.js';
+import { LIBRIVOX_DIR, liveBroadcastArgs, speak } from '../test/support/audio.js';
 import { format, numberOption, printTable, profilingArgs } from './table.js';
 
-const run = promisify(execFile);
-const LIBRIVOX = '/usr/share/pocketsphinx/test/data/librivox';
+const LIBRIVOX = LIBRIVOX_DIR;
 const SAMPLE_RATE = 16_000;
 
 async function pcmOf(file: string): Promise<Buffer> {
@@ -76,29 +75,6 @@ async function realTimeFactor(logger: ReturnType<typeof createLogger>) {
   };
 }
 
-async function speak(sentences: string[], file: string): Promise<void> {
-  const parts: string[] = [];
-  for (const [i, sentence] of sentences.entries()) {
-    parts.push(`${file}.${i}.wav`);
-    await run('espeak-ng', ['-v', 'en-us', '-w', parts[i]!, sentence]);
-  }
-  const filter = `${parts.map((_, i) => `[${i}]${i === 0 ? 'adelay=500:all=1,' : ''}apad=pad_dur=1.5[a${i}]`).join(';')};${parts
-    .map((_, i) => `[a${i}]`)
-    .join('')}concat=n=${parts.length}:v=0:a=1`;
-  await run('ffmpeg', [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-y',
-    ...parts.flatMap((p) => ['-i', p]),
-    '-filter_complex',
-    filter,
-    '-ar',
-    '22050',
-    file,
-  ]);
-}
-
 interface LiveResult {
   endMs: number | null;
   trace: Array<{ stage: string; atMs: number }>;
@@ -137,23 +113,9 @@ async function liveLag(logger: ReturnType<typeof createLogger>, repeats: number)
       'I feel so sad and alone',
       'what a wonderful surprise',
     ]).flat();
-    await speak(sentences, wav);
+    await speak(sentences, wav, 1.5);
     const port = await freePort(0);
-    broadcaster = spawn('ffmpeg', [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-re',
-      '-i',
-      wav,
-      '-f',
-      'mp3',
-      '-flush_packets',
-      '1',
-      '-listen',
-      '1',
-      `http://127.0.0.1:${port}/live.mp3`,
-    ]);
+    broadcaster = spawn('ffmpeg', liveBroadcastArgs(wav, port));
     const playing = new Promise<void>((resolve) => broadcaster!.once('exit', () => resolve()));
     await new Promise((resolve) => setTimeout(resolve, 500));
 

@@ -7,7 +7,7 @@ import { startTranscribeService } from '../../processors/transcribe/service.js';
 import { connectAudioProducers, ingestAudio } from '../../producers/audio/ingest-audio.js';
 import { freePort } from '../../runtime/stack/ports.js';
 import { avroSchemas, type StreamEvent, type TextSegment } from '../../schemas/index.js';
-import { convert, LIBRIVOX_DIR, speak, wordErrorRate } from '../support/audio.js';
+import { convert, LIBRIVOX_DIR, liveBroadcastArgs, speak, wordErrorRate } from '../support/audio.js';
 import { gatewayEnv, LiveClient, postJson, startGateway, startTextStages } from '../support/gateway.js';
 import { caughtUp, decodeAll, pipelineStack, TestServices } from '../support/pipeline.js';
 import { stackEnv, type TestStack } from '../support/stack.js';
@@ -39,22 +39,7 @@ async function audioPipeline(label: string, env: Record<string, string> = {}) {
 /** ffmpeg plays a file in real time as an HTTP live stream on loopback, as a broadcaster would. */
 async function broadcast(file: string): Promise<{ server: ChildProcess; port: number }> {
   const port = await freePort(0);
-  const server = spawn('ffmpeg', [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-re',
-    '-i',
-    file,
-    '-f',
-    'mp3',
-    // Send each packet as it is encoded, as a live broadcaster does, not in 32 kB (2 s) blocks.
-    '-flush_packets',
-    '1',
-    '-listen',
-    '1',
-    `http://127.0.0.1:${port}/live.mp3`,
-  ]);
+  const server = spawn('ffmpeg', liveBroadcastArgs(file, port));
   children.push(server);
   return { server, port };
 }

@@ -72,3 +72,26 @@ function words(text: string): string[] {
     .split(/\s+/)
     .filter(Boolean);
 }
+
+/**
+ * ffmpeg's arguments to play a file in real time as an HTTP live stream on loopback, as a
+ * broadcaster would (the live tests and `bench -- audio`).
+ */
+export function liveBroadcastArgs(file: string, port: number): string[] {
+  return [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-re',
+    '-i',
+    file,
+    '-f',
+    'mp3',
+    // Send each packet as it is encoded, as a live broadcaster does, not in 32 kB (2 s) blocks.
+    '-flush_packets',
+    '1',
+    '-listen',
+    '1',
+    `http://127.0.0.1:${port}/live.mp3`,
+  ];
+}
