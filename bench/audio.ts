@@ -25,7 +25,6 @@ import { freePort } from '../runtime/stack/ports.js';
 import { LIBRIVOX_DIR, liveBroadcastArgs, speak } from '../test/support/audio.js';
 import { format, numberOption, printTable, profilingArgs } from './table.js';
 
-const LIBRIVOX = LIBRIVOX_DIR;
 const SAMPLE_RATE = 16_000;
 
 async function pcmOf(file: string): Promise<Buffer> {
@@ -40,15 +39,15 @@ async function pcmOf(file: string): Promise<Buffer> {
 async function realTimeFactor(logger: ReturnType<typeof createLogger>) {
   const config = loadConfig();
   const engine = await createTranscriptionEngine(config.transcribe, logger);
-  const files = existsSync(LIBRIVOX) ? readdirSync(LIBRIVOX).filter((f) => f.endsWith('.wav')) : [];
-  if (files.length === 0) throw new Error(`no recordings in ${LIBRIVOX}: install pocketsphinx-testdata`);
+  const files = existsSync(LIBRIVOX_DIR) ? readdirSync(LIBRIVOX_DIR).filter((f) => f.endsWith('.wav')) : [];
+  if (files.length === 0) throw new Error(`no recordings in ${LIBRIVOX_DIR}: install pocketsphinx-testdata`);
   let audioMs = 0;
   let busyMs = 0;
   let chunks = 0;
   const perChunk: number[] = [];
   try {
     for (const file of files) {
-      const pcm = await pcmOf(join(LIBRIVOX, file));
+      const pcm = await pcmOf(join(LIBRIVOX_DIR, file));
       const chunker = new AudioChunker(SAMPLE_RATE, config.audio.chunkMs);
       for (const chunk of [...chunker.push(pcm), chunker.end()]) {
         if (chunk.durationMs === 0) continue;

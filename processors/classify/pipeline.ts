@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { BlobStore } from '../../runtime/blob/blob-store.js';
 import type { ClassifyConfig, Config } from '../../runtime/config/index.js';
 import type { Logger } from '../../runtime/logger.js';
-import { packageRoot } from '../../runtime/package-root.js';
+import { defaultCacheDir } from '../../runtime/stack/local-stack.js';
 import type { EmotionEngine } from './engine.js';
 import { ModelRegistry, parseRegistryRef } from './model-registry.js';
 import { OnnxEmotionEngine } from './onnx-engine.js';
@@ -15,7 +15,7 @@ export async function resolveRegistryModels(config: Config, logger: Logger): Pro
   const models = config.classify.models;
   if (!models || !Object.values(models).some((spec) => parseRegistryRef(spec))) return config.classify;
   const registry = new ModelRegistry(BlobStore.connect(config.blob));
-  const cacheDir = join(config.stack.cacheDir ?? join(packageRoot(), '.cache'), 'registry-models');
+  const cacheDir = join(defaultCacheDir(config), 'registry-models');
   const resolved: Record<string, string> = {};
   for (const [language, spec] of Object.entries(models)) {
     const ref = parseRegistryRef(spec);

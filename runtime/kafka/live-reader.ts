@@ -1,12 +1,10 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer, Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import * as prom from 'prom-client';
-import { errorMessage, isRetryable } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { AvroDecoder } from '../serde/avro-serde.js';
 import type { SchemaRegistryClient } from '../serde/schema-registry.js';
-import { Backoff } from '../stage/backoff.js';
+import { decodeOrSkip } from './decode-or-skip.js';
 
 export interface LiveRecord<T> {
   value: T;
@@ -24,11 +22,6 @@ export interface LiveTopic<T> {
   onRecord: (record: LiveRecord<T>) => void;
   /** Decode only records whose key passes (cheap filtering before the Avro work); all by default. */
   accept?: (key: string | null) => boolean;
-}
-
-interface Follower {
-  topic: LiveTopic<unknown>;
-  decoder: AvroDecoder<unknown>;
 }
 
 /**
@@ -89,7 +82,12 @@ export class LiveTopicReader {
         for (const message of batch.messages) {
           const key = message.key?.toString() ?? null;
           if (follower.topic.accept && !follower.topic.accept(key)) continue;
-          const value = await reader.decode(follower, message.value);
+          const value = await decodeOrSkip(follower.decoder, message.value, {
+            topic: batch.topic,
+            logger: options.logger,
+            stopping: () => reader.stopping,
+            onSkip: () => reader.decodeFailures.inc({ topic: batch.topic }),
+          });
           if (value === undefined) continue;
           follower.topic.onRecord({
             value,
@@ -113,26 +111,6 @@ export class LiveTopicReader {
   async stop(): Promise<void> {
     this.stopping = true;
     await this.consumer.disconnect();
-  }
-
-  /** The value, or undefined for a record to skip; waits out a registry that is down. */
-  private async decode(follower: Follower, buffer: Buffer | null): Promise<unknown> {
-    const backoff = new Backoff(500, 10_000);
-    for (;;) {
-      try {
-        return await follower.decoder.decode(buffer);
-      } catch (error) {
-        const topic = follower.topic.topic;
-        if (!isRetryable(error) || this.stopping) {
-          this.decodeFailures.inc({ topic });
-          this.logger.warn({ topic, err: errorMessage(error) }, 'skipped a record that does not decode');
-          return undefined;
-        }
-        const waitMs = backoff.next();
-        this.logger.warn({ topic, err: errorMessage(error), waitMs }, 'cannot decode yet; retrying');
-        await sleep(waitMs);
-      }
-    }
   }
 }
 

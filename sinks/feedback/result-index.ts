@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { Gauge, type Registry } from 'prom-client';
-import { errorMessage, isRetryable } from '../../runtime/errors.js';
+import { decodeOrSkip } from '../../runtime/kafka/decode-or-skip.js';
 import type { Logger } from '../../runtime/logger.js';
 import { AvroDecoder } from '../../runtime/serde/avro-serde.js';
 import type { SchemaRegistryClient } from '../../runtime/serde/schema-registry.js';
@@ -102,7 +101,11 @@ export class ResultIndex {
       autoCommit: false,
       eachBatch: async ({ batch, heartbeat }) => {
         for (const message of batch.messages) {
-          const result = await this.decode(message.value);
+          const result = await decodeOrSkip(this.decoder, message.value, {
+            topic,
+            logger: this.options.logger,
+            stopping: () => this.stopping,
+          });
           if (result) this.add(result);
         }
         await heartbeat();
@@ -153,22 +156,6 @@ export class ResultIndex {
     // Map keeps insertion order: the first key is the oldest result.
     while (this.results.size > this.options.maxResults) {
       this.results.delete(this.results.keys().next().value!);
-    }
-  }
-
-  /** The result, or undefined for a record that does not decode (the stages dead-letter those). */
-  private async decode(value: Buffer | null): Promise<EmotionResult | undefined> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.decoder.decode(value);
-      } catch (error) {
-        if (!isRetryable(error) || this.stopping) return undefined;
-        this.options.logger.warn(
-          { err: errorMessage(error), attempt },
-          'cannot decode a result yet; retrying',
-        );
-        await sleep(Math.min(10_000, 500 * attempt));
-      }
     }
   }
 }
