@@ -17,7 +17,7 @@ import { createLogger } from '../runtime/logger.js';
 import { packageRoot } from '../runtime/package-root.js';
 import { LocalStack } from '../runtime/stack/local-stack.js';
 import { defaultDatasetsDir, loadGoEmotions } from '../training/datasets.js';
-import { format, numberOption, printTable, profilingArgs } from './table.js';
+import { format, listOption, numberOption, printTable, profilingArgs } from './table.js';
 
 /** The prototype (FastAPI + Azure ML), one text per request. */
 const SEED = { rps: 44.7, mean_ms: 117, p50_ms: 90, p99_ms: 270 };
@@ -57,7 +57,7 @@ async function load(url: string, connections: number, seconds: number, bodies: s
 
 export async function main(json: boolean): Promise<void> {
   const seconds = numberOption('seconds', 10);
-  const saturating = numberOption('connections', 32);
+  const saturating = listOption('connections', [16, 24, 32]);
   const baseConfig = loadConfig();
   const logger = createLogger({ level: (process.env.BENCH_LOG_LEVEL as 'warn') ?? 'warn', name: 'bench' });
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-predict-'));
@@ -87,15 +87,18 @@ export async function main(json: boolean): Promise<void> {
       .slice(0, 500)
       .map((example) => JSON.stringify({ text: example.text }));
     await load(url, 8, 2, bodies); // warm-up: JIT, onnxruntime arenas
-    const levels = [await load(url, 1, seconds, bodies), await load(url, saturating, seconds, bodies)];
-    const [single, saturated] = levels as [Level, Level];
+    const levels: Level[] = [];
+    for (const connections of [1, ...saturating]) levels.push(await load(url, connections, seconds, bodies));
+    const single = levels[0]!;
+    // The headline is the busiest level; every level is in the table and in `levels`.
+    const saturated = levels.slice(1).reduce((best, level) => (level.rps > best.rps ? level : best));
     const figures = {
       rps: saturated.rps,
       mean_ms: saturated.mean_ms,
       p50_ms: saturated.p50_ms,
       p99_ms: saturated.p99_ms,
-      errors: saturated.errors + single.errors,
-      non2xx: saturated.non2xx + single.non2xx,
+      errors: levels.reduce((sum, level) => sum + level.errors, 0),
+      non2xx: levels.reduce((sum, level) => sum + level.non2xx, 0),
       connections: saturated.connections,
       rps_c1: single.rps,
       mean_ms_c1: single.mean_ms,
@@ -103,6 +106,7 @@ export async function main(json: boolean): Promise<void> {
       p99_ms_c1: single.p99_ms,
       seed_rps: SEED.rps,
       rps_ratio: saturated.rps / SEED.rps,
+      levels,
     };
     const rows: Array<[string, string | number]> = [];
     for (const level of levels) {

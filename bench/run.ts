@@ -1,7 +1,8 @@
 /**
  * npm run bench -- <name> [--json] [options]: runs one benchmark, prints its table (and a JSON line
  * with --json). pipeline takes --rows N (default 100000) and --latency-seconds S (default 20);
- * predict takes --seconds S per level (default 10) and --connections N for the saturating level (32);
+ * predict takes --seconds S per level (default 10) and --connections N,M,... for the levels after
+ * concurrency 1 (16,24,32);
  * audio takes --repeats N (pairs of sentences in the live stream, default 5).
  */
 const benchmarks: Record<string, () => Promise<{ main(json: boolean): Promise<void> }>> = {

@@ -21,6 +21,17 @@ export function numberOption(name: string, fallback: number): number {
   return value;
 }
 
+/** `--name 1,2,3`: positive numbers, or the fallback when the option is absent. */
+export function listOption(name: string, fallback: number[]): number[] {
+  const index = process.argv.indexOf(`--${name}`);
+  if (index < 0) return fallback;
+  const values = (process.argv[index + 1] ?? '').split(',').map(Number);
+  if (values.some((value) => !Number.isFinite(value) || value <= 0)) {
+    throw new Error(`--${name} must be a comma-separated list of positive numbers`);
+  }
+  return values;
+}
+
 /**
  * With `--cpu-prof DIR`, the Node flags that make the benchmarked service processes write V8 CPU
  * profiles into DIR when they exit (summarise them with `npm run bench -- profile DIR/*.cpuprofile`).

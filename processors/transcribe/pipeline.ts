@@ -22,6 +22,7 @@ export async function createTranscriptionEngine(
     return engine;
   }
   const engine = new PocketsphinxEngine({ modelDir: config.pocketsphinxModelDir });
+  await engine.start();
   logger.info({ engine: engine.name, model: engine.model }, 'transcribe engine ready');
   return engine;
 }

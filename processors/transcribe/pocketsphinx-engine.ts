@@ -58,6 +58,15 @@ export class PocketsphinxEngine implements TranscriptionEngine {
     );
   }
 
+  /**
+   * Starts the resident process now rather than on the first chunk, so a live stream's first
+   * result does not also wait for the model to load (about a second), and a broken installation
+   * fails the service at start.
+   */
+  async start(): Promise<void> {
+    await this.running();
+  }
+
   /** The resident process, started on first use and again after it died. */
   private async running(): Promise<ResidentRecognizer> {
     const current = await this.recognizer?.catch(() => undefined);
@@ -67,6 +76,9 @@ export class PocketsphinxEngine implements TranscriptionEngine {
       command: this.options.command ?? 'pocketsphinx_batch',
       args: [
         ...['-adcin', 'yes', '-adchdr', '0', '-samprate', '16000'],
+        // Silence frames kept: with them removed (the default) word times count speech only, so a
+        // segment after a pause was stamped earlier than it was said.
+        ...['-remove_silence', 'no'],
         ...[
           '-hmm',
           join(model, 'en-us'),

@@ -226,4 +226,27 @@ describe('transcribe stage', () => {
     expect(spoken!.value.endMs).toBeGreaterThan(spoken!.value.startMs!);
     expect(spoken!.value.trace).toEqual([{ stage: 'produce-audio', atMs: 1 }]);
   });
+
+  it('stamps words at the time they are said, silence before them included', async () => {
+    const engine = new PocketsphinxEngine({ modelDir: '/usr/share/pocketsphinx/model/en-us' });
+    try {
+      const speech = readFileSync(
+        join(LIBRIVOX_DIR, 'sense_and_sensibility_01_austen_64kb-0880.wav'),
+      ).subarray(44);
+      const alone = await engine.transcribe(speech, RATE, 'en');
+      // The same speech after 2 s of silence: every word 2 s later (pocketsphinx drops silence
+      // frames by default, which stamped them as if the silence were not there).
+      const silenceMs = 2000;
+      const later = await engine.transcribe(
+        Buffer.concat([Buffer.alloc((silenceMs * RATE * 2) / 1000), speech]),
+        RATE,
+        'en',
+      );
+      expect(later.text).toBe(alone.text);
+      const shifts = later.segments.map((segment, i) => segment.startMs - alone.segments[i]!.startMs);
+      expect(shifts.every((shift) => Math.abs(shift - silenceMs) <= 100)).toBe(true);
+    } finally {
+      await engine.close();
+    }
+  });
 });
