@@ -23,7 +23,9 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts'],
+          // bad-input: every way in fed what it should refuse (fuzzed REST requests, malformed
+          // records on each topic, broken audio and CSV files, WebSocket floods), on the same stack.
+          include: ['test/integration/**/*.test.ts', 'test/bad-input/**/*.test.ts'],
           // Real Kafka, registry and Azurite, started once for the run (or taken from the environment).
           globalSetup: ['test/support/global-setup.ts'],
         },

@@ -75,11 +75,11 @@ export async function buildGatewayApp(parts: GatewayParts): Promise<FastifyInsta
         .send({ statusCode: error.statusCode, error: error.name, message: error.message });
     }
     if (isRetryable(error)) {
-      request.log.warn({ err: error, url: request.url }, 'a dependency is unavailable');
+      request.log.warn({ err: error, url: pathOf(request.url) }, 'a dependency is unavailable');
       reply.header('Retry-After', '5');
       return sendError(reply, 503, 'the pipeline is unavailable right now; retry shortly');
     }
-    request.log.error({ err: error, url: request.url }, 'request failed');
+    request.log.error({ err: error, url: pathOf(request.url) }, 'request failed');
     // Internals stay in the log; the client gets the request id to quote.
     return sendError(reply, 500, `internal error (request ${request.id})`);
   });
@@ -151,4 +151,10 @@ export async function buildGatewayApp(parts: GatewayParts): Promise<FastifyInsta
     decorateReply: false,
   });
   return app;
+}
+
+/** A request's path without its query: a browser WebSocket's API key travels as `access_token` there. */
+function pathOf(url: string): string {
+  const query = url.indexOf('?');
+  return query < 0 ? url : url.slice(0, query);
 }

@@ -3,7 +3,8 @@
 # The audio path needs ffmpeg, pocketsphinx with its English model, and yt-dlp (YouTube pages).
 # --test also installs what only the tests need: recordings with transcripts (pocketsphinx-testdata),
 # espeak-ng for synthetic speech, chromium for the dashboard's browser test, prometheus (promtool
-# and a server) for the alert rules, and the offline validators of the deploy manifests.
+# and a server) for the alert rules, the offline validators of the deploy manifests, and
+# schemathesis for fuzzing the REST API.
 # Kafka's jars and the schema registry are not installed here: the local stack fetches and verifies
 # them (pinned in runtime/stack/artifacts.lock.json) the first time it starts.
 set -euo pipefail
@@ -50,6 +51,7 @@ fi
 
 if [ "${1:-}" = "--test" ]; then
   bash deploy/tools/install-validators.sh
+  bash deploy/tools/install-fuzzer.sh
 fi
 
 # Incremental: only what changed since the last build is compiled.

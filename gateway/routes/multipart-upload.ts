@@ -25,6 +25,10 @@ export interface UploadForm {
   uploadLimitBytes: number;
 }
 
+/** busboy's messages for a body that does not parse (its boundary search rejects over-long boundaries). */
+const MALFORMED_MULTIPART =
+  /^(Multipart: |Malformed part header|Unexpected end of multipart data|\w+ terminated early due to unexpected end|The needle cannot)/;
+
 /**
  * Reads a multipart/form-data upload with one `file` part, streamed to `form.file` (the size limit
  * is @fastify/multipart's), and the named text fields, each checked. Anything else is refused by
@@ -64,6 +68,11 @@ export async function receiveUpload(
   } catch (error) {
     if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
       throw new UploadError(413, `the upload is larger than the limit of ${form.uploadLimitBytes} bytes`);
+    }
+    // busboy's parse errors carry no status: a body that is not the multipart it claims to be is
+    // the client's mistake, not ours (found by fuzzing: a Content-Type without a boundary was a 500).
+    if (error instanceof Error && MALFORMED_MULTIPART.test(error.message)) {
+      throw new UploadError(400, `malformed multipart/form-data body: ${error.message}`);
     }
     throw error;
   }

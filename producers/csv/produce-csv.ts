@@ -32,6 +32,15 @@ export interface ProduceCsvResult {
 }
 
 const MAX_REPORTED_SKIPS = 100;
+/**
+ * Longest text a row may carry. Emotions of a longer text mean little (the classifier reads its
+ * start), the record would grow past Kafka's 1 MB message limit on its way through the stages,
+ * and a giant cell is most often an unclosed quote that swallowed the rows after it: such a row
+ * is skipped with the reason, pointing at its line.
+ */
+export const MAX_TEXT_CHARS = 50_000;
+/** A send is cut at this many characters of text, well under Kafka's 1 MB per partition batch. */
+const MAX_BATCH_CHARS = 200_000;
 
 /**
  * Streams a CSV of any size into the producer, a batch at a time (constant memory: the parser is
@@ -54,6 +63,8 @@ export async function produceCsv(
       columns: (header: string[]) => header.map((name) => name.trim()),
       relax_column_count: true,
       skip_empty_lines: true,
+      // Any line ending, mixed within one file (spreadsheets and editors append their own).
+      record_delimiter: ['\r\n', '\n', '\r'],
       info: true,
     }),
   );
@@ -63,11 +74,13 @@ export async function produceCsv(
     if (result.skippedRows.length < MAX_REPORTED_SKIPS) result.skippedRows.push({ line, reason });
   };
   let batch: KeyedSegment[] = [];
+  let batchChars = 0;
   let seq = 0;
   const flush = async () => {
     await producer.send(batch, 'produce-csv');
     result.produced += batch.length;
     batch = [];
+    batchChars = 0;
     options.onProgress?.({
       bytesRead: input.bytesRead,
       bytes,
@@ -84,6 +97,13 @@ export async function produceCsv(
       const text = record[options.textColumn];
       if (text === undefined || text.trim() === '') {
         skip(line, text === undefined ? `no '${options.textColumn}' field` : 'empty text');
+        continue;
+      }
+      if (text.length > MAX_TEXT_CHARS) {
+        skip(
+          line,
+          `text of ${text.length} characters is over the limit of ${MAX_TEXT_CHARS} (an unclosed quote?)`,
+        );
         continue;
       }
       let id: string;
@@ -109,7 +129,8 @@ export async function produceCsv(
           jobId,
         }),
       });
-      if (batch.length >= batchSize) await flush();
+      batchChars += text.length;
+      if (batch.length >= batchSize || batchChars >= MAX_BATCH_CHARS) await flush();
     }
   } catch (error) {
     if (error instanceof CsvInputError) throw error;
