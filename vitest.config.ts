@@ -10,6 +10,10 @@ export default defineConfig({
     reporters: ['default', 'json'],
     outputFile: { json: '.cache/test-report.json' },
     projects: [
+      // `npm run test:reproduce` only: retraining the English model from the datasets (about 8 minutes).
+      ...(process.env.EMOTION_STREAM_REPRODUCE
+        ? [{ extends: true as const, test: { name: 'reproduce', include: ['test/reproduce/**/*.test.ts'] } }]
+        : []),
       {
         extends: true,
         test: { name: 'unit', include: ['test/unit/**/*.test.ts'] },
@@ -24,8 +28,13 @@ export default defineConfig({
         test: {
           name: 'integration',
           // bad-input: every way in fed what it should refuse (fuzzed REST requests, malformed
-          // records on each topic, broken audio and CSV files, WebSocket floods), on the same stack.
-          include: ['test/integration/**/*.test.ts', 'test/bad-input/**/*.test.ts'],
+          // records on each topic, broken audio and CSV files, WebSocket floods), and chaos: processes
+          // killed, the broker restarted, the registry and Azurite down (on a stack of its own).
+          include: [
+            'test/integration/**/*.test.ts',
+            'test/bad-input/**/*.test.ts',
+            'test/chaos/**/*.test.ts',
+          ],
           // Real Kafka, registry and Azurite, started once for the run (or taken from the environment).
           globalSetup: ['test/support/global-setup.ts'],
         },
