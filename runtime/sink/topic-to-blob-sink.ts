@@ -117,7 +117,8 @@ export class TopicToBlobSink<T> {
 
   async start(): Promise<void> {
     const { topic, groupId } = this.options;
-    await this.options.store.ensureContainer();
+    // Storage down at start is waited out as it is mid-stream, not a reason to exit.
+    await this.untilAvailable('storage', () => this.options.store.ensureContainer());
     await Promise.all([this.admin.connect(), this.producer.connect()]);
     this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
       // The consumer fetches every assigned partition from its committed offset again: whatever was

@@ -100,13 +100,32 @@ export class ExactlyOnceStage<In, Out> {
     return this.joined && !this.stopping;
   }
 
+  /**
+   * A registry that is down when the stage starts is waited out, as it is mid-stream, instead of
+   * exiting into a restart loop until it is back.
+   */
+  private async untilRegistryAnswers<R>(operation: () => Promise<R>): Promise<R> {
+    const backoff = new Backoff(this.options.settings.retryInitialMs, this.options.settings.retryMaxMs);
+    for (;;) {
+      try {
+        return await operation();
+      } catch (error) {
+        if (!isRetryable(error) || this.stopping) throw error;
+        const waitMs = backoff.next();
+        this.log.warn(
+          { err: errorMessage(error), waitMs },
+          'schema registry not available at start; retrying',
+        );
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+      }
+    }
+  }
+
   async start(): Promise<void> {
     const { registry, outputs, input, groupId } = this.options;
     for (const output of outputs) {
-      const encoder = await AvroEncoder.forSubject<Out>(
-        registry,
-        output.subject ?? `${output.topic}-value`,
-        output.schema,
+      const encoder = await this.untilRegistryAnswers(() =>
+        AvroEncoder.forSubject<Out>(registry, output.subject ?? `${output.topic}-value`, output.schema),
       );
       this.encoders.set(output.topic, encoder);
     }

@@ -133,7 +133,16 @@ async function pipeline(label: string) {
     }
     return { kafka, blob, settledAt: Date.now() };
   };
-  return { services, produce, settle, ids };
+  /** Waits until the blob sink has written at least `count` results. */
+  const untilBlobHas = async (count: number) => {
+    const store = await testBlobStore(config);
+    const deadline = Date.now() + 120_000;
+    while ((await readJsonLines<EmotionResult>(store, `${topics.emotions}/`)).length < count) {
+      if (Date.now() > deadline) throw new Error(`the blob sink wrote fewer than ${count} results in 120 s`);
+      await sleep(500);
+    }
+  };
+  return { services, produce, settle, untilBlobHas, ids };
 }
 
 function report(
@@ -143,7 +152,7 @@ function report(
   result: Awaited<ReturnType<Awaited<ReturnType<typeof pipeline>>['settle']>>,
   faultEndedAt: number,
 ) {
-  faults = `${faults}; ${restarts} service exits restarted by the supervisor`;
+  faults = `${faults}; ${restarts} exits (kills included) restarted by the supervisor`;
   reportChaos({
     scenario: `${scenario}, results in Kafka`,
     faults,
@@ -197,7 +206,7 @@ describe('chaos: the stack fails under a running pipeline', () => {
     const result = await run.settle(180_000);
     report(
       'schema registry down',
-      'registry down 30 s, classify restarted in it',
+      'registry down 30 s, classify SIGKILLed in it',
       run.ids.length,
       result,
       backAt,
@@ -211,7 +220,8 @@ describe('chaos: the stack fails under a running pipeline', () => {
   }, async () => {
     const run = await pipeline('azurite');
     await run.produce(3000);
-    await sleep(2000);
+    // The outage begins once the sink is writing files, so it strikes a sink mid-stream.
+    await run.untilBlobHas(1000);
     await stack.stopBlob();
     const downAt = Date.now();
     await run.produce(3000);
