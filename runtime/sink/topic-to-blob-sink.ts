@@ -1,17 +1,16 @@
 import { hostname } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { BlobStore } from '../blob/blob-store.js';
 import { KeyedMutex, mapConcurrent } from '../concurrency.js';
 import type { SinkConfig, StageConfig } from '../config/index.js';
-import { errorMessage, isRetryable, UnprocessableRecordError } from '../errors.js';
+import { errorMessage, UnprocessableRecordError } from '../errors.js';
 import { isKafkaRebalance } from '../kafka/errors.js';
 import { workConsumer } from '../kafka/work-consumer.js';
 import type { Logger } from '../logger.js';
 import { AvroDecoder } from '../serde/avro-serde.js';
 import type { SchemaRegistryClient } from '../serde/schema-registry.js';
-import { Backoff } from '../stage/backoff.js';
+import { untilAvailable } from '../stage/backoff.js';
 import { deadLetterMessage } from '../stage/dead-letter.js';
 import { inputRecordOf } from '../stage/input-record.js';
 import type { InputRecord } from '../stage/types.js';
@@ -388,19 +387,16 @@ export class TopicToBlobSink<T> {
   }
 
   /** Retries an operation while what it needs is down (storage, registry); other errors propagate. */
-  private async untilAvailable<R>(what: string, operation: () => Promise<R>): Promise<R> {
-    const backoff = new Backoff(this.options.stage.retryInitialMs, this.options.stage.retryMaxMs);
-    for (;;) {
-      try {
-        return await operation();
-      } catch (error) {
-        if (!isRetryable(error) || this.stopping) throw error;
-        const waitMs = backoff.next();
+  private untilAvailable<R>(what: string, operation: () => Promise<R>): Promise<R> {
+    return untilAvailable(operation, {
+      initialMs: this.options.stage.retryInitialMs,
+      maxMs: this.options.stage.retryMaxMs,
+      stopping: () => this.stopping,
+      onRetry: (error, waitMs) => {
         this.metrics.retries.inc({ sink: this.options.name, reason: what });
         this.log.warn({ err: errorMessage(error), waitMs, what }, 'not available; retrying');
-        await sleep(waitMs);
-      }
-    }
+      },
+    });
   }
 
   private updateBuffered(): void {

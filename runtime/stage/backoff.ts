@@ -1,3 +1,6 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isRetryable } from '../errors.js';
+
 /** Exponential backoff with jitter, so paused stage instances do not all retry in step. */
 export class Backoff {
   private attempts = 0;
@@ -22,5 +25,31 @@ export class Backoff {
 
   reset(): void {
     this.attempts = 0;
+  }
+}
+
+/**
+ * Runs `operation` until it succeeds, waiting with backoff while it fails with a RetryableError
+ * (a dependency that is down); any other error, or one once `stopping()` is true, propagates.
+ */
+export async function untilAvailable<R>(
+  operation: () => Promise<R>,
+  options: {
+    initialMs: number;
+    maxMs: number;
+    stopping: () => boolean;
+    onRetry: (error: unknown, waitMs: number) => void;
+  },
+): Promise<R> {
+  const backoff = new Backoff(options.initialMs, options.maxMs);
+  for (;;) {
+    try {
+      return await operation();
+    } catch (error) {
+      if (!isRetryable(error) || options.stopping()) throw error;
+      const waitMs = backoff.next();
+      options.onRetry(error, waitMs);
+      await sleep(waitMs);
+    }
   }
 }

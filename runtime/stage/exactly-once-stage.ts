@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js';
 import type { StageMetrics } from '../metrics/stage-metrics.js';
 import { AvroDecoder, AvroEncoder } from '../serde/avro-serde.js';
 import type { SchemaRegistryClient } from '../serde/schema-registry.js';
-import { Backoff } from './backoff.js';
+import { Backoff, untilAvailable } from './backoff.js';
 import { deadLetterMessage, type FailurePhase } from './dead-letter.js';
 import { inputRecordOf } from './input-record.js';
 import { PartitionProducers } from './partition-producers.js';
@@ -104,21 +104,17 @@ export class ExactlyOnceStage<In, Out> {
    * A registry that is down when the stage starts is waited out, as it is mid-stream, instead of
    * exiting into a restart loop until it is back.
    */
-  private async untilRegistryAnswers<R>(operation: () => Promise<R>): Promise<R> {
-    const backoff = new Backoff(this.options.settings.retryInitialMs, this.options.settings.retryMaxMs);
-    for (;;) {
-      try {
-        return await operation();
-      } catch (error) {
-        if (!isRetryable(error) || this.stopping) throw error;
-        const waitMs = backoff.next();
+  private untilRegistryAnswers<R>(operation: () => Promise<R>): Promise<R> {
+    return untilAvailable(operation, {
+      initialMs: this.options.settings.retryInitialMs,
+      maxMs: this.options.settings.retryMaxMs,
+      stopping: () => this.stopping,
+      onRetry: (error, waitMs) =>
         this.log.warn(
           { err: errorMessage(error), waitMs },
           'schema registry not available at start; retrying',
-        );
-        await new Promise((resolve) => setTimeout(resolve, waitMs));
-      }
-    }
+        ),
+    });
   }
 
   async start(): Promise<void> {
