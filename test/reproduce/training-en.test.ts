@@ -1,16 +1,12 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MODEL_FILES, resolveModelDir } from '../../processors/classify/model-directory.js';
 import { createLogger } from '../../runtime/logger.js';
 import { trainModel } from '../../training/train.js';
+import { shippedMetrics } from '../support/models.js';
 
 const logger = createLogger({ level: 'silent' });
-
-function shippedMetrics(language: string) {
-  return JSON.parse(readFileSync(join(resolveModelDir(language), MODEL_FILES.metrics), 'utf8'));
-}
 
 /**
  * The English model's full retraining (about 8 minutes on two cores), run by
