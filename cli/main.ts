@@ -8,6 +8,7 @@ import { registerOperationsCommands } from './commands/operations.js';
 import { registerPipelineCommands } from './commands/pipeline.js';
 import { registerRolloutCommands } from './commands/rollout.js';
 import { registerTopicCommands } from './commands/topics.js';
+import { registerTranscribeCommand } from './commands/transcribe.js';
 import { registerUpCommand } from './commands/up.js';
 import { reportCliError } from './errors.js';
 
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerModelCommands(program);
   registerLifecycleCommands(program);
   registerPipelineCommands(program);
+  registerTranscribeCommand(program);
   registerRolloutCommands(program);
   registerOperationsCommands(program);
   return program;

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { normalizeLanguage } from '../processors/shared/language.js';
 
 /** Parsers for command-line option values, each failing with a message commander prints. */
 
@@ -22,4 +23,11 @@ export function timeOption(value: string): number {
   if (Number.isNaN(ms))
     throw new InvalidArgumentError('expected an ISO time (2026-11-26T10:00:00Z) or epoch ms');
   return ms;
+}
+
+/** An ISO 639-1 code (or a name or tag it can be read from: English, en-US). */
+export function languageOption(value: string): string {
+  const code = normalizeLanguage(value);
+  if (!code) throw new InvalidArgumentError('expected an ISO 639-1 code such as en or ro');
+  return code;
 }

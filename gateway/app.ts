@@ -34,7 +34,9 @@ import { jobRoutes } from './routes/jobs.js';
 import { LIVE_OPENAPI_PATH, liveRoutes } from './routes/live.js';
 import { predictRoutes } from './routes/predict.js';
 import { streamRoutes } from './routes/streams.js';
+import { transcriptRoutes } from './routes/transcripts.js';
 import type { StreamIngests } from './streams/stream-ingests.js';
+import type { TranscriptSource } from './transcripts/stream-transcripts.js';
 
 export interface GatewayParts {
   config: GatewayConfig;
@@ -47,6 +49,7 @@ export interface GatewayParts {
   hub: LiveHub;
   jobs: CsvJobs;
   ingests: StreamIngests;
+  transcripts: TranscriptSource;
   /** Where uploaded recordings wait while they are produced. */
   audioSpoolDir: string;
   checks: Record<string, ReadinessCheck>;
@@ -132,6 +135,7 @@ export async function buildGatewayApp(parts: GatewayParts): Promise<FastifyInsta
         uploadLimitBytes: config.uploadLimitBytes,
       });
       await v1.register(liveRoutes, { hub: parts.hub });
+      await v1.register(transcriptRoutes, { transcripts: parts.transcripts });
     },
     { prefix: '/v1' },
   );

@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createEmotionEngine, resolveRegistryModels } from '../processors/classify/pipeline.js';
 import { connectAudioProducers } from '../producers/audio/ingest-audio.js';
+import { vadModelOf } from '../producers/audio/speech-chunker.js';
 import { SegmentProducer } from '../producers/segment-producer.js';
 import { AvroProducer } from '../runtime/kafka/avro-producer.js';
 import { createKafka } from '../runtime/kafka/client.js';
@@ -24,6 +25,7 @@ import { buildGatewayApp } from './app.js';
 import { CsvJobs } from './jobs/csv-jobs.js';
 import { LiveHub } from './live/live-hub.js';
 import { StreamIngests } from './streams/stream-ingests.js';
+import { KafkaTranscripts } from './transcripts/stream-transcripts.js';
 
 export interface RunningGateway extends RunningService {
   /** Where it listens, e.g. http://127.0.0.1:8080 */
@@ -52,10 +54,14 @@ export async function startGatewayService(context: ServiceContext): Promise<Runn
   });
   const audio = await connectAudioProducers({ kafka, registry, topics, logger });
   const dataDir = config.gateway.dataDir ?? join(defaultCacheDir(config), 'gateway');
+  const vadModel = vadModelOf(config);
+  if (!vadModel)
+    logger.warn('no silero VAD model: audio is cut into chunks by energy levels (see AUDIO_VAD)');
   const ingests = new StreamIngests({
     chunks: audio.chunks,
     events: audio.events,
     chunkMs: config.audio.chunkMs,
+    vadModel,
     stallTimeoutMs: config.audio.stallTimeoutMs,
     maxRunning: config.gateway.maxStreams,
     logger,
@@ -126,6 +132,7 @@ export async function startGatewayService(context: ServiceContext): Promise<Runn
     hub,
     jobs,
     ingests,
+    transcripts: new KafkaTranscripts({ kafka, registry, topic: topics.emotions, logger }),
     audioSpoolDir: join(dataDir, 'audio'),
     checks,
   });

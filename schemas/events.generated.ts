@@ -88,12 +88,12 @@ export interface Feedback {
 export const FeedbackVerdict = ['correct', 'wrong'] as const;
 export type FeedbackVerdict = (typeof FeedbackVerdict)[number];
 
-/** What happened to a stream's ingest (started, ended, failed), keyed by streamId on stream.events, so the gateway and the dashboard can show it. */
+/** What happened to a stream's ingest (started, ended, failed) or to its processing (warning), keyed by streamId on stream.events, so the gateway and the dashboard can show it. */
 export interface StreamEvent {
   streamId: string;
-  /** started: audio is flowing; ended: the input ended; stopped: a user stopped it; failed: see message. */
+  /** started: audio is flowing; ended: the input ended; stopped: a user stopped it; failed: see message; warning: a stage cannot process part of the stream as asked (see message), the ingest goes on. */
   kind: StreamEventKind;
-  /** Why it failed, in one line. */
+  /** Why it failed, or the warning, in one line. */
   message: null | string;
   /** File name or URL of the input. */
   source: null | string;
@@ -105,7 +105,7 @@ export interface StreamEvent {
   atMs: number;
 }
 
-export const StreamEventKind = ['started', 'ended', 'stopped', 'failed'] as const;
+export const StreamEventKind = ['started', 'ended', 'stopped', 'failed', 'warning'] as const;
 export type StreamEventKind = (typeof StreamEventKind)[number];
 
 /** A piece of text flowing through segments.raw -> segments.corrected -> segments.translated. Each stage fills its own optional field and keeps the earlier ones, so the original text always travels along. */
@@ -549,7 +549,7 @@ export const avroSchemas: Record<EventName, AvroRecordSchema> = {
     "type": "record",
     "name": "StreamEvent",
     "namespace": "emotionstream",
-    "doc": "What happened to a stream's ingest (started, ended, failed), keyed by streamId on stream.events, so the gateway and the dashboard can show it.",
+    "doc": "What happened to a stream's ingest (started, ended, failed) or to its processing (warning), keyed by streamId on stream.events, so the gateway and the dashboard can show it.",
     "fields": [
       {
         "name": "streamId",
@@ -564,10 +564,11 @@ export const avroSchemas: Record<EventName, AvroRecordSchema> = {
             "started",
             "ended",
             "stopped",
-            "failed"
+            "failed",
+            "warning"
           ]
         },
-        "doc": "started: audio is flowing; ended: the input ended; stopped: a user stopped it; failed: see message."
+        "doc": "started: audio is flowing; ended: the input ended; stopped: a user stopped it; failed: see message; warning: a stage cannot process part of the stream as asked (see message), the ingest goes on."
       },
       {
         "name": "message",
@@ -576,7 +577,7 @@ export const avroSchemas: Record<EventName, AvroRecordSchema> = {
           "string"
         ],
         "default": null,
-        "doc": "Why it failed, in one line."
+        "doc": "Why it failed, or the warning, in one line."
       },
       {
         "name": "source",

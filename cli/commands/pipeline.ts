@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { type Command, InvalidArgumentError } from 'commander';
 import { startGatewayService } from '../../gateway/service.js';
-import { normalizeLanguage } from '../../processors/shared/language.js';
 import { PIPELINE_STAGE_NAMES, PIPELINE_STAGES, type PipelineStageName } from '../../processors/stages.js';
 import { AudioInputError } from '../../producers/audio/ffmpeg-decoder.js';
 import { connectAudioProducers, ingestAudio } from '../../producers/audio/ingest-audio.js';
+import { vadModelOf } from '../../producers/audio/speech-chunker.js';
 import { inspectCsvFile } from '../../producers/csv/csv-input.js';
 import { produceCsv } from '../../producers/csv/produce-csv.js';
 import { SegmentProducer } from '../../producers/segment-producer.js';
@@ -15,6 +15,7 @@ import { SchemaRegistryClient } from '../../runtime/serde/schema-registry.js';
 import { runService } from '../../runtime/service.js';
 import { topicNames } from '../../schemas/index.js';
 import { SINK_NAMES, SINKS, type SinkName } from '../../sinks/index.js';
+import { languageOption } from '../options.js';
 import { byteProgress } from '../progress.js';
 
 export function registerPipelineCommands(program: Command): void {
@@ -73,11 +74,7 @@ export function registerPipelineCommands(program: Command): void {
     .option(
       '--language <code>',
       'language of every row, ISO 639-1 (default: detected per row)',
-      (value: string) => {
-        const code = normalizeLanguage(value);
-        if (!code) throw new InvalidArgumentError('expected an ISO 639-1 code such as en or ro');
-        return code;
-      },
+      languageOption,
     )
     .option('--job <id>', 'job id (default: a new UUID)')
     .action(
@@ -128,11 +125,7 @@ export function registerPipelineCommands(program: Command): void {
     .argument('<input>', 'a file path or URL')
     .option('--stream <name>', 'stream id (default: audio-<random>)')
     .option('--realtime', 'send a file at the pace of playback, as if it were live')
-    .option('--lang <code>', 'spoken language, ISO 639-1 (passed to the transcriber)', (value: string) => {
-      const code = normalizeLanguage(value);
-      if (!code) throw new InvalidArgumentError('expected an ISO 639-1 code such as en or ro');
-      return code;
-    })
+    .option('--lang <code>', 'spoken language, ISO 639-1 (passed to the transcriber)', languageOption)
     .action(async (input: string, options: { stream?: string; realtime?: boolean; lang?: string }) => {
       const config = loadConfig();
       const logger = createLogger({ level: config.logLevel, name: 'produce-audio' });
@@ -153,6 +146,7 @@ export function registerPipelineCommands(program: Command): void {
           chunks,
           events,
           chunkMs: config.audio.chunkMs,
+          vadModel: vadModelOf(config),
           stallTimeoutMs: config.audio.stallTimeoutMs,
           realtime: options.realtime ?? false,
           languageHint: options.lang,

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Makes a fresh Debian/Ubuntu machine ready to run and test the project; a quick no-op once it is.
-# The audio path needs ffmpeg, pocketsphinx with its English model, and yt-dlp (YouTube pages).
+# The audio path needs ffmpeg, yt-dlp (YouTube pages), Python with venv for faster-whisper (the
+# default speech engine, installed by deploy/local/install-asr.sh from pinned, hashed PyPI
+# requirements), and pocketsphinx with its English model (the fallback where Python is absent).
 # --test also installs what only the tests need: recordings with transcripts (pocketsphinx-testdata),
 # espeak-ng for synthetic speech, chromium for the dashboard's browser test, prometheus (promtool
 # and a server) for the alert rules, the offline validators of the deploy manifests, and
@@ -23,6 +25,9 @@ if [ "${1:-}" = "--test" ]; then
   command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
   [ -d /usr/share/pocketsphinx/test/data/librivox ] || missing+=(pocketsphinx-testdata)
   command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+fi
+# Python for faster-whisper: installed where we can (root) or must (tests); elsewhere optional.
+if [ "${1:-}" = "--test" ] || [ "$(id -u)" = 0 ]; then
   command -v python3 >/dev/null 2>&1 || missing+=(python3)
   python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
 fi
@@ -47,6 +52,12 @@ fi
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "bootstrap: npm ci" >&2
   ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# faster-whisper in .cache/asr: the tests need it; `up` falls back to pocketsphinx without it (and says so).
+if ! bash deploy/local/install-asr.sh; then
+  [ "${1:-}" = "--test" ] && exit 1
+  echo "bootstrap: faster-whisper is not installed; transcription will use pocketsphinx" >&2
 fi
 
 if [ "${1:-}" = "--test" ]; then

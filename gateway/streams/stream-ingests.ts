@@ -40,6 +40,8 @@ export class StreamIngests {
       chunks: AvroProducer<AudioChunk>;
       events: AvroProducer<StreamEvent>;
       chunkMs: number;
+      /** silero VAD for the chunker (producers/audio/speech-chunker.ts); energy levels when unset. */
+      vadModel: string | undefined;
       stallTimeoutMs: number;
       maxRunning: number;
       logger: Logger;
@@ -91,6 +93,7 @@ export class StreamIngests {
       chunks: this.options.chunks,
       events: this.options.events,
       chunkMs: this.options.chunkMs,
+      vadModel: this.options.vadModel,
       stallTimeoutMs: this.options.stallTimeoutMs,
       realtime: request.realtime,
       languageHint: request.languageHint,

@@ -31,6 +31,12 @@ export interface TranscriptionEngine {
   readonly name: string;
   /** The model, as reported in each segment's AsrInfo. */
   readonly model: string;
+  /**
+   * Whether the engine can hear speech in this language (ISO 639-1). The stage asks before it
+   * transcribes a chunk with a language hint: an English-only model given Romanian would only
+   * produce English-sounding gibberish.
+   */
+  supportsLanguage(language: string): boolean;
   transcribe(pcm: Buffer, sampleRate: number, langHint?: string | null): Promise<Transcript>;
   transcribeBatch(inputs: readonly AudioInput[]): Promise<Transcript[]>;
   close(): Promise<void>;

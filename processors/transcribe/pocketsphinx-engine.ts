@@ -37,6 +37,11 @@ export class PocketsphinxEngine implements TranscriptionEngine {
     }
   }
 
+  /** The Debian model is US English only. */
+  supportsLanguage(language: string): boolean {
+    return language === 'en';
+  }
+
   transcribe(pcm: Buffer, sampleRate: number, langHint?: string | null): Promise<Transcript> {
     return this.transcribeBatch([{ pcm, sampleRate, langHint }]).then((all) => all[0]!);
   }

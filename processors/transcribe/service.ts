@@ -1,19 +1,29 @@
 import type { RunningService, ServiceContext } from '../../runtime/service.js';
 import { startStage } from '../../runtime/stage/run-stage.js';
 import type { StageWork } from '../../runtime/stage/types.js';
-import { type AudioChunk, avroSchemas, type TextSegment, topicNames } from '../../schemas/index.js';
+import {
+  type AudioChunk,
+  avroSchemas,
+  type StreamEvent,
+  type TextSegment,
+  topicNames,
+} from '../../schemas/index.js';
 import { createTranscriptionEngine } from './pipeline.js';
 import { TranscribeHandler } from './stage.js';
 
-/** The transcribe stage's processing, writing to `outputTopic` (segments.raw, or a replay's). */
+/**
+ * The transcribe stage's processing, writing to `outputTopic` (segments.raw, or a replay's) and,
+ * when given, its warnings to `eventsTopic`.
+ */
 export async function buildTranscribeWork(
   context: ServiceContext,
   outputTopic: string,
-): Promise<StageWork<AudioChunk, TextSegment>> {
+  eventsTopic?: string,
+): Promise<StageWork<AudioChunk, TextSegment | StreamEvent>> {
   const { config, logger } = context;
   const engine = await createTranscriptionEngine(config.transcribe, logger);
   return {
-    handler: new TranscribeHandler(engine, outputTopic, config.transcribe.silenceLevel),
+    handler: new TranscribeHandler(engine, outputTopic, config.transcribe.silenceLevel, eventsTopic),
     close: () => engine.close(),
   };
 }
@@ -21,11 +31,14 @@ export async function buildTranscribeWork(
 /** The transcribe stage as a service: audio.chunks → segments.raw. */
 export async function startTranscribeService(context: ServiceContext): Promise<RunningService> {
   const topics = topicNames(context.config.topics.prefix);
-  const work = await buildTranscribeWork(context, topics.segmentsRaw);
+  const work = await buildTranscribeWork(context, topics.segmentsRaw, topics.streamEvents);
   const running = await startStage(context, {
     name: 'transcribe',
     input: { topic: topics.audioChunks, schema: avroSchemas.AudioChunk },
-    outputs: [{ topic: topics.segmentsRaw, schema: avroSchemas.TextSegment }],
+    outputs: [
+      { topic: topics.segmentsRaw, schema: avroSchemas.TextSegment },
+      { topic: topics.streamEvents, schema: avroSchemas.StreamEvent },
+    ],
     handler: work.handler,
   });
   return { ...running, stop: () => running.stop().finally(() => work.close()) };

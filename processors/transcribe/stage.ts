@@ -1,5 +1,5 @@
-import type { InputRecord, Outcome, StageHandler } from '../../runtime/stage/types.js';
-import { type AudioChunk, newTextSegment, type TextSegment } from '../../schemas/index.js';
+import type { InputRecord, Outcome, OutputRecord, StageHandler } from '../../runtime/stage/types.js';
+import { type AudioChunk, newTextSegment, type StreamEvent, type TextSegment } from '../../schemas/index.js';
 import type { Transcript, TranscriptionEngine } from './engine.js';
 import { pcmLevel } from './pcm-level.js';
 
@@ -9,16 +9,31 @@ import { pcmLevel } from './pcm-level.js';
  * from the recognised words) and is keyed by stream id, so a stream's segments stay in order
  * whichever instance transcribes them. Chunks are cut in pauses by the producer (see
  * producers/audio/audio-chunker.ts), so each is transcribed on its own.
+ *
+ * A chunk in a language the engine cannot hear (Romanian for an English-only model) is not
+ * transcribed: the stream gets a `warning` event on stream.events saying why, once per stream and
+ * stage instance, instead of English-sounding gibberish on its results.
  */
-export class TranscribeHandler implements StageHandler<AudioChunk, TextSegment> {
+export class TranscribeHandler implements StageHandler<AudioChunk, TextSegment | StreamEvent> {
+  /** Streams already warned about, oldest first; bounded so a long-lived stage does not grow. */
+  private readonly warned = new Set<string>();
+
   constructor(
     private readonly engine: TranscriptionEngine,
     private readonly outputTopic: string,
     private readonly silenceLevel: number,
+    /** stream.events, where warnings go; none (replay) means the chunk is only skipped. */
+    private readonly eventsTopic?: string,
   ) {}
 
-  async process(records: InputRecord<AudioChunk>[]): Promise<Outcome<TextSegment>[]> {
-    const audible = records.map((record) => pcmLevel(record.value.pcm) >= this.silenceLevel);
+  async process(records: InputRecord<AudioChunk>[]): Promise<Outcome<TextSegment | StreamEvent>[]> {
+    const unsupported = records.map((record) => {
+      const hint = record.value.languageHint;
+      return hint !== null && !this.engine.supportsLanguage(hint);
+    });
+    const audible = records.map(
+      (record, i) => !unsupported[i] && pcmLevel(record.value.pcm) >= this.silenceLevel,
+    );
     const inputs = records
       .filter((_, i) => audible[i])
       .map((record) => ({
@@ -29,6 +44,7 @@ export class TranscribeHandler implements StageHandler<AudioChunk, TextSegment> 
     const transcripts = inputs.length > 0 ? await this.engine.transcribeBatch(inputs) : [];
     let next = 0;
     return records.map((record, i) => {
+      if (unsupported[i]) return { outputs: this.languageWarning(record.value) };
       const transcript = audible[i] ? transcripts[next++] : undefined;
       if (!transcript || transcript.text.trim() === '') return { outputs: [] };
       return {
@@ -41,6 +57,30 @@ export class TranscribeHandler implements StageHandler<AudioChunk, TextSegment> 
         ],
       };
     });
+  }
+
+  private languageWarning(chunk: AudioChunk): OutputRecord<StreamEvent>[] {
+    if (!this.eventsTopic || this.warned.has(chunk.streamId)) return [];
+    this.warned.add(chunk.streamId);
+    if (this.warned.size > 10_000) this.warned.delete(this.warned.values().next().value!);
+    const message =
+      `${this.engine.name} model ${this.engine.model} cannot transcribe language '${chunk.languageHint}'; ` +
+      'its audio is skipped (set WHISPER_MODEL to a multilingual model such as large-v3 for it)';
+    return [
+      {
+        topic: this.eventsTopic,
+        key: chunk.streamId,
+        value: {
+          streamId: chunk.streamId,
+          kind: 'warning',
+          message,
+          source: chunk.source,
+          chunks: chunk.seq + 1,
+          audioMs: chunk.startMs + chunk.durationMs,
+          atMs: Date.now(),
+        },
+      },
+    ];
   }
 
   private segment(chunk: AudioChunk, transcript: Transcript): TextSegment {

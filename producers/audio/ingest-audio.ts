@@ -3,9 +3,10 @@ import { AvroProducer } from '../../runtime/kafka/avro-producer.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { SchemaRegistryClient } from '../../runtime/serde/schema-registry.js';
 import { type AudioChunk, avroSchemas, type StreamEvent, type StreamEventKind } from '../../schemas/index.js';
-import { AudioChunker } from './audio-chunker.js';
+import type { PcmChunk } from './audio-chunker.js';
 import { AudioInputError, decodeToPcm, describe } from './ffmpeg-decoder.js';
 import { resolveAudioInput } from './resolve-input.js';
+import { openChunker } from './speech-chunker.js';
 
 export interface AudioProducers {
   chunks: AvroProducer<AudioChunk>;
@@ -46,6 +47,8 @@ export interface IngestAudioOptions {
   events: AvroProducer<StreamEvent>;
   /** Target chunk length; cuts move up to ±500 ms into the nearest pause. */
   chunkMs?: number;
+  /** silero VAD's ONNX file (vadModelOf(config)): only speech becomes chunks; energy levels when undefined. */
+  vadModel: string | undefined;
   sampleRate?: number;
   /** Read at the input's own pace (files); live inputs always are. */
   realtime?: boolean;
@@ -72,7 +75,7 @@ export interface IngestResult {
  */
 export async function ingestAudio(options: IngestAudioOptions): Promise<IngestResult> {
   const sampleRate = options.sampleRate ?? 16_000;
-  const chunker = new AudioChunker(sampleRate, options.chunkMs ?? 3000);
+  const chunker = await openChunker(sampleRate, options.chunkMs ?? 8000, options.vadModel);
   const source = describe(options.input);
   let seq = 0;
   let audioMs = 0;
@@ -83,7 +86,7 @@ export async function ingestAudio(options: IngestAudioOptions): Promise<IngestRe
         value: { streamId: options.streamId, kind, message, source, chunks: seq, audioMs, atMs: Date.now() },
       },
     ]);
-  const send = async (pieces: ReturnType<AudioChunker['push']>, final: boolean) => {
+  const send = async (pieces: PcmChunk[], final: boolean) => {
     if (pieces.length === 0) return;
     const atMs = Date.now();
     await options.chunks.send(
@@ -134,7 +137,7 @@ export async function ingestAudio(options: IngestAudioOptions): Promise<IngestRe
           started = true;
           await event('started');
         }
-        await send(chunker.push(data), false);
+        await send(await chunker.push(data), false);
       }
       await decoder.finished;
     } finally {

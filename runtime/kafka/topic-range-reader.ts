@@ -133,6 +133,8 @@ export interface TopicRangeOptions<T> {
   fromMs?: number;
   /** Records stamped before this; the end offsets taken at the start when absent. */
   toMs?: number;
+  /** Only these partitions (e.g. the one a key is in); all when absent. */
+  partitions?: readonly number[];
   onRecord: (record: LiveRecord<T>) => void;
   logger: Logger;
 }
@@ -151,6 +153,7 @@ export async function readTopicRange<T>(
   let spans: PartitionSpan[];
   try {
     spans = await spansOf(admin, topic, options.fromMs);
+    if (options.partitions) spans = spans.filter((span) => options.partitions!.includes(span.partition));
   } finally {
     await admin.disconnect();
   }

@@ -11,7 +11,7 @@ const BRANCHES: Array<Record<string, string>> = [
   { CORRECT_ENGINE: 'llm', CORRECT_LLM_BASE_URL: 'http://llm', CORRECT_LLM_MODEL: 'm' },
   { TRANSLATE_ENGINE: 'libretranslate', LIBRETRANSLATE_URL: 'http://lt' },
   { TRANSLATE_ENGINE: 'marian', TRANSLATE_MARIAN_MODELS: 'ro=m' },
-  { TRANSCRIBE_ENGINE: 'whisper', WHISPER_MODEL: 'm', WHISPER_LANGUAGE: 'en' },
+  { TRANSCRIBE_ENGINE: 'faster-whisper', WHISPER_MODEL: 'm', WHISPER_LANGUAGE: 'en' },
 ];
 
 /** Every environment variable the config module reads, found by watching it read. */

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -118,22 +118,14 @@ describe('input names in messages', () => {
   });
 });
 
-describe('Whisper engine', () => {
-  // No Whisper checkpoint can be downloaded here; what is testable offline is that a model that
-  // cannot be loaded stops the stage at start with a message naming where it looked.
-  it('fails at load with the location it tried', async () => {
-    const { WhisperEngine } = await import('../../processors/transcribe/whisper-engine.js');
-    const missing = join(tmpdir(), 'no-such-whisper-base');
-    mkdirSync(missing, { recursive: true });
-    await expect(
-      WhisperEngine.load({ model: missing, task: 'transcribe', allowRemote: false }),
-    ).rejects.toThrow(/cannot load a speech recognition model from the directory .*no-such-whisper-base/);
-  });
-
-  it('is required to have a model when chosen', () => {
-    expect(() => loadConfig({ TRANSCRIBE_ENGINE: 'whisper' })).toThrow(
-      /^WHISPER_MODEL: is required when TRANSCRIBE_ENGINE=whisper/,
+describe('transcription settings', () => {
+  it('default to faster-whisper where installed, int8 on CPU and float16 on CUDA, and check their values', () => {
+    const cpu = loadConfig({}).transcribe;
+    expect(cpu).toMatchObject({ engine: 'auto', whisper: { computeType: 'int8', threads: 1, beamSize: 1 } });
+    expect(loadConfig({ TRANSCRIBE_EXECUTION_PROVIDER: 'cuda' }).transcribe.whisper.computeType).toBe(
+      'float16',
     );
+    expect(() => loadConfig({ TRANSCRIBE_ENGINE: 'whisper' })).toThrow(/^TRANSCRIBE_ENGINE: must be one of/);
     expect(() => loadConfig({ WHISPER_LANGUAGE: 'romanian' })).toThrow(
       /^WHISPER_LANGUAGE: must hold ISO 639-1 codes/,
     );

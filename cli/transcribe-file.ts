@@ -1,0 +1,87 @@
+import type { TranscriptLine } from '../gateway/transcripts/transcript-formats.js';
+import type { TranscriptionEngine } from '../processors/transcribe/engine.js';
+import { AudioInputError, decodeToPcm, describe } from '../producers/audio/ffmpeg-decoder.js';
+import { resolveAudioInput } from '../producers/audio/resolve-input.js';
+import { openChunker } from '../producers/audio/speech-chunker.js';
+
+const SAMPLE_RATE = 16_000;
+const MAX_QUEUED = 4;
+
+export interface FileTranscript {
+  lines: TranscriptLine[];
+  /** The language heard most (by audio time), or the one asked for. */
+  language: string;
+  audioMs: number;
+  /** Chunks the chunker sent to the engine (speech only, with silero VAD). */
+  chunks: number;
+}
+
+/**
+ * One file or URL transcribed in-process, without Kafka: the producers' decoder and chunker, then
+ * the engine, chunk by chunk as the audio is decoded (each chunk queued to the engine at once, the
+ * answers taken in order). Segment times are in the audio's own time.
+ */
+export async function transcribeFile(options: {
+  input: string;
+  engine: TranscriptionEngine;
+  chunkMs: number;
+  vadModel: string | undefined;
+  language: string | undefined;
+  onProgress?: (audioMs: number) => void;
+}): Promise<FileTranscript> {
+  const { engine, language } = options;
+  if (language && !engine.supportsLanguage(language)) {
+    throw new AudioInputError(
+      `${engine.name} model ${engine.model} cannot transcribe language '${language}' (choose a multilingual model with WHISPER_MODEL, e.g. large-v3)`,
+    );
+  }
+  const source = describe(options.input);
+  const decoder = decodeToPcm(await resolveAudioInput(options.input), {
+    sampleRate: SAMPLE_RATE,
+    realtime: false,
+  });
+  const chunker = await openChunker(SAMPLE_RATE, options.chunkMs, options.vadModel);
+  const pending: Array<Promise<{ lines: TranscriptLine[]; heard: { language: string; ms: number } }>> = [];
+  let audioBytes = 0;
+  const queue = (chunk: { pcm: Buffer; startMs: number; durationMs: number }) => {
+    if (chunk.pcm.length === 0) return;
+    // One line per chunk, as the Kafka path gives one segment per chunk; times from the engine's words.
+    const part = engine.transcribe(chunk.pcm, SAMPLE_RATE, language ?? null).then((transcript) => ({
+      lines: transcript.text.trim()
+        ? [
+            {
+              startMs: chunk.startMs + (transcript.segments[0]?.startMs ?? 0),
+              endMs: chunk.startMs + (transcript.segments.at(-1)?.endMs ?? chunk.durationMs),
+              text: transcript.text.trim(),
+            },
+          ]
+        : [],
+      heard: { language: transcript.language, ms: chunk.durationMs },
+    }));
+    // Awaited in order below; marked handled now so a failure is not reported before its turn.
+    part.catch(() => undefined);
+    pending.push(part);
+  };
+  let settled = 0;
+  for await (const data of decoder.pcm as AsyncIterable<Buffer>) {
+    audioBytes += data.length;
+    for (const chunk of await chunker.push(data)) queue(chunk);
+    // A few chunks queued keep the engine busy; more would hold a long file's audio in memory.
+    while (pending.length - settled > MAX_QUEUED) await pending[settled++];
+    options.onProgress?.(audioBytes / 32);
+  }
+  await decoder.finished;
+  if (audioBytes === 0) throw new AudioInputError(`${source}: no audio in the input`);
+  queue(chunker.end());
+  const parts = await Promise.all(pending);
+  const heard = new Map<string, number>();
+  for (const part of parts)
+    heard.set(part.heard.language, (heard.get(part.heard.language) ?? 0) + part.heard.ms);
+  const mostHeard = [...heard].sort((a, b) => b[1] - a[1])[0]?.[0];
+  return {
+    lines: parts.flatMap((part) => part.lines),
+    language: language ?? mostHeard ?? 'und',
+    audioMs: Math.round(audioBytes / 32),
+    chunks: parts.length,
+  };
+}

@@ -1,0 +1,79 @@
+import { type Kafka, Partitioners } from 'kafkajs';
+import { readTopicRange } from '../../runtime/kafka/topic-range-reader.js';
+import type { Logger } from '../../runtime/logger.js';
+import type { SchemaRegistryClient } from '../../runtime/serde/schema-registry.js';
+import { avroSchemas, type EmotionResult } from '../../schemas/index.js';
+import type { TranscriptLine } from './transcript-formats.js';
+
+/** Where a stream's transcript comes from: its committed results, in stream order. */
+export interface TranscriptSource {
+  /** The stream's results, one per segment (the latest where a replay classified one again), by seq. */
+  results(streamId: string): Promise<EmotionResult[]>;
+}
+
+/**
+ * A stream's results read from the `emotions` topic itself, so any gateway replica answers the
+ * same (no gateway's memory is involved) and the transcript is complete up to what was committed
+ * when the request came. Audio and live-text results are keyed by stream id, so only the one
+ * partition the producers' default partitioner put the stream in is read, read_committed, up to
+ * the end offset it had when the request came.
+ */
+export class KafkaTranscripts implements TranscriptSource {
+  constructor(
+    private readonly options: { kafka: Kafka; registry: SchemaRegistryClient; topic: string; logger: Logger },
+  ) {}
+
+  async results(streamId: string): Promise<EmotionResult[]> {
+    const { kafka, registry, topic, logger } = this.options;
+    const admin = kafka.admin();
+    await admin.connect();
+    let partitions: number;
+    try {
+      partitions = (await admin.fetchTopicOffsets(topic)).length;
+    } finally {
+      await admin.disconnect();
+    }
+    const bySegment = new Map<string, EmotionResult>();
+    await readTopicRange<EmotionResult>({
+      kafka,
+      registry,
+      topic,
+      schema: avroSchemas.EmotionResult,
+      partitions: [partitionOf(streamId, topic, partitions)],
+      onRecord: ({ value }) => {
+        if (value.streamId === streamId) bySegment.set(value.segmentId, value);
+      },
+      logger,
+    });
+    return [...bySegment.values()].sort((a, b) => a.seq - b.seq);
+  }
+}
+
+/** The partition kafkajs' default partitioner (murmur2, as Java's) gives a key. */
+export function partitionOf(key: string, topic: string, partitions: number): number {
+  const partitioner = Partitioners.DefaultPartitioner();
+  return partitioner({
+    topic,
+    partitionMetadata: Array.from({ length: partitions }, (_, partitionId) => ({
+      partitionId,
+      leader: 0,
+      replicas: [0],
+      isr: [0],
+      partitionErrorCode: 0,
+    })),
+    message: { key, value: null },
+  });
+}
+
+/** A result as a transcript line: what was said, its time in the stream, its emotions. */
+export function transcriptLineOf(result: EmotionResult): TranscriptLine {
+  return {
+    startMs: result.startMs ?? 0,
+    endMs: result.endMs ?? result.startMs ?? 0,
+    text: result.originalText,
+    ...(result.text !== result.originalText ? { classifiedText: result.text } : {}),
+    language: result.language,
+    topLabel: result.topLabel,
+    core: { ...result.core },
+  };
+}

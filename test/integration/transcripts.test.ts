@@ -1,0 +1,149 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { speak, wordErrorRate } from '../support/audio.js';
+import { gatewayEnv, LiveClient, startGateway, startTextStages } from '../support/gateway.js';
+import { pipelineStack, TestServices } from '../support/pipeline.js';
+
+const services = new TestServices();
+afterEach(() => services.stopAll());
+
+// Emotional sentences in espeak-ng's voice, one utterance each.
+const SENTENCES = [
+  'I am so happy today, this is the best day of my life.',
+  'I feel so sad and alone.',
+  'This is the worst customer service ever, I am furious.',
+  'What a wonderful surprise!',
+];
+
+function cli(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'cli/run.ts', ...args],
+      { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => resolve({ status: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe('transcripts', () => {
+  it('serves a stream transcript with emotions as JSON, CSV, SRT, WebVTT and text, from the committed results', async () => {
+    const { stack } = await pipelineStack('transcripts', gatewayEnv());
+    await startTextStages(services, stack, { audio: true });
+    const { url } = await startGateway(services, stack);
+    const dir = mkdtempSync(join(tmpdir(), 'transcript-'));
+    const wav = await speak(SENTENCES, join(dir, 'talk.wav'), 1);
+    const live = LiveClient.connect(url, 'streams=talk');
+    await live.opened;
+    const form = new FormData();
+    form.append('streamId', 'talk');
+    form.append('language', 'en');
+    form.append('file', new Blob([readFileSync(wav)]), 'talk.wav');
+    expect((await fetch(`${url}/v1/audio`, { method: 'POST', body: form })).status).toBe(202);
+    await live.waitForResults(SENTENCES.length, 120_000);
+    live.close();
+
+    const json = (await (await fetch(`${url}/v1/streams/talk/transcript?format=json`)).json()) as {
+      streamId: string;
+      segments: Array<{
+        startMs: number;
+        endMs: number;
+        text: string;
+        topLabel: string;
+        core: Record<string, number>;
+      }>;
+    };
+    expect(json.streamId).toBe('talk');
+    expect(json.segments).toHaveLength(SENTENCES.length);
+    const said = json.segments.map((s) => s.text).join(' ');
+    expect(wordErrorRate(SENTENCES.join(' '), said)).toBeLessThan(0.3);
+    for (const [i, segment] of json.segments.entries()) {
+      expect(segment.endMs).toBeGreaterThan(segment.startMs);
+      if (i > 0) expect(segment.startMs).toBeGreaterThanOrEqual(json.segments[i - 1]!.endMs);
+      expect(Object.keys(segment.core)).toHaveLength(7);
+    }
+
+    const csv = await fetch(`${url}/v1/streams/talk/transcript?format=csv`);
+    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    const rows = (await csv.text()).trim().split('\r\n');
+    expect(rows[0]).toBe('start_ms,end_ms,text,top_label,anger,disgust,fear,joy,neutral,sadness,surprise');
+    expect(rows).toHaveLength(SENTENCES.length + 1);
+    expect(rows[2]).toContain(json.segments[1]!.topLabel);
+
+    const srt = await (await fetch(`${url}/v1/streams/talk/transcript?format=srt`)).text();
+    const first = json.segments[0]!;
+    expect(srt).toMatch(/^1\n\d\d:\d\d:\d\d,\d{3} --> \d\d:\d\d:\d\d,\d{3}\n\[\w+ \d\.\d\d\] /);
+    expect(srt).toContain(`[${first.topLabel} ${first.core[first.topLabel]!.toFixed(2)}] ${first.text}`);
+    expect(srt.trim().split('\n\n')).toHaveLength(SENTENCES.length);
+
+    const vtt = await fetch(`${url}/v1/streams/talk/transcript?format=vtt`);
+    expect(vtt.headers.get('content-type')).toMatch(/^text\/vtt/);
+    const vttText = await vtt.text();
+    expect(vttText.startsWith('WEBVTT\n\n')).toBe(true);
+    expect(vttText).toMatch(/\d\d:\d\d:\d\d\.\d{3} --> \d\d:\d\d:\d\d\.\d{3}\n\[/);
+
+    const txt = await (await fetch(`${url}/v1/streams/talk/transcript?format=txt`)).text();
+    expect(txt.trim().split('\n')).toEqual(json.segments.map((s) => s.text));
+
+    // A second gateway (another replica, nothing in its memory) answers the same.
+    const other = await startGateway(services, stack);
+    expect(await (await fetch(`${other.url}/v1/streams/talk/transcript?format=srt`)).text()).toBe(srt);
+
+    const missing = await fetch(`${url}/v1/streams/never-was/transcript`);
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { message: string }).message).toBe(
+      'no results for stream never-was yet',
+    );
+    expect((await fetch(`${url}/v1/streams/talk/transcript?format=docx`)).status).toBe(400);
+    process.stdout.write(`transcript of an upload, as SRT:\n${srt}`);
+  });
+
+  it('`transcribe` prints a file transcript without Kafka, as JSON with emotions or as subtitles, and says what it cannot do', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'transcribe-cli-'));
+    const mp3 = join(dir, 'talk.mp3');
+    await speak(SENTENCES, mp3, 1);
+    const json = await cli(['transcribe', mp3, '--format', 'json', '--emotions']);
+    expect(json.status, json.stderr).toBe(0);
+    const parsed = JSON.parse(json.stdout) as {
+      text: string;
+      language: string;
+      engine: string;
+      model: string;
+      segments: Array<{
+        startMs: number;
+        endMs: number;
+        text: string;
+        topLabel: string;
+        core: Record<string, number>;
+      }>;
+    };
+    expect(parsed).toMatchObject({ language: 'en', engine: 'faster-whisper', model: 'tiny.en' });
+    expect(parsed.segments).toHaveLength(SENTENCES.length);
+    expect(wordErrorRate(SENTENCES.join(' '), parsed.text)).toBeLessThan(0.3);
+    expect(parsed.segments[0]!.startMs).toBeGreaterThanOrEqual(300);
+    const labels = parsed.segments.map((s) => s.topLabel);
+    expect(labels[0]).toBe('joy');
+    expect(labels[1]).toBe('sadness');
+    expect(Object.keys(parsed.segments[0]!.core)).toHaveLength(7);
+
+    const vtt = await cli(['transcribe', mp3, '--format', 'vtt']);
+    expect(vtt.stdout.startsWith('WEBVTT\n\n00:00:00.')).toBe(true);
+    const fallback = await cli(['transcribe', mp3, '--engine', 'pocketsphinx', '--format', 'txt']);
+    expect(fallback.status).toBe(0);
+    expect(fallback.stdout.trim().split('\n').length).toBeGreaterThanOrEqual(2);
+
+    const romanian = await cli(['transcribe', mp3, '--language', 'ro']);
+    expect(romanian.status).toBe(1);
+    expect(romanian.stderr).toMatch(
+      /faster-whisper model tiny.en cannot transcribe language 'ro' \(choose a multilingual model/,
+    );
+    const missing = await cli(['transcribe', join(dir, 'nope.mp3')]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/nope\.mp3: no such file/);
+    const format = await cli(['transcribe', mp3, '--format', 'docx']);
+    expect(format.stderr).toMatch(/expected one of json, csv, srt, vtt, txt/);
+  });
+});

@@ -1,0 +1,245 @@
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type AsrRuntime, findAsrRuntime } from '../../processors/transcribe/asr-runtime.js';
+import type { TranscriptionEngine } from '../../processors/transcribe/engine.js';
+import {
+  FasterWhisperEngine,
+  transcriptOf,
+  workerArgs,
+  workerLanguage,
+} from '../../processors/transcribe/faster-whisper-engine.js';
+import { createTranscriptionEngine } from '../../processors/transcribe/pipeline.js';
+import { TranscribeHandler } from '../../processors/transcribe/stage.js';
+import { loadConfig } from '../../runtime/config/index.js';
+import { RetryableError, UnprocessableRecordError } from '../../runtime/errors.js';
+import { silentLogger } from '../../runtime/logger.js';
+import type { InputRecord } from '../../runtime/stage/types.js';
+import type { AudioChunk, StreamEvent, TextSegment } from '../../schemas/index.js';
+import { LIBRIVOX_DIR, wordErrorRate } from '../support/audio.js';
+
+function installedRuntime(): AsrRuntime {
+  const found = findAsrRuntime(undefined);
+  if ('missing' in found) throw new Error(`faster-whisper is not installed: ${found.missing}`);
+  return found;
+}
+const runtime = installedRuntime();
+
+/** A LibriVox recording (pocketsphinx-testdata) as 16 kHz PCM: the WAV without its header. */
+const clip = (name: string) =>
+  readFileSync(join(LIBRIVOX_DIR, `sense_and_sensibility_01_austen_64kb-${name}.wav`)).subarray(44);
+
+function engine(model = runtime.defaultModel): FasterWhisperEngine {
+  return new FasterWhisperEngine({
+    python: runtime.python,
+    model,
+    modelName: 'tiny.en',
+    device: 'cpu',
+    computeType: 'int8',
+    threads: 1,
+    beamSize: 1,
+    language: undefined,
+    downloadDir: undefined,
+    allowDownload: false,
+    timeoutMs: 60_000,
+    logger: silentLogger(),
+  });
+}
+
+const open: TranscriptionEngine[] = [];
+afterEach(async () => {
+  for (const e of open.splice(0)) await e.close();
+});
+
+function chunk(seq: number, pcm: Buffer, languageHint: string | null): InputRecord<AudioChunk> {
+  return {
+    topic: 'audio.chunks',
+    partition: 0,
+    offset: String(seq),
+    key: 's',
+    timestamp: 0,
+    headers: {},
+    value: {
+      streamId: 's',
+      seq,
+      startMs: seq * 10_000,
+      durationMs: pcm.length / 32,
+      sampleRate: 16_000,
+      encoding: 'PCM_S16LE',
+      pcm,
+      final: false,
+      languageHint,
+      source: 'talk.wav',
+      trace: [],
+    },
+  };
+}
+
+describe('faster-whisper engine', () => {
+  it('hears real recorded speech with Whisper timestamps and a token-probability confidence', async () => {
+    const whisper = engine();
+    open.push(whisper);
+    await whisper.start();
+    const [first, second] = await whisper.transcribeBatch([
+      { pcm: clip('0920'), sampleRate: 16_000, langHint: 'en' },
+      { pcm: clip('0930'), sampleRate: 16_000, langHint: null },
+    ]);
+    expect(
+      wordErrorRate(
+        'had he married a more amiable woman he might have been made still more respectable than he was',
+        first!.text,
+      ),
+    ).toBeLessThan(0.1);
+    expect(wordErrorRate('he might even have been made amiable himself', second!.text)).toBeLessThan(0.15);
+    expect(first!.language).toBe('en');
+    expect(first!.segments[0]!.startMs).toBeGreaterThanOrEqual(0);
+    expect(first!.segments.at(-1)!.endMs).toBeLessThanOrEqual(6100);
+    expect(first!.confidence).toBeGreaterThan(0.5);
+    expect(first!.confidence).toBeLessThanOrEqual(1);
+    // tiny.en is English-only: it says so, and the stage asks before sending it Romanian.
+    expect(whisper.supportsLanguage('en')).toBe(true);
+    expect(whisper.supportsLanguage('ro')).toBe(false);
+  });
+
+  it('fails at start naming a model directory that holds no model', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'no-whisper-'));
+    mkdirSync(join(empty, 'model'));
+    await expect(engine(join(empty, 'model')).start()).rejects.toThrow(
+      new RegExp(
+        `cannot load the faster-whisper model ${join(empty, 'model')}: .*holds no CTranslate2 model.bin`,
+      ),
+    );
+    await expect(engine('/nonexistent/whisper').start()).rejects.toThrow(
+      /model directory \/nonexistent\/whisper does not exist/,
+    );
+  });
+
+  it('fails a batch as retryable when its worker is killed, and answers the retry with a new worker', async () => {
+    const whisper = engine();
+    open.push(whisper);
+    await whisper.start();
+    const pid = (await whisper.workerPid())!;
+    const inputs = ['0870', '0890', '0920'].map((name) => ({
+      pcm: clip(name),
+      sampleRate: 16_000,
+      langHint: 'en',
+    }));
+    const batch = whisper.transcribeBatch(inputs);
+    setTimeout(() => process.kill(pid, 'SIGKILL'), 300);
+    await expect(batch).rejects.toBeInstanceOf(RetryableError);
+    const retried = await whisper.transcribeBatch(inputs);
+    expect(retried.map((t) => t.text.length > 20)).toEqual([true, true, true]);
+    expect(await whisper.workerPid()).not.toBe(pid);
+  });
+
+  it('tells the worker the chunk language, the configured one, or lets a multilingual model detect it', () => {
+    expect(workerLanguage('ro', undefined, true)).toBe('ro');
+    expect(workerLanguage(null, 'ro', true)).toBe('ro');
+    expect(workerLanguage(null, undefined, true)).toBeNull();
+    expect(workerLanguage(null, undefined, false)).toBe('en');
+    // A production multilingual model for Romanian on a GPU pool: its id, float16, downloads allowed.
+    const args = workerArgs({
+      model: 'large-v3',
+      modelName: 'large-v3',
+      device: 'cuda',
+      computeType: 'float16',
+      threads: 4,
+      beamSize: 5,
+      language: 'ro',
+      downloadDir: '/models',
+      allowDownload: true,
+      timeoutMs: 1000,
+    });
+    expect(args.join(' ')).toBe(
+      '--model large-v3 --device cuda --compute-type float16 --threads 4 --beam-size 5 --download-root /models',
+    );
+  });
+
+  it('maps a worker error for one chunk to an unprocessable record', () => {
+    expect(() => transcriptOf({ id: 'c1', error: 'odd byte count 3 for 16-bit PCM' }, 1000)).toThrow(
+      UnprocessableRecordError,
+    );
+    expect(
+      transcriptOf(
+        {
+          id: 'c1',
+          text: 'hi',
+          language: 'en',
+          languageProbability: 1,
+          segments: [{ startMs: 0, endMs: 500, text: 'hi', avgLogprob: Math.log(0.8), noSpeechProb: 0.1 }],
+        },
+        1000,
+      ).confidence,
+    ).toBeCloseTo(0.8, 5);
+    // Whisper's last timestamp past the audio's end is kept within the chunk.
+    const late = transcriptOf(
+      {
+        id: 'c2',
+        text: 'hi',
+        language: 'en',
+        languageProbability: 1,
+        segments: [{ startMs: 200, endMs: 3000, text: 'hi', avgLogprob: -0.1, noSpeechProb: 0.1 }],
+      },
+      2848,
+    );
+    expect(late.segments).toEqual([{ startMs: 200, endMs: 2848, text: 'hi' }]);
+  });
+
+  it('is chosen by default where installed, and pocketsphinx is said to be the fallback where not', async () => {
+    const lines: string[] = [];
+    const logger = silentLogger();
+    logger.level = 'warn';
+    const captured = Object.assign(logger, {
+      warn: (object: object, message: string) => lines.push(`${message} ${JSON.stringify(object)}`),
+    });
+    const fallback = await createTranscriptionEngine(
+      loadConfig({ ASR_RUNTIME_DIR: '/nonexistent/asr' }).transcribe,
+      captured,
+    );
+    open.push(fallback);
+    expect(fallback.name).toBe('pocketsphinx');
+    expect(lines.join('\n')).toMatch(
+      /faster-whisper is not installed: transcribing with pocketsphinx.*nonexistent\/asr/,
+    );
+    await expect(
+      createTranscriptionEngine(
+        loadConfig({ TRANSCRIBE_ENGINE: 'faster-whisper', ASR_RUNTIME_DIR: '/nonexistent/asr' }).transcribe,
+        logger,
+      ),
+    ).rejects.toThrow(/TRANSCRIBE_ENGINE=faster-whisper: .*install-asr.sh/);
+    const chosen = await createTranscriptionEngine(loadConfig({}).transcribe, logger);
+    open.push(chosen);
+    expect([chosen.name, chosen.model]).toEqual(['faster-whisper', 'tiny.en']);
+  });
+});
+
+describe('transcribe stage with an English-only model', () => {
+  it('skips a Romanian stream with one warning event instead of English gibberish', async () => {
+    const whisper = engine();
+    open.push(whisper);
+    await whisper.start();
+    const handler = new TranscribeHandler(whisper, 'segments.raw', 0.003, 'stream.events');
+    const outcomes = await handler.process([
+      chunk(0, clip('0880'), 'ro'),
+      chunk(1, clip('0930'), 'ro'),
+      chunk(2, clip('0930'), 'en'),
+    ]);
+    const outputs = outcomes.map((o) => ('outputs' in o ? o.outputs : []));
+    expect(outputs[0]).toHaveLength(1);
+    const warning = outputs[0]![0]!;
+    expect(warning.topic).toBe('stream.events');
+    expect(warning.value as StreamEvent).toMatchObject({ streamId: 's', kind: 'warning' });
+    expect((warning.value as StreamEvent).message).toMatch(
+      /model tiny.en cannot transcribe language 'ro'.*multilingual/,
+    );
+    // Once per stream, and the English chunk of the same batch is transcribed.
+    expect(outputs[1]).toEqual([]);
+    expect(outputs[2]![0]!.topic).toBe('segments.raw');
+    expect((outputs[2]![0]!.value as TextSegment).text).toMatch(/amiable/);
+    expect((outputs[2]![0]!.value as TextSegment).asr).toMatchObject({
+      engine: 'faster-whisper',
+      model: 'tiny.en',
+    });
+  });
+});
