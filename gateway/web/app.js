@@ -132,8 +132,22 @@ function setConnection(state, text) {
   connection.textContent = text;
 }
 
+/** Download links of the watched stream's transcript (GET /v1/streams/{id}/transcript). */
+function showTranscriptLinks(streamId) {
+  for (const link of document.querySelectorAll('#transcript-links a')) {
+    const url = new URL(`/v1/streams/${encodeURIComponent(streamId)}/transcript`, location.href);
+    url.searchParams.set('format', link.dataset.format);
+    // A link cannot send a header; the key goes as access_token, as the WebSocket's does.
+    if (apiKey()) url.searchParams.set('access_token', apiKey());
+    link.href = url.pathname + url.search;
+    if (link.hasAttribute('download')) link.download = `${streamId}.${link.dataset.format}`;
+  }
+  $('transcript-links').hidden = false;
+}
+
 function watch(streamId, sinceMs) {
   watching = streamId;
+  showTranscriptLinks(streamId);
   socket?.close(1000, 'switching stream');
   const url = new URL('/v1/live', location.href);
   url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';

@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -121,6 +121,18 @@ describe('dashboard', () => {
         items.map((item) => item.textContent),
       );
       expect(spoken.join(' ')).toMatch(/sad|wonderful/);
+
+      // The stream's transcript downloads as subtitles with the emotion in each cue.
+      expect(await page.getAttribute('#transcript-links a[data-format="srt"]', 'href')).toBe(
+        `/v1/streams/${audioStream}/transcript?format=srt`,
+      );
+      const [subtitles] = await Promise.all([
+        page.waitForEvent('download'),
+        page.click('#transcript-links a[data-format="srt"]'),
+      ]);
+      expect(subtitles.suggestedFilename()).toBe(`${audioStream}.srt`);
+      const srt = readFileSync((await subtitles.path())!, 'utf8');
+      expect(srt).toMatch(/^1\n00:00:0\d,\d{3} --> 00:00:0\d,\d{3}\n\[(sadness|joy|surprise|neutral|fear|anger|disgust) \d\.\d\d\] /);
 
       mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });

