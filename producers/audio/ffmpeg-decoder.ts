@@ -28,8 +28,10 @@ export function decodeToPcm(input: string, options: { sampleRate: number; realti
     // A network input that stops answering fails after 15 s instead of hanging forever.
     if (!input.startsWith('udp:')) args.push('-rw_timeout', '15000000');
     // Live audio: decide the format from the first 32 kB / 0.5 s instead of buffering up to 5 s
-    // first (ffmpeg's default), which would delay every result of the stream by as much.
-    args.push('-probesize', '32768', '-analyzeduration', '500000', '-fflags', 'nobuffer');
+    // first (ffmpeg's default), which would delay every result of the stream by as much. Not with
+    // `-fflags nobuffer`: it throws away what was read to probe, so every live stream lost its
+    // first 0.5-0.9 s (its first words), and stream time ran that much behind the source.
+    args.push('-probesize', '32768', '-analyzeduration', '500000');
   }
   args.push('-i', input, '-vn', '-ac', '1', '-ar', String(options.sampleRate), '-f', 's16le', 'pipe:1');
   const child: ChildProcess = spawn('ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -140,6 +140,14 @@ export class ExactlyOnceStage<In, Out> {
       this.joined = true;
       this.log.info({ assigned, groupId }, 'joined consumer group');
       void this.producers.retainOnly(owned);
+      // Each owned partition's transactional producer is initialised now, not when its first record
+      // arrives, so the first result of a live stream does not wait for it in every stage (bench
+      // audio: 2.9 s → 2.2-2.4 s after its speech ended; the rest take 0.7-0.9 s; what else the
+      // first record of a partition costs, about 0.3 s a stage, is not traced yet). A failure here
+      // is retried by the first batch, as before.
+      for (const [topic, partitions] of Object.entries(assigned)) {
+        for (const partition of partitions) this.producers.get(topic, partition).catch(() => undefined);
+      }
     });
     this.consumer.on(CRASH, (event) => {
       const error = event.payload.error;

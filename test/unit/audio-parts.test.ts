@@ -109,6 +109,39 @@ describe('support: word error rate', () => {
   });
 });
 
+describe('decoding a live input', () => {
+  it('loses none of the audio read to probe the format, over HTTP without a length', async () => {
+    const { createServer } = await import('node:http');
+    const { decodeToPcm } = await import('../../producers/audio/ffmpeg-decoder.js');
+    // 3 s of a recording as a WAV sent in pieces, as a live source sends it.
+    const wav = readFileSync(join(LIBRIVOX_DIR, 'sense_and_sensibility_01_austen_64kb-0880.wav'));
+    const server = createServer((_request, response) => {
+      response.writeHead(200, { 'Content-Type': 'audio/wav' });
+      let sent = 0;
+      const timer = setInterval(() => {
+        response.write(wav.subarray(sent, sent + 8000));
+        sent += 8000;
+        if (sent >= wav.length) {
+          clearInterval(timer);
+          response.end();
+        }
+      }, 10);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      const decoder = decodeToPcm(`http://127.0.0.1:${port}/live.wav`, { sampleRate: RATE, realtime: false });
+      let bytes = 0;
+      for await (const part of decoder.pcm as AsyncIterable<Buffer>) bytes += part.length;
+      await decoder.finished;
+      // Every sample: with -fflags nobuffer the first 0.5-0.9 s were dropped.
+      expect(bytes).toBe(wav.length - 44);
+    } finally {
+      server.close();
+    }
+  });
+});
+
 describe('input names in messages', () => {
   it('never shows credentials or query strings of a URL', () => {
     expect(describeInput('https://user:secret@example.com/live.m3u8?token=abc')).toBe(
