@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import { RetryableError } from '../../runtime/errors.js';
 import type { Logger } from '../../runtime/logger.js';
 import { diesWithParent } from '../../runtime/stack/managed-process.js';
+import { PendingAnswers } from './pending-answers.js';
 
 /** What the worker says once its model is loaded. */
 export interface WorkerReady {
@@ -29,12 +30,6 @@ export type WorkerAnswer =
     }
   | { id: string; error: string };
 
-interface Pending {
-  resolve: (answer: WorkerAnswer) => void;
-  reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
 /**
  * A resident worker process (faster_whisper_worker.py) that keeps its model loaded and answers
  * framed requests in order: a JSON header line, then the PCM bytes; one JSON line back per request.
@@ -42,22 +37,25 @@ interface Pending {
  * retries its batch with a new worker and nothing is lost or repeated (the batch is one transaction).
  */
 export class AsrWorker {
-  private readonly pending = new Map<string, Pending>();
-  private next = 0;
-  private dead: Error | undefined;
+  private readonly pending: PendingAnswers<WorkerAnswer>;
 
   private constructor(
     private readonly child: ChildProcess,
     readonly ready: WorkerReady,
     lines: AsyncIterator<string>,
-    private readonly timeoutMs: number,
+    timeoutMs: number,
   ) {
+    this.pending = new PendingAnswers<WorkerAnswer>({
+      name: 'the faster-whisper worker',
+      timeoutMs,
+      onFail: () => this.child.kill('SIGKILL'),
+    });
     void this.readAnswers(lines);
     child.once('exit', (code, signal) =>
-      this.fail(new RetryableError(`the faster-whisper worker exited (${code ?? signal})`)),
+      this.pending.fail(new RetryableError(`the faster-whisper worker exited (${code ?? signal})`)),
     );
     child.stdin!.on('error', (error) =>
-      this.fail(new RetryableError(`the faster-whisper worker's input: ${error.message}`)),
+      this.pending.fail(new RetryableError(`the faster-whisper worker's input: ${error.message}`)),
     );
   }
 
@@ -100,7 +98,7 @@ export class AsrWorker {
   }
 
   get alive(): boolean {
-    return this.dead === undefined;
+    return this.pending.failed === undefined;
   }
 
   get pid(): number | undefined {
@@ -109,16 +107,8 @@ export class AsrWorker {
 
   /** One chunk of 16 kHz mono 16-bit PCM; answers come back in the order asked. */
   transcribe(pcm: Buffer, language: string | null): Promise<WorkerAnswer> {
-    if (this.dead) return Promise.reject(this.dead);
-    const id = `c${this.next++}`;
-    const answer = new Promise<WorkerAnswer>((resolve, reject) => {
-      const timer = setTimeout(
-        () =>
-          this.fail(new RetryableError(`the faster-whisper worker gave no answer in ${this.timeoutMs} ms`)),
-        this.timeoutMs,
-      );
-      this.pending.set(id, { resolve, reject, timer });
-    });
+    if (this.pending.failed) return Promise.reject(this.pending.failed);
+    const { id, answer } = this.pending.expect('c');
     const stdin = this.child.stdin!;
     stdin.write(`${JSON.stringify({ id, bytes: pcm.length, language })}\n`);
     stdin.write(pcm);
@@ -137,22 +127,7 @@ export class AsrWorker {
       const line = await lines.next().catch(() => ({ done: true as const, value: undefined }));
       if (line.done) return;
       const answer = JSON.parse(line.value) as WorkerAnswer;
-      const waiting = this.pending.get(answer.id);
-      if (!waiting) continue;
-      clearTimeout(waiting.timer);
-      this.pending.delete(answer.id);
-      waiting.resolve(answer);
+      this.pending.settle(answer.id, answer);
     }
-  }
-
-  private fail(error: Error): void {
-    if (this.dead) return;
-    this.dead = error;
-    for (const waiting of this.pending.values()) {
-      clearTimeout(waiting.timer);
-      waiting.reject(error);
-    }
-    this.pending.clear();
-    this.child.kill('SIGKILL');
   }
 }

@@ -15,12 +15,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { RetryableError } from '../../runtime/errors.js';
 import { diesWithParent } from '../../runtime/stack/managed-process.js';
-
-interface Pending {
-  resolve: (line: string) => void;
-  reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
-}
+import { PendingAnswers } from './pending-answers.js';
 
 /**
  * One long-lived `pocketsphinx_batch` process that keeps its model loaded. Its control file is a
@@ -29,31 +24,31 @@ interface Pending {
  * the model (about 1.5 s) therefore happens once per process instead of once per batch.
  */
 export class ResidentRecognizer {
-  private readonly pending = new Map<string, Pending>();
-  private next = 0;
-  private dead: Error | undefined;
+  private readonly pending: PendingAnswers<string>;
 
   private constructor(
     private readonly child: ChildProcess,
     private readonly control: WriteStream,
     answers: ReadStream,
     private readonly dir: string,
-    private readonly timeoutMs: number,
+    timeoutMs: number,
   ) {
-    const lines = createInterface({ input: answers });
-    lines.on('line', (line) => {
-      const id = line.slice(0, line.indexOf(' '));
-      const waiting = this.pending.get(id);
-      if (!waiting) return;
-      clearTimeout(waiting.timer);
-      this.pending.delete(id);
-      waiting.resolve(line);
+    // Generous timeout: decoding runs at about a third of real time, and utterances queue behind each other.
+    this.pending = new PendingAnswers<string>({
+      name: 'pocketsphinx_batch',
+      timeoutMs,
+      onFail: () => {
+        this.child.kill('SIGKILL');
+        void rm(this.dir, { recursive: true, force: true });
+      },
     });
+    const lines = createInterface({ input: answers });
+    lines.on('line', (line) => this.pending.settle(line.slice(0, line.indexOf(' ')), line));
     child.once('exit', (code, signal) =>
-      this.fail(new RetryableError(`pocketsphinx_batch exited (${code ?? signal})`)),
+      this.pending.fail(new RetryableError(`pocketsphinx_batch exited (${code ?? signal})`)),
     );
     control.on('error', (error) =>
-      this.fail(new RetryableError(`pocketsphinx_batch control pipe: ${error.message}`)),
+      this.pending.fail(new RetryableError(`pocketsphinx_batch control pipe: ${error.message}`)),
     );
   }
 
@@ -107,27 +102,18 @@ export class ResidentRecognizer {
   }
 
   get alive(): boolean {
-    return this.dead === undefined;
+    return this.pending.failed === undefined;
   }
 
   /** The `-hypseg` line for one utterance of 16 kHz mono PCM. */
   async recognize(pcm: Buffer): Promise<string> {
-    if (this.dead) throw this.dead;
-    const id = `u${this.next++}`;
+    if (this.pending.failed) throw this.pending.failed;
+    const { id, answer } = this.pending.expect('u');
     const file = join(this.dir, `${id}.raw`);
-    await writeFile(file, pcm);
     try {
-      const line = new Promise<string>((resolve, reject) => {
-        // Generous: decoding runs at about a third of real time, and utterances queue behind each other.
-        const timer = setTimeout(() => {
-          this.fail(
-            new RetryableError(`pocketsphinx_batch gave no answer for ${id} in ${this.timeoutMs} ms`),
-          );
-        }, this.timeoutMs);
-        this.pending.set(id, { resolve, reject, timer });
-      });
+      await writeFile(file, pcm);
       this.control.write(`${id}\n`);
-      return await line;
+      return await answer;
     } finally {
       await rm(file, { force: true });
     }
@@ -137,18 +123,5 @@ export class ResidentRecognizer {
     this.control.end();
     if (this.alive) await new Promise((resolve) => this.child.once('exit', resolve));
     await rm(this.dir, { recursive: true, force: true });
-  }
-
-  /** Everything waiting fails as retryable (the stage retries the batch with a new process). */
-  private fail(error: Error): void {
-    if (this.dead) return;
-    this.dead = error;
-    for (const waiting of this.pending.values()) {
-      clearTimeout(waiting.timer);
-      waiting.reject(error);
-    }
-    this.pending.clear();
-    this.child.kill('SIGKILL');
-    void rm(this.dir, { recursive: true, force: true });
   }
 }
