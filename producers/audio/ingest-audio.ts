@@ -108,7 +108,13 @@ export async function ingestAudio(options: IngestAudioOptions): Promise<IngestRe
       })),
     );
     seq += pieces.length;
-    audioMs = pieces.at(-1)!.startMs + pieces.at(-1)!.durationMs;
+  };
+  // Progress counts audio decoded, not chunks sent: with the VAD chunker, a long stretch without
+  // speech (music, a tone) sends no chunk at all but is still progress.
+  let decodedBytes = 0;
+  const progress = (bytes: number) => {
+    decodedBytes += bytes;
+    audioMs = Math.round((decodedBytes / 2 / sampleRate) * 1000);
     options.onProgress?.({ chunks: seq, audioMs });
   };
 
@@ -138,6 +144,7 @@ export async function ingestAudio(options: IngestAudioOptions): Promise<IngestRe
           await event('started');
         }
         await send(await chunker.push(data), false);
+        progress(data.length);
       }
       await decoder.finished;
     } finally {

@@ -138,6 +138,7 @@ describe('gateway', () => {
         '/v1/live',
         '/v1/predict',
         '/v1/streams/{streamId}/texts',
+        '/v1/streams/{streamId}/transcript',
       ].sort(),
     );
     expect(await (await fetch(`${url}/docs`, { redirect: 'follow' })).text()).toContain('swagger');
