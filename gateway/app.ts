@@ -72,10 +72,14 @@ export async function buildGatewayApp(parts: GatewayParts): Promise<FastifyInsta
     if (error.validation) {
       return sendError(reply, 400, error.message);
     }
+    if (error.statusCode === 415 && error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      // Fastify's own words name the type sent, not the one wanted (issue 19).
+      const sent = request.headers['content-type'] ?? 'none';
+      return sendError(reply, 415, `Unsupported Media Type: ${sent}; send application/json`);
+    }
     if (error.statusCode && error.statusCode < 500) {
-      return reply
-        .code(error.statusCode)
-        .send({ statusCode: error.statusCode, error: error.name, message: error.message });
+      // One body shape for every error, Fastify's own included: the status text as `error`.
+      return sendError(reply, error.statusCode, error.message);
     }
     if (isRetryable(error)) {
       request.log.warn({ err: error, url: pathOf(request.url) }, 'a dependency is unavailable');

@@ -117,7 +117,7 @@ export class CsvJobs {
    */
   async accept(jobId: string, dir: string, upload: CsvUpload): Promise<CsvJobStatus> {
     this.forgetOldJobs();
-    await inspectCsvFile(upload.file, upload);
+    await inspectCsvFile(upload.file, { ...upload, settingNames: { text: 'textColumn', id: 'idColumn' } });
     const resultsPath = join(dir, 'results.csv');
     const results = createWriteStream(resultsPath);
     results.write(RESULT_CSV_HEADER);

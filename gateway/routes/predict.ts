@@ -23,6 +23,8 @@ export const predictRoutes: FastifyPluginAsync<{ engine: EmotionEngine; maxTexts
         body: {
           type: 'object',
           additionalProperties: false,
+          // The example the OpenAPI document (and Swagger UI's "Try it out") offers: one the API takes.
+          examples: [{ text: 'What a wonderful surprise, thank you all!', language: 'en' }],
           properties: {
             text: { type: 'string', minLength: 1, description: 'One text' },
             texts: {

@@ -11,6 +11,11 @@ const SNIFF_BYTES = 64 * 1024;
 export interface CsvColumns {
   textColumn: string;
   idColumn?: string | undefined;
+  /**
+   * What the caller calls these two settings, for messages: the CLI's flags by default; the
+   * gateway's form fields (`textColumn`, `idColumn`) for an API user.
+   */
+  settingNames?: { text: string; id: string };
 }
 
 /**
@@ -59,9 +64,10 @@ export async function inspectCsvFile(
     throw new CsvInputError(`${path}: cannot read the header row: ${(error as Error).message}`);
   }
   header = header.map((name) => name.trim());
+  const names = columns.settingNames ?? { text: '--text-column', id: '--id-column' };
   for (const [option, column] of [
-    ['--text-column', columns.textColumn],
-    ['--id-column', columns.idColumn],
+    [names.text, columns.textColumn],
+    [names.id, columns.idColumn],
   ] as const) {
     if (column !== undefined && !header.includes(column)) {
       throw new CsvInputError(

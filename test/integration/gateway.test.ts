@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
 import { parse } from 'csv-parse/sync';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CORE_EMOTIONS } from '../../processors/classify/labels.js';
@@ -101,7 +102,7 @@ describe('gateway', () => {
         'text/plain',
         { body: 'hello', headers: { 'Content-Type': 'text/plain' } },
         415,
-        /Unsupported Media Type/i,
+        /Unsupported Media Type: text\/plain; send application\/json/i,
       ],
     ];
     for (const [what, init, status, reason] of bad) {
@@ -110,9 +111,14 @@ describe('gateway', () => {
         headers: { 'Content-Type': 'application/json' },
         ...init,
       });
-      const body = (await response.json()) as { message: string };
+      const body = (await response.json()) as { message: string; error: string; statusCode: number };
       expect([what, response.status], body.message).toEqual([what, status]);
       expect(body.message, what).toMatch(reason);
+      // One error body for all: the status code and its status text, Fastify's own errors too.
+      expect({ statusCode: body.statusCode, error: body.error }, what).toEqual({
+        statusCode: status,
+        error: STATUS_CODES[status],
+      });
     }
     // Still serving after all of that.
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
@@ -126,6 +132,29 @@ describe('gateway', () => {
       paths: Record<string, object>;
     };
     expect(document.openapi).toMatch(/^3\./);
+    // The example the document offers for predict is one the API takes.
+    const media = (
+      document.paths['/v1/predict'] as {
+        post: {
+          requestBody: {
+            content: Record<
+              string,
+              {
+                example?: unknown;
+                examples?: Record<string, { value: unknown }>;
+                schema: { examples?: unknown[] };
+              }
+            >;
+          };
+        };
+      }
+    ).post.requestBody.content['application/json']!;
+    const example =
+      media.example ??
+      (media.examples ? Object.values(media.examples)[0]?.value : media.schema.examples?.[0]);
+    expect(example).toBeDefined();
+    const tried = await postJson(`${url}/v1/predict`, example);
+    expect(tried.status).toBe(200);
     expect(Object.keys(document.paths).sort()).toEqual(
       [
         '/v1/audio',
@@ -148,9 +177,10 @@ describe('gateway', () => {
       checks: { kafka: true, registry: true, model: true },
     });
     await postJson(`${url}/v1/predict`, { text: 'hello there' });
+    // Two predictions so far: the document's example and this one.
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toMatch(
-      /gateway_http_requests_total\{method="POST",route="\/v1\/predict",status="200"[^}]*\} 1/,
+      /gateway_http_requests_total\{method="POST",route="\/v1\/predict",status="200"[^}]*\} 2/,
     );
     expect(metrics).toContain('gateway_live_clients');
     const page = await fetch(`${url}/`);
@@ -249,7 +279,8 @@ describe('gateway', () => {
         'missing column',
         { body: csvUpload('title,body\r\na,b\r\n') },
         400,
-        /reviews\.csv has no column 'text'/,
+        // Named as the API names it (the form field), not as the CLI does (--text-column).
+        /reviews\.csv has no column 'text' \(textColumn\)/,
       ],
       ['binary', { body: csvUpload('text\r\n\u0000\u0001\u0002') }, 400, /not a CSV text file/],
       ['empty', { body: csvUpload('') }, 400, /is empty/],
