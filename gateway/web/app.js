@@ -48,10 +48,18 @@ const chart = new uPlot(
       { label: 'position in the stream (seconds of audio, or segment number for text)' },
       { label: 'score' },
     ],
+    // The legend shows the latest result's scores whenever the pointer is not over the chart
+    // (uPlot shows values only on hover by default).
+    hooks: { setCursor: [(u) => showLatestInLegend(u)] },
   },
   series,
   chartBox,
 );
+
+function showLatestInLegend(u) {
+  const last = series[0].length - 1;
+  if (u.cursor.idx == null && last >= 0) u.setLegend({ idx: last });
+}
 new ResizeObserver(() => chart.setSize({ width: chartBox.clientWidth, height: 280 })).observe(chartBox);
 
 // x is where the result sits in its stream: seconds of audio for transcripts, the segment number
@@ -63,6 +71,7 @@ function plot(result) {
   });
   if (series[0].length > MAX_POINTS) for (const column of series) column.shift();
   chart.setData(series);
+  showLatestInLegend(chart);
   chartBox.dataset.points = String(series[0].length);
 }
 
@@ -316,10 +325,13 @@ $('csv-form').addEventListener('submit', async (event) => {
   form.append('textColumn', $('csv-text-column').value);
   form.append('file', $('csv-file').files[0]);
   $('job-download').hidden = true;
+  for (const bar of [$('upload-progress'), $('job-progress')]) bar.value = 0;
   try {
     const job = await upload(form);
     await follow(job.jobId);
   } catch (error) {
+    // A refused upload is not a finished one: no full bars next to its reason.
+    for (const bar of [$('upload-progress'), $('job-progress')]) bar.hidden = true;
     $('job-status').textContent = error.message;
   }
 });

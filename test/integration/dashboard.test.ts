@@ -59,6 +59,13 @@ describe('dashboard', () => {
         timeout: 120_000,
       });
       expect(Number(await page.getAttribute('#chart', 'data-points'))).toBe(4);
+      // The legend shows the latest scores without hovering (uPlot alone shows "--" until then).
+      const legendValues = await page.$$eval(
+        '#chart .u-legend .u-series:not(:first-child) .u-value',
+        (cells) => cells.map((cell) => cell.textContent),
+      );
+      expect(legendValues).toHaveLength(7);
+      expect(legendValues.every((value) => /^\d/.test(value ?? ''))).toBe(true);
       const segments = await page.$$eval('#transcript .segment', (items) =>
         items.map((item) => ({
           id: (item as HTMLElement).dataset.resultId,
@@ -88,6 +95,23 @@ describe('dashboard', () => {
       expect(feedback).toEqual([
         expect.objectContaining({ resultId: target.id, verdict: 'correct', streamId, label: null }),
       ]);
+
+      // A refused CSV upload: its reason, in the API's words, and no full progress bars.
+      await page.setInputFiles('#csv-file', {
+        name: 'wrong.csv',
+        mimeType: 'text/csv',
+        buffer: Buffer.from('title,body\na,b\n'),
+      });
+      await page.click('#upload-csv');
+      await expect
+        .poll(() => page.textContent('#job-status'))
+        .toMatch(/wrong\.csv has no column 'text' \(textColumn\)/);
+      expect(await page.isHidden('#upload-progress')).toBe(true);
+      expect(await page.isHidden('#job-progress')).toBe(true);
+      // The browser logs the refusal's 400 as a console error: expected here, and only here.
+      const refusal = problems.findIndex((p) => /status of 400/.test(p));
+      expect(refusal).toBeGreaterThanOrEqual(0);
+      problems.splice(refusal, 1);
 
       // CSV upload with progress, then the download link.
       const csv = `text\n${Array.from({ length: 40 }, (_, i) => `"Row ${i}: ${lines[i % 4]}"`).join('\n')}\n`;
@@ -132,7 +156,9 @@ describe('dashboard', () => {
       ]);
       expect(subtitles.suggestedFilename()).toBe(`${audioStream}.srt`);
       const srt = readFileSync((await subtitles.path())!, 'utf8');
-      expect(srt).toMatch(/^1\n00:00:0\d,\d{3} --> 00:00:0\d,\d{3}\n\[(sadness|joy|surprise|neutral|fear|anger|disgust) \d\.\d\d\] /);
+      expect(srt).toMatch(
+        /^1\n00:00:0\d,\d{3} --> 00:00:0\d,\d{3}\n\[(sadness|joy|surprise|neutral|fear|anger|disgust) \d\.\d\d\] /,
+      );
 
       mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
