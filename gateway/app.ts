@@ -33,6 +33,7 @@ import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { LIVE_OPENAPI_PATH, liveRoutes } from './routes/live.js';
 import { predictRoutes } from './routes/predict.js';
+import { prototypeAliases } from './routes/prototype-aliases.js';
 import { streamRoutes } from './routes/streams.js';
 import { transcriptRoutes } from './routes/transcripts.js';
 import type { StreamIngests } from './streams/stream-ingests.js';
@@ -144,6 +145,7 @@ export async function buildGatewayApp(parts: GatewayParts): Promise<FastifyInsta
     { prefix: '/v1' },
   );
   await app.register(healthRoutes, { checks: parts.checks, metrics: parts.metrics });
+  await app.register(prototypeAliases);
 
   // The dashboard: plain ES modules, with uPlot served from its package.
   const uplotDist = join(dirname(createRequire(import.meta.url).resolve('uplot/package.json')), 'dist');

@@ -168,6 +168,11 @@ describe('gateway', () => {
         '/v1/predict',
         '/v1/streams/{streamId}/texts',
         '/v1/streams/{streamId}/transcript',
+        // The prototype's, kept as deprecated aliases.
+        '/health',
+        '/predict',
+        '/upload-csv',
+        '/download-csv',
       ].sort(),
     );
     expect(await (await fetch(`${url}/docs`, { redirect: 'follow' })).text()).toContain('swagger');
@@ -190,6 +195,68 @@ describe('gateway', () => {
     // Only the two uPlot files are served from its package, and nothing outside the web root.
     expect((await fetch(`${url}/vendor/uplot/uPlot.d.ts`)).status).toBe(404);
     expect((await fetch(`${url}/..%2f..%2fpackage.json`)).status).toBe(404);
+  });
+
+  it("answers the prototype's endpoints as deprecated aliases that name their successors", async () => {
+    const { stack } = await pipelineStack('gw-aliases', gatewayEnv());
+    await startTextStages(services, stack);
+    const { url } = await startGateway(services, stack);
+    const deprecated = (response: Response, successor: string) => {
+      expect(response.headers.get('deprecation')).toBe('true');
+      expect(response.headers.get('link')).toBe(`<${successor}>; rel="successor-version"`);
+    };
+
+    const health = await fetch(`${url}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok' });
+    deprecated(health, '/healthz');
+
+    const predicted = await fetch(`${url}/predict`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ text: JOYFUL[0] }),
+    });
+    expect(predicted.status).toBe(200);
+    deprecated(predicted, '/v1/predict');
+    const scores = (await predicted.json()) as { topLabel: string; core: Record<string, number> };
+    expect(Object.keys(scores.core).sort()).toEqual([...CORE_EMOTIONS].sort());
+    expect(scores.topLabel).toBe('joy');
+    const empty = await fetch(`${url}/predict`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ text: '' }),
+    });
+    expect(empty.status).toBe(400);
+
+    const csv = `text\r\n${[...JOYFUL, ...ANGRY].map((t) => `"${t}"`).join('\r\n')}\r\n`;
+    const uploaded = await fetch(`${url}/upload-csv`, { method: 'POST', body: csvUpload(csv) });
+    expect(uploaded.status).toBe(202);
+    deprecated(uploaded, '/v1/jobs/csv');
+    const { jobId } = (await uploaded.json()) as { jobId: string };
+    const deadline = Date.now() + 60_000;
+    let downloaded: Response;
+    for (;;) {
+      downloaded = await fetch(`${url}/download-csv?job_id=${jobId}`);
+      if (downloaded.status === 200 || Date.now() > deadline) break;
+      expect(downloaded.status).toBe(409);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    expect(downloaded.status).toBe(200);
+    deprecated(downloaded, `/v1/jobs/${jobId}/results.csv`);
+    expect((await downloaded.text()).trim().split('\r\n')).toHaveLength(JOYFUL.length + ANGRY.length + 1);
+    const notMultipart = await fetch(`${url}/upload-csv`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"file":"x.csv"}',
+    });
+    expect(notMultipart.status).toBe(415);
+
+    // The OpenAPI document marks them deprecated.
+    const document = (await (await fetch(`${url}/docs/json`)).json()) as {
+      paths: Record<string, Record<string, { deprecated?: boolean }>>;
+    };
+    expect(document.paths['/predict']!.post!.deprecated).toBe(true);
+    expect(document.paths['/upload-csv']!.post!.deprecated).toBe(true);
   });
 
   it('runs a CSV job from upload to downloaded results, escaping cells a spreadsheet would run', async () => {
