@@ -31,7 +31,7 @@ import { createLogger, type Logger } from '../runtime/logger.js';
 import { packageRoot } from '../runtime/package-root.js';
 import { LocalStack } from '../runtime/stack/local-stack.js';
 import { freePort } from '../runtime/stack/ports.js';
-import { LIBRIVOX_DIR, speak, wordErrorRate } from '../test/support/audio.js';
+import { LIBRIVOX_DIR, librivoxReferences, speak, wordErrorRate } from '../test/support/audio.js';
 import { format, listOption, numberOption, printTable, profilingArgs } from './table.js';
 
 const SAMPLE_RATE = 16_000;
@@ -71,15 +71,7 @@ interface Recording {
 function librivox(): Promise<Recording[]> {
   const files = existsSync(LIBRIVOX_DIR) ? readdirSync(LIBRIVOX_DIR).filter((f) => f.endsWith('.wav')) : [];
   if (files.length === 0) throw new Error(`no recordings in ${LIBRIVOX_DIR}: install pocketsphinx-testdata`);
-  const references = new Map(
-    readFileSync(join(LIBRIVOX_DIR, 'transcription'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((line) => {
-        const [, text, id] = /^<s> (.*) <\/s> \((.*)\)$/.exec(line)!;
-        return [id!, text!] as const;
-      }),
-  );
+  const references = librivoxReferences();
   return Promise.all(
     files.map(async (file) => ({
       name: file,
@@ -214,17 +206,13 @@ async function chunkers(logger: Logger, dir: string) {
     ...['-i', clip('0920'), '-f', 'lavfi', '-i', 'anullsrc=r=16000:cl=mono:d=2'],
     ...['-filter_complex', '[0][1][2][3][4][5]concat=n=6:v=0:a=1', '-ar', '16000', '-ac', '1', file],
   ]);
-  const references = new Map(
-    readFileSync(join(LIBRIVOX_DIR, 'transcription'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((line) => /^<s> (.*) <\/s> \((.*)\)$/.exec(line)!)
-      .map((m) => [m[2]!.slice(-4), m[1]!] as const),
-  );
+  const references = librivoxReferences();
   const recording = {
     name: 'speech, noise, music',
     pcm: await pcmOf(file),
-    reference: ['0870', '0890', '0920'].map((id) => references.get(id)!).join(' '),
+    reference: ['0870', '0890', '0920']
+      .map((id) => references.get(`sense_and_sensibility_01_austen_64kb-${id}`)!)
+      .join(' '),
   };
   // Noise at 7.1–10.1 s, music at 15.4–18.4 s (LibriVox clips of 7.1, 5.3 and 6.05 s).
   const nonSpeech = [

@@ -1,5 +1,5 @@
-import type { Config } from '../../runtime/config/index.js';
 import { findAsrRuntime } from '../../processors/transcribe/asr-runtime.js';
+import type { Config } from '../../runtime/config/index.js';
 import { AudioChunker, type PcmChunk } from './audio-chunker.js';
 import { SileroVad } from './silero-vad.js';
 import { VadChunker } from './vad-chunker.js';

@@ -9,7 +9,14 @@ import { vadModelOf } from '../../producers/audio/speech-chunker.js';
 import { loadConfig } from '../../runtime/config/index.js';
 import { freePort } from '../../runtime/stack/ports.js';
 import { avroSchemas, type StreamEvent, type TextSegment } from '../../schemas/index.js';
-import { convert, LIBRIVOX_DIR, liveBroadcastArgs, speak, wordErrorRate } from '../support/audio.js';
+import {
+  convert,
+  LIBRIVOX_DIR,
+  librivoxReferences,
+  liveBroadcastArgs,
+  speak,
+  wordErrorRate,
+} from '../support/audio.js';
 import { gatewayEnv, LiveClient, postJson, startGateway, startTextStages } from '../support/gateway.js';
 import { caughtUp, decodeAll, pipelineStack, TestServices } from '../support/pipeline.js';
 import { stackEnv, type TestStack } from '../support/stack.js';
@@ -65,15 +72,7 @@ describe('audio path', () => {
     const { stack, prefix, topics } = await pipelineStack('asr-wer');
     await services.start(stack, startTranscribeService);
     const producers = await audioProducers(stack, topics);
-    const references = new Map(
-      readFileSync(join(LIBRIVOX_DIR, 'transcription'), 'utf8')
-        .trim()
-        .split('\n')
-        .map((line) => {
-          const [, text, id] = /^<s> (.*) <\/s> \((.*)\)$/.exec(line)!;
-          return [id!, text!] as const;
-        }),
-    );
+    const references = librivoxReferences();
     try {
       for (const id of references.keys()) {
         const result = await ingestAudio({
@@ -123,7 +122,9 @@ describe('audio path', () => {
       execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' })
         .split('\n')
         .map((line) => line.trim().split(/\s+/))
-        .filter((cells) => Number(cells[1]) === process.pid && cells.join(' ').includes('faster_whisper_worker.py'))
+        .filter(
+          (cells) => Number(cells[1]) === process.pid && cells.join(' ').includes('faster_whisper_worker.py'),
+        )
         .map((cells) => Number(cells[0]));
     expect(workers()).toHaveLength(1);
     const dir = mkdtempSync(join(tmpdir(), 'kill-'));

@@ -1,11 +1,27 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { InputRecord } from '../../runtime/stage/types.js';
+import type { AudioChunk } from '../../schemas/index.js';
 
 const run = promisify(execFile);
 
 /** Debian pocketsphinx-testdata: human recordings (LibriVox) with their transcripts. */
 export const LIBRIVOX_DIR = '/usr/share/pocketsphinx/test/data/librivox';
+
+/** What is said in each LibriVox recording, by file name without `.wav`. */
+export function librivoxReferences(): Map<string, string> {
+  return new Map(
+    readFileSync(join(LIBRIVOX_DIR, 'transcription'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => {
+        const [, text, id] = /^<s> (.*) <\/s> \((.*)\)$/.exec(line)!;
+        return [id!, text!] as const;
+      }),
+  );
+}
 
 /**
  * Speaks the sentences with espeak-ng into one WAV, after half a second of silence and each
@@ -94,4 +110,33 @@ export function liveBroadcastArgs(file: string, port: number): string[] {
     '1',
     `http://127.0.0.1:${port}/live.mp3`,
   ];
+}
+
+/** An audio.chunks record of stream `s` as the transcribe stage receives it (16 kHz PCM). */
+export function audioChunkRecord(
+  seq: number,
+  pcm: Buffer,
+  chunk: Partial<AudioChunk> & { startMs: number },
+): InputRecord<AudioChunk> {
+  return {
+    topic: 'audio.chunks',
+    partition: 0,
+    offset: String(seq),
+    key: 's',
+    timestamp: 0,
+    headers: {},
+    value: {
+      streamId: 's',
+      seq,
+      durationMs: pcm.length / 32,
+      sampleRate: 16_000,
+      encoding: 'PCM_S16LE',
+      pcm,
+      final: false,
+      languageHint: 'en',
+      source: null,
+      trace: [],
+      ...chunk,
+    },
+  };
 }

@@ -11,7 +11,7 @@ import { resolveAudioInput } from '../../producers/audio/resolve-input.js';
 import { loadConfig } from '../../runtime/config/index.js';
 import type { InputRecord } from '../../runtime/stage/types.js';
 import type { AudioChunk, TextSegment } from '../../schemas/index.js';
-import { LIBRIVOX_DIR, wordErrorRate } from '../support/audio.js';
+import { audioChunkRecord, LIBRIVOX_DIR, wordErrorRate } from '../support/audio.js';
 
 const RATE = 16_000;
 
@@ -205,27 +205,12 @@ describe('transcribe stage', () => {
   it('gives no segment for silence, and a segment in stream time for speech', async () => {
     const engine = new PocketsphinxEngine({ modelDir: '/usr/share/pocketsphinx/model/en-us' });
     const handler = new TranscribeHandler(engine, 'segments.raw', 0.003);
-    const chunk = (seq: number, pcmData: Buffer): InputRecord<AudioChunk> => ({
-      topic: 'audio.chunks',
-      partition: 0,
-      offset: String(seq),
-      key: 's',
-      timestamp: 0,
-      headers: {},
-      value: {
-        streamId: 's',
-        seq,
+    const chunk = (seq: number, pcmData: Buffer): InputRecord<AudioChunk> =>
+      audioChunkRecord(seq, pcmData, {
         startMs: seq * 3000,
         durationMs: 3000,
-        sampleRate: 16_000,
-        encoding: 'PCM_S16LE',
-        pcm: pcmData,
-        final: false,
-        languageHint: 'en',
-        source: null,
         trace: [{ stage: 'produce-audio', atMs: 1 }],
-      },
-    });
+      });
     // A human recording (pocketsphinx-testdata), 16 kHz mono 16-bit: the PCM is the WAV without its header.
     const speech = readFileSync(join(LIBRIVOX_DIR, 'sense_and_sensibility_01_austen_64kb-0880.wav')).subarray(
       44,

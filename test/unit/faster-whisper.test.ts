@@ -17,7 +17,7 @@ import { RetryableError, UnprocessableRecordError } from '../../runtime/errors.j
 import { silentLogger } from '../../runtime/logger.js';
 import type { InputRecord } from '../../runtime/stage/types.js';
 import type { AudioChunk, StreamEvent, TextSegment } from '../../schemas/index.js';
-import { LIBRIVOX_DIR, wordErrorRate } from '../support/audio.js';
+import { audioChunkRecord, LIBRIVOX_DIR, wordErrorRate } from '../support/audio.js';
 
 function installedRuntime(): AsrRuntime {
   const found = findAsrRuntime(undefined);
@@ -53,27 +53,7 @@ afterEach(async () => {
 });
 
 function chunk(seq: number, pcm: Buffer, languageHint: string | null): InputRecord<AudioChunk> {
-  return {
-    topic: 'audio.chunks',
-    partition: 0,
-    offset: String(seq),
-    key: 's',
-    timestamp: 0,
-    headers: {},
-    value: {
-      streamId: 's',
-      seq,
-      startMs: seq * 10_000,
-      durationMs: pcm.length / 32,
-      sampleRate: 16_000,
-      encoding: 'PCM_S16LE',
-      pcm,
-      final: false,
-      languageHint,
-      source: 'talk.wav',
-      trace: [],
-    },
-  };
+  return audioChunkRecord(seq, pcm, { startMs: seq * 10_000, languageHint, source: 'talk.wav' });
 }
 
 describe('faster-whisper engine', () => {
