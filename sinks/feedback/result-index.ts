@@ -6,6 +6,7 @@ import { decodeOrSkip } from '../../runtime/kafka/decode-or-skip.js';
 import type { Logger } from '../../runtime/logger.js';
 import { AvroDecoder } from '../../runtime/serde/avro-serde.js';
 import type { SchemaRegistryClient } from '../../runtime/serde/schema-registry.js';
+import { untilAvailable } from '../../runtime/stage/backoff.js';
 import type { EmotionResult } from '../../schemas/index.js';
 
 /** What feedback needs of the result it judges. */
@@ -68,8 +69,24 @@ export class ResultIndex {
   async start(): Promise<void> {
     const { topic, windowMs } = this.options;
     await this.admin.connect();
-    const ends = await this.admin.fetchTopicOffsets(topic);
-    const starts = await this.admin.fetchTopicOffsetsByTimestamp(topic, Date.now() - windowMs);
+    // Right after the topic is created (or a broker restart) its leader may not be known yet:
+    // kafkajs' admin then throws NOT_LEADER_FOR_PARTITION instead of retrying (seen in a CI run).
+    const { ends, starts } = await untilAvailable(
+      async () => ({
+        ends: await this.admin.fetchTopicOffsets(topic),
+        starts: await this.admin.fetchTopicOffsetsByTimestamp(topic, Date.now() - windowMs),
+      }),
+      {
+        initialMs: 100,
+        maxMs: 2000,
+        stopping: () => false,
+        onRetry: (error, waitMs) =>
+          this.options.logger.warn(
+            { err: error, waitMs },
+            'cannot read the result topic offsets yet; retrying',
+          ),
+      },
+    );
     for (const end of ends) {
       const start = starts.find((s) => s.partition === end.partition);
       if (BigInt(start?.offset ?? end.high) < BigInt(end.high))
