@@ -139,7 +139,7 @@ export async function buildGatewayApp(parts: GatewayParts): Promise<FastifyInsta
         spoolDir: parts.audioSpoolDir,
         uploadLimitBytes: config.uploadLimitBytes,
       });
-      await v1.register(liveRoutes, { hub: parts.hub });
+      await v1.register(liveRoutes, { hub: parts.hub, maxClients: config.liveMaxClients });
       await v1.register(transcriptRoutes, { transcripts: parts.transcripts });
     },
     { prefix: '/v1' },

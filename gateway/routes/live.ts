@@ -17,6 +17,8 @@ interface LiveRequest {
 }
 
 const KEEPALIVE_MS = 30_000;
+/** RFC 6455's "Try Again Later": the server is at its limit of live clients. */
+export const CLOSE_TRY_AGAIN_LATER = 1013;
 
 const LIVE_QUERY = {
   type: 'object',
@@ -51,7 +53,8 @@ export const LIVE_OPENAPI_PATH = {
       'Upgrade to a WebSocket. The first message is `{"type":"hello","streams","labels","since"}`; then one ' +
       '`{"type":"result","atMs","result"}` per EmotionResult committed to `emotions` that matches the filter, in ' +
       'commit order per stream. A client that leaves more than GATEWAY_LIVE_BUFFER_BYTES unread is closed with code ' +
-      '4008 and a reason naming the `since` to reconnect with. Messages from the client larger than 4 kB close it.',
+      '4008 and a reason naming the `since` to reconnect with. Messages from the client larger than 4 kB close it. ' +
+      'Past GATEWAY_LIVE_MAX_CLIENTS clients, a new one is closed at once with code 1013 (try again later) and a reason.',
     tags: ['live'],
     parameters: Object.entries(LIVE_QUERY.properties).map(([name, schema]) => ({
       name,
@@ -112,7 +115,10 @@ declare module 'fastify' {
  * out from the gateway's one feed of `emotions`. `since` first replays the recent results kept
  * in memory. Clients send nothing but pings; a larger message closes the socket (ws maxPayload).
  */
-export const liveRoutes: FastifyPluginAsync<{ hub: LiveHub }> = async (app, { hub }) => {
+export const liveRoutes: FastifyPluginAsync<{ hub: LiveHub; maxClients: number }> = async (
+  app,
+  { hub, maxClients },
+) => {
   app.get<{ Querystring: LiveQuery }>(
     '/live',
     {
@@ -128,6 +134,11 @@ export const liveRoutes: FastifyPluginAsync<{ hub: LiveHub }> = async (app, { hu
       },
     },
     (socket: WebSocket, request) => {
+      if (hub.clientCount >= maxClients) {
+        // Accepted, then closed with a reason a browser can read (a refused upgrade shows it none).
+        socket.close(CLOSE_TRY_AGAIN_LATER, `too many live clients (limit ${maxClients}); retry later`);
+        return;
+      }
       const { filter, sinceMs } = request.live!;
       socket.send(
         JSON.stringify({

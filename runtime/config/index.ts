@@ -163,6 +163,8 @@ export interface GatewayConfig {
   liveBufferBytes: number;
   /** Recent results kept for clients that ask to catch up (`since`). */
   liveHistory: number;
+  /** WebSocket clients one gateway serves at once; more are closed with 1013 and a reason. */
+  liveMaxClients: number;
   /** Where uploads and job results are spooled; defaults to <cache dir>/gateway. */
   dataDir: string | undefined;
   /** Audio inputs (uploads, URLs) one gateway ingests at once. */
@@ -531,6 +533,8 @@ function readGateway(read: EnvReader): GatewayConfig {
     predictMaxTexts: read.int('GATEWAY_PREDICT_MAX_TEXTS', 256, { min: 1, max: 100_000 }),
     liveBufferBytes: read.int('GATEWAY_LIVE_BUFFER_BYTES', 4 * MIB, { min: 1024 }),
     liveHistory: read.int('GATEWAY_LIVE_HISTORY', 10_000, { min: 0, max: 10_000_000 }),
+    // Each client may hold GATEWAY_LIVE_BUFFER_BYTES (4 MiB) unread: the cap bounds that in total.
+    liveMaxClients: read.int('GATEWAY_LIVE_MAX_CLIENTS', 1000, { min: 1, max: 1_000_000 }),
     dataDir: read.optionalString('GATEWAY_DATA_DIR'),
     maxStreams: read.int('GATEWAY_MAX_STREAMS', 16, { min: 0, max: 10_000 }),
   };

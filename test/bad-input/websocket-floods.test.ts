@@ -70,4 +70,27 @@ describe('WebSocket floods on /v1/live', () => {
     chatty.close();
     await until('every client gone', async () => (await clients()) === 0);
   });
+
+  it('closes a client past GATEWAY_LIVE_MAX_CLIENTS with 1013 and a reason, and takes one again once another leaves', async () => {
+    const { stack } = await pipelineStack('ws-cap', { ...gatewayEnv(), GATEWAY_LIVE_MAX_CLIENTS: '3' });
+    const { url, metrics } = await startGateway(services, stack);
+    const clients = () => counterValue(metrics, 'gateway_live_clients');
+    const first = Array.from({ length: 3 }, () => LiveClient.connect(url, 'streams=calm'));
+    await Promise.all(first.map((client) => client.opened));
+    await until('three live clients', async () => (await clients()) === 3);
+
+    const fourth = LiveClient.connect(url, 'streams=calm');
+    expect(await fourth.closed).toEqual({
+      code: 1013,
+      reason: 'too many live clients (limit 3); retry later',
+    });
+    expect(await clients()).toBe(3);
+
+    first[0]!.close();
+    await until('a place to be free', async () => (await clients()) === 2);
+    const again = LiveClient.connect(url, 'streams=calm');
+    await again.opened;
+    await until('three live clients again', async () => (await clients()) === 3);
+    for (const client of [...first.slice(1), again]) client.close();
+  });
 });
