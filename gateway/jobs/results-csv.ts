@@ -13,8 +13,12 @@ export function csvCell(value: string): string {
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
-/** id, row (the row's position in the upload, 0-based), original text, language, top label, the 7 core scores. */
-export const RESULT_CSV_HEADER = `${['id', 'row', 'text', 'language', 'top_label', ...CORE_EMOTIONS].join(',')}\r\n`;
+/**
+ * id, row (the row's position in the upload, 0-based), original text, language, top label, the 7
+ * core scores, the model that scored it (name@version), and whether that model is another
+ * language's (no model exists for the text's language: issue 18).
+ */
+export const RESULT_CSV_HEADER = `${['id', 'row', 'text', 'language', 'top_label', ...CORE_EMOTIONS, 'model', 'language_fallback'].join(',')}\r\n`;
 
 export function resultCsvLine(result: EmotionResult): string {
   const cells = [
@@ -24,6 +28,8 @@ export function resultCsvLine(result: EmotionResult): string {
     csvCell(result.language),
     result.topLabel,
     ...CORE_EMOTIONS.map((emotion) => result.core[emotion].toFixed(4)),
+    csvCell(`${result.model.name}@${result.model.version}`),
+    String(result.languageFallback),
   ];
   return `${cells.join(',')}\r\n`;
 }

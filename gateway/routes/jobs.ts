@@ -120,7 +120,8 @@ export const jobRoutes: FastifyPluginAsync<{ jobs: CsvJobs; uploadLimitBytes: nu
     '/jobs/:id/results.csv',
     {
       schema: {
-        summary: 'Results of a CSV job: id, row, original text, language, top label and every core score',
+        summary:
+          'Results of a CSV job: id, row, original text, language, top label, every core score, the model (name@version) and language_fallback',
         description:
           'Rows are in the order their results arrived (sort by `row` for the upload order). Cells that a ' +
           'spreadsheet would run as a formula are prefixed with an apostrophe. A job still running answers 409 ' +

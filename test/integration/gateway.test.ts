@@ -306,7 +306,9 @@ describe('gateway', () => {
     expect(download.status).toBe(200);
     expect(download.headers.get('content-type')).toContain('text/csv');
     const body = await download.text();
-    expect(body.split('\r\n')[0]).toBe(`id,row,text,language,top_label,${CORE_EMOTIONS.join(',')}`);
+    expect(body.split('\r\n')[0]).toBe(
+      `id,row,text,language,top_label,${CORE_EMOTIONS.join(',')},model,language_fallback`,
+    );
     const rows = parse(body, { columns: true }) as Array<Record<string, string>>;
     expect(rows).toHaveLength(300);
     expect(new Set(rows.map((r) => r.row)).size).toBe(300);
@@ -324,6 +326,9 @@ describe('gateway', () => {
       expect(CORE_EMOTIONS).toContain(row.top_label);
       const scores = CORE_EMOTIONS.map((emotion) => Number(row[emotion]));
       expect(scores.every((score) => score >= 0 && score <= 1)).toBe(true);
+      // Which model scored the row, and whether it was another language's.
+      expect(row.model).toMatch(/^emotion-stream-(en|ro)@/);
+      expect(['true', 'false']).toContain(row.language_fallback);
     }
     // The rows the model should find easy, it does.
     const joyRows = rows.filter((r) => Number(r.row) < 294 && Number(r.row) % 6 < 3);

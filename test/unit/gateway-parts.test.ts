@@ -160,10 +160,10 @@ describe('results CSV', () => {
 
   it('writes id, row, text, language, top label and every core score', () => {
     expect(RESULT_CSV_HEADER).toBe(
-      'id,row,text,language,top_label,anger,disgust,fear,joy,neutral,sadness,surprise\r\n',
+      'id,row,text,language,top_label,anger,disgust,fear,joy,neutral,sadness,surprise,model,language_fallback\r\n',
     );
     expect(resultCsvLine({ ...result(7, 's', 'anger'), originalText: '=bad' })).toBe(
-      "s:7,7,'=bad,en,anger,0.9000,0.0000,0.0000,0.0000,0.0000,0.0000,0.0000\r\n",
+      "s:7,7,'=bad,en,anger,0.9000,0.0000,0.0000,0.0000,0.0000,0.0000,0.0000,m@1,false\r\n",
     );
   });
 });
