@@ -82,9 +82,7 @@ export class AsrWorker {
     });
     try {
       const first = await Promise.race([lines.next(), exited]);
-      const message = first.done
-        ? {}
-        : (JSON.parse(first.value) as Partial<WorkerReady> & { fatal?: string });
+      const message = first.done ? {} : (parseJson(first.value) as Partial<WorkerReady> & { fatal?: string });
       if (message.fatal) throw new Error(message.fatal);
       if (!message.ready)
         throw new Error(`the faster-whisper worker did not start: ${JSON.stringify(message)}`);
@@ -126,8 +124,28 @@ export class AsrWorker {
     for (;;) {
       const line = await lines.next().catch(() => ({ done: true as const, value: undefined }));
       if (line.done) return;
-      const answer = JSON.parse(line.value) as WorkerAnswer;
+      let answer: WorkerAnswer;
+      try {
+        answer = JSON.parse(line.value) as WorkerAnswer;
+      } catch {
+        // The worker keeps stdout for answers; a line that is none means it is broken: start anew.
+        this.pending.fail(
+          new RetryableError(
+            `the faster-whisper worker wrote a line that is no answer: ${line.value.slice(0, 200)}`,
+          ),
+        );
+        return;
+      }
       this.pending.settle(answer.id, answer);
     }
+  }
+}
+
+/** A JSON line, or what it said when it is none (the worker's first line must be JSON). */
+function parseJson(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    return { unexpected: line.slice(0, 200) };
   }
 }

@@ -15,9 +15,14 @@ import os
 import sys
 
 
+# stdout is the protocol; anything a library prints goes to stderr, the worker's log.
+PROTOCOL = sys.stdout
+sys.stdout = sys.stderr
+
+
 def emit(message):
-    sys.stdout.write(json.dumps(message, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
+    PROTOCOL.write(json.dumps(message, ensure_ascii=False) + "\n")
+    PROTOCOL.flush()
 
 
 def default_model():
