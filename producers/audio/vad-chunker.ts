@@ -76,7 +76,10 @@ export class VadChunker {
   /** The rest of the stream as the last chunk: its audio if it holds speech, else empty at its end. */
   end(): PcmChunk {
     const spoken = this.speech.filter(Boolean).length >= MIN_SPEECH_WINDOWS;
-    const pcm = spoken ? this.pending : Buffer.alloc(0);
+    // Whole samples only: a pipe may hand over a block that ends inside one.
+    const pcm = spoken
+      ? this.pending.subarray(0, this.pending.length - (this.pending.length % 2))
+      : Buffer.alloc(0);
     const chunk = {
       pcm,
       startMs: Math.round((this.startSample * 1000) / 16_000),
