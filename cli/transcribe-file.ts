@@ -1,5 +1,5 @@
 import type { TranscriptLine } from '../gateway/transcripts/transcript-formats.js';
-import type { TranscriptionEngine } from '../processors/transcribe/engine.js';
+import { type TranscriptionEngine, unsupportedLanguage } from '../processors/transcribe/engine.js';
 import { AudioInputError, decodeToPcm, describe } from '../producers/audio/ffmpeg-decoder.js';
 import { resolveAudioInput } from '../producers/audio/resolve-input.js';
 import { openChunker } from '../producers/audio/speech-chunker.js';
@@ -11,9 +11,6 @@ export interface FileTranscript {
   lines: TranscriptLine[];
   /** The language heard most (by audio time), or the one asked for. */
   language: string;
-  audioMs: number;
-  /** Chunks the chunker sent to the engine (speech only, with silero VAD). */
-  chunks: number;
 }
 
 /**
@@ -31,9 +28,7 @@ export async function transcribeFile(options: {
 }): Promise<FileTranscript> {
   const { engine, language } = options;
   if (language && !engine.supportsLanguage(language)) {
-    throw new AudioInputError(
-      `${engine.name} model ${engine.model} cannot transcribe language '${language}' (choose a multilingual model with WHISPER_MODEL, e.g. large-v3)`,
-    );
+    throw new AudioInputError(unsupportedLanguage(engine, language));
   }
   const source = describe(options.input);
   const decoder = decodeToPcm(await resolveAudioInput(options.input), {
@@ -81,7 +76,5 @@ export async function transcribeFile(options: {
   return {
     lines: parts.flatMap((part) => part.lines),
     language: language ?? mostHeard ?? 'und',
-    audioMs: Math.round(audioBytes / 32),
-    chunks: parts.length,
   };
 }

@@ -1,4 +1,4 @@
-import { type Kafka, Partitioners } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { readTopicRange } from '../../runtime/kafka/topic-range-reader.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { SchemaRegistryClient } from '../../runtime/serde/schema-registry.js';
@@ -25,21 +25,13 @@ export class KafkaTranscripts implements TranscriptSource {
 
   async results(streamId: string): Promise<EmotionResult[]> {
     const { kafka, registry, topic, logger } = this.options;
-    const admin = kafka.admin();
-    await admin.connect();
-    let partitions: number;
-    try {
-      partitions = (await admin.fetchTopicOffsets(topic)).length;
-    } finally {
-      await admin.disconnect();
-    }
     const bySegment = new Map<string, EmotionResult>();
     await readTopicRange<EmotionResult>({
       kafka,
       registry,
       topic,
       schema: avroSchemas.EmotionResult,
-      partitions: [partitionOf(streamId, topic, partitions)],
+      key: streamId,
       onRecord: ({ value }) => {
         if (value.streamId === streamId) bySegment.set(value.segmentId, value);
       },
@@ -47,22 +39,6 @@ export class KafkaTranscripts implements TranscriptSource {
     });
     return [...bySegment.values()].sort((a, b) => a.seq - b.seq);
   }
-}
-
-/** The partition kafkajs' default partitioner (murmur2, as Java's) gives a key. */
-export function partitionOf(key: string, topic: string, partitions: number): number {
-  const partitioner = Partitioners.DefaultPartitioner();
-  return partitioner({
-    topic,
-    partitionMetadata: Array.from({ length: partitions }, (_, partitionId) => ({
-      partitionId,
-      leader: 0,
-      replicas: [0],
-      isr: [0],
-      partitionErrorCode: 0,
-    })),
-    message: { key, value: null },
-  });
 }
 
 /** A result as a transcript line: what was said, its time in the stream, its emotions. */

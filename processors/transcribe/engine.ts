@@ -48,3 +48,11 @@ export const EMPTY_TRANSCRIPT = (language: string): Transcript => ({
   language,
   confidence: 0,
 });
+
+/**
+ * Why `engine` will not transcribe speech in `language` (ISO 639-1), in one line; the same words
+ * for the stage's warning event and the CLI's error.
+ */
+export function unsupportedLanguage(engine: TranscriptionEngine, language: string): string {
+  return `${engine.name} model ${engine.model} cannot transcribe language '${language}' (choose a multilingual model with WHISPER_MODEL, e.g. large-v3)`;
+}

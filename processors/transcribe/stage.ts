@@ -1,6 +1,6 @@
 import type { InputRecord, Outcome, OutputRecord, StageHandler } from '../../runtime/stage/types.js';
 import { type AudioChunk, newTextSegment, type StreamEvent, type TextSegment } from '../../schemas/index.js';
-import type { Transcript, TranscriptionEngine } from './engine.js';
+import { type Transcript, type TranscriptionEngine, unsupportedLanguage } from './engine.js';
 import { pcmLevel } from './pcm-level.js';
 
 /**
@@ -63,9 +63,7 @@ export class TranscribeHandler implements StageHandler<AudioChunk, TextSegment |
     if (!this.eventsTopic || this.warned.has(chunk.streamId)) return [];
     this.warned.add(chunk.streamId);
     if (this.warned.size > 10_000) this.warned.delete(this.warned.values().next().value!);
-    const message =
-      `${this.engine.name} model ${this.engine.model} cannot transcribe language '${chunk.languageHint}'; ` +
-      'its audio is skipped (set WHISPER_MODEL to a multilingual model such as large-v3 for it)';
+    const message = `${unsupportedLanguage(this.engine, chunk.languageHint!)}; its audio is skipped`;
     return [
       {
         topic: this.eventsTopic,

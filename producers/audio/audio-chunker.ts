@@ -143,7 +143,7 @@ function align(bytes: number): number {
 }
 
 /** RMS level in [0, 1] of one frame. */
-function frameLevel(buffer: Buffer, offset: number, bytes: number): number {
+export function frameLevel(buffer: Buffer, offset: number, bytes: number): number {
   let sum = 0;
   for (let i = offset; i < offset + bytes; i += BYTES_PER_SAMPLE) {
     const sample = buffer.readInt16LE(i) / 32768;

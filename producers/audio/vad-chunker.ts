@@ -1,4 +1,4 @@
-import type { PcmChunk } from './audio-chunker.js';
+import { frameLevel, type PcmChunk } from './audio-chunker.js';
 import { type SileroVad, VAD_WINDOW_SAMPLES } from './silero-vad.js';
 
 const WINDOW_BYTES = VAD_WINDOW_SAMPLES * 2;
@@ -76,20 +76,17 @@ export class VadChunker {
   /** The rest of the stream as the last chunk: its audio if it holds speech, else empty at its end. */
   end(): PcmChunk {
     const spoken = this.speech.filter(Boolean).length >= MIN_SPEECH_WINDOWS;
+    const startMs = Math.round((this.startSample * 1000) / 16_000);
+    this.startSample += this.pending.length / 2;
     // Whole samples only: a pipe may hand over a block that ends inside one.
     const pcm = spoken
       ? this.pending.subarray(0, this.pending.length - (this.pending.length % 2))
       : Buffer.alloc(0);
-    const chunk = {
-      pcm,
-      startMs: Math.round((this.startSample * 1000) / 16_000),
-      durationMs: Math.round((pcm.length / 2 / 16_000) * 1000),
-    };
-    this.startSample += this.pending.length / 2;
     this.pending = Buffer.alloc(0);
     this.speech = [];
-    if (!spoken) chunk.startMs = Math.round((this.startSample * 1000) / 16_000);
-    return chunk;
+    return spoken
+      ? { pcm, startMs, durationMs: Math.round((pcm.length / 2 / 16_000) * 1000) }
+      : { pcm, startMs: Math.round((this.startSample * 1000) / 16_000), durationMs: 0 };
   }
 
   /** What to do with the front of `pending`: send or drop its first `windows` windows, or wait. */
@@ -120,7 +117,7 @@ export class VadChunker {
     let best = this.minCut;
     let bestLevel = Number.POSITIVE_INFINITY;
     for (let i = this.minCut; i < this.maxCut; i++) {
-      const level = rms(this.pending, i * WINDOW_BYTES, WINDOW_BYTES);
+      const level = frameLevel(this.pending, i * WINDOW_BYTES, WINDOW_BYTES);
       if (level < bestLevel) {
         bestLevel = level;
         best = i;
@@ -150,14 +147,4 @@ export class VadChunker {
     this.startSample += count * VAD_WINDOW_SAMPLES;
     this.speech = this.speech.slice(count);
   }
-}
-
-/** Root-mean-square level of 16-bit samples. */
-function rms(buffer: Buffer, offset: number, bytes: number): number {
-  let sum = 0;
-  for (let i = offset; i < offset + bytes; i += 2) {
-    const sample = buffer.readInt16LE(i);
-    sum += sample * sample;
-  }
-  return Math.sqrt(sum / (bytes / 2));
 }

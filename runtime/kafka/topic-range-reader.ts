@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
+import { type Admin, type Kafka, type KafkaMessage, Partitioners } from 'kafkajs';
 import type { Logger } from '../logger.js';
 import { AvroDecoder } from '../serde/avro-serde.js';
 import type { SchemaRegistryClient } from '../serde/schema-registry.js';
@@ -133,8 +133,11 @@ export interface TopicRangeOptions<T> {
   fromMs?: number;
   /** Records stamped before this; the end offsets taken at the start when absent. */
   toMs?: number;
-  /** Only these partitions (e.g. the one a key is in); all when absent. */
-  partitions?: readonly number[];
+  /**
+   * Only the partition this key is in (as the default partitioner, murmur2 like Java's, put it);
+   * every partition when absent. The topic's other keys in that partition are read too.
+   */
+  key?: string;
   onRecord: (record: LiveRecord<T>) => void;
   logger: Logger;
 }
@@ -153,7 +156,10 @@ export async function readTopicRange<T>(
   let spans: PartitionSpan[];
   try {
     spans = await spansOf(admin, topic, options.fromMs);
-    if (options.partitions) spans = spans.filter((span) => options.partitions!.includes(span.partition));
+    if (options.key !== undefined) {
+      const partition = partitionOf(options.key, topic, spans.length);
+      spans = spans.filter((span) => span.partition === partition);
+    }
   } finally {
     await admin.disconnect();
   }
@@ -185,4 +191,19 @@ export async function readTopicRange<T>(
     });
   });
   return { records, undecodable };
+}
+
+/** The partition kafkajs' default partitioner (murmur2, as Java's) gives a key. */
+export function partitionOf(key: string, topic: string, partitions: number): number {
+  return Partitioners.DefaultPartitioner()({
+    topic,
+    partitionMetadata: Array.from({ length: partitions }, (_, partitionId) => ({
+      partitionId,
+      leader: 0,
+      replicas: [0],
+      isr: [0],
+      partitionErrorCode: 0,
+    })),
+    message: { key, value: null },
+  });
 }

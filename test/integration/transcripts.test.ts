@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { TranscriptLine } from '../../gateway/transcripts/transcript-formats.js';
 import { speak, wordErrorRate } from '../support/audio.js';
 import { gatewayEnv, LiveClient, startGateway, startTextStages } from '../support/gateway.js';
 import { pipelineStack, TestServices } from '../support/pipeline.js';
@@ -48,13 +49,7 @@ describe('transcripts', () => {
 
     const json = (await (await fetch(`${url}/v1/streams/talk/transcript?format=json`)).json()) as {
       streamId: string;
-      segments: Array<{
-        startMs: number;
-        endMs: number;
-        text: string;
-        topLabel: string;
-        core: Record<string, number>;
-      }>;
+      segments: Required<Pick<TranscriptLine, 'startMs' | 'endMs' | 'text' | 'topLabel' | 'core'>>[];
     };
     expect(json.streamId).toBe('talk');
     expect(json.segments).toHaveLength(SENTENCES.length);
@@ -112,13 +107,7 @@ describe('transcripts', () => {
       language: string;
       engine: string;
       model: string;
-      segments: Array<{
-        startMs: number;
-        endMs: number;
-        text: string;
-        topLabel: string;
-        core: Record<string, number>;
-      }>;
+      segments: Required<Pick<TranscriptLine, 'startMs' | 'endMs' | 'text' | 'topLabel' | 'core'>>[];
     };
     expect(parsed).toMatchObject({ language: 'en', engine: 'faster-whisper', model: 'tiny.en' });
     expect(parsed.segments).toHaveLength(SENTENCES.length);
