@@ -1,12 +1,18 @@
 /**
- * The emotion engine alone, on one core: model load time and size, featurization cost, and
+ * The emotion engine alone, on one core, for each tier (fast = bag-of-words, quality = the
+ * fine-tuned encoder) side by side: model load time and size, input preparation cost, and
  * predictions per second for single texts (one classify call per text) and for batches.
  */
 import { readdirSync, statSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { readModelDirectory } from '../processors/classify/model-directory.js';
-import { LoadedModel, OnnxEmotionEngine } from '../processors/classify/onnx-engine.js';
+import {
+  LoadedModel,
+  type ModelTier,
+  OnnxEmotionEngine,
+  shippedModels,
+} from '../processors/classify/onnx-engine.js';
 import { defaultDatasetsDir, loadGoEmotions } from '../training/datasets.js';
 import { format, printTable } from './table.js';
 
@@ -39,22 +45,22 @@ function directorySize(dir: string): number {
   return readdirSync(dir).reduce((sum, file) => sum + statSync(join(dir, file)).size, 0);
 }
 
-export async function main(json: boolean): Promise<void> {
-  const sample = texts();
+async function measureTier(tier: ModelTier, sample: string[]) {
+  const code = shippedModels(tier).en!;
   const rssBefore = process.memoryUsage().rss;
   const loadStart = performance.now();
-  const model = await LoadedModel.load('en');
+  const model = await LoadedModel.load(code);
   const loadMs = performance.now() - loadStart;
   const memoryMb = (process.memoryUsage().rss - rssBefore) / 1e6;
-  const sizeMb = directorySize(readModelDirectory('en').dir) / 1e6;
-  const engine = await OnnxEmotionEngine.load();
+  const sizeMb = directorySize(readModelDirectory(code).dir) / 1e6;
+  const engine = await OnnxEmotionEngine.load({ tier });
 
   let i = 0;
   const next = () => sample[i++ % sample.length]!;
-  for (let n = 0; n < 5_000; n++) model.featurizer.featurize(next()); // JIT warm-up
-  const featurizeStart = performance.now();
-  for (let n = 0; n < 20_000; n++) model.featurizer.featurize(next());
-  const featurizeUs = ((performance.now() - featurizeStart) / 20_000) * 1000;
+  for (let n = 0; n < 2_000; n++) model.inputs.prepare([next()]); // JIT warm-up
+  const prepareStart = performance.now();
+  for (let n = 0; n < 5_000; n++) model.inputs.prepare([next()]);
+  const prepareUs = ((performance.now() - prepareStart) / 5_000) * 1000;
 
   const single = await rate(5, async () => (await engine.classify([next()], { lang: 'en' })).length);
   const singleDetect = await rate(5, async () => (await engine.classify([next()])).length);
@@ -68,26 +74,41 @@ export async function main(json: boolean): Promise<void> {
   );
   await engine.close();
   await model.close();
-
-  const figures = {
+  return {
+    model: model.labels.name,
     single_rps: Math.round(single),
     single_detect_rps: Math.round(singleDetect),
     batch64_rps: Math.round(batch64),
     batch256_rps: Math.round(batch256),
-    featurize_us: Number(featurizeUs.toFixed(1)),
+    prepare_us: Number(prepareUs.toFixed(1)),
     load_ms: Math.round(loadMs),
     memory_mb: Math.round(memoryMb),
     size_mb: Number(sizeMb.toFixed(1)),
   };
-  printTable(`classify benchmark (English model, one core for inference; ${cpus()[0]?.model ?? 'cpu'})`, [
-    ['single text, language given (texts/s)', format(figures.single_rps)],
-    ['single text, language detected (texts/s)', format(figures.single_detect_rps)],
-    ['batches of 64 (texts/s)', format(figures.batch64_rps)],
-    ['batches of 256 (texts/s)', format(figures.batch256_rps)],
-    ['featurization (µs/text)', format(figures.featurize_us, 1)],
-    ['model load (ms)', format(figures.load_ms)],
-    ['memory after load (MB RSS)', format(figures.memory_mb)],
-    ['model directory (MB)', format(figures.size_mb, 1)],
+}
+
+export async function main(json: boolean): Promise<void> {
+  const sample = texts();
+  const figures = { fast: await measureTier('fast', sample), quality: await measureTier('quality', sample) };
+  const row = (
+    label: string,
+    key: Exclude<keyof typeof figures.fast, 'model'>,
+    digits = 0,
+  ): [string, string, string] => [
+    label,
+    format(figures.fast[key], digits),
+    format(figures.quality[key], digits),
+  ];
+  printTable(`classify benchmark (English models, one core for inference; ${cpus()[0]?.model ?? 'cpu'})`, [
+    ['', `fast (${figures.fast.model})`, `quality (${figures.quality.model})`],
+    row('single text, language given (texts/s)', 'single_rps'),
+    row('single text, language detected (texts/s)', 'single_detect_rps'),
+    row('batches of 64 (texts/s)', 'batch64_rps'),
+    row('batches of 256 (texts/s)', 'batch256_rps'),
+    row('input preparation (µs/text)', 'prepare_us', 1),
+    row('model load (ms)', 'load_ms'),
+    row('memory after load (MB RSS)', 'memory_mb'),
+    row('model directory (MB)', 'size_mb', 1),
   ]);
   if (json) process.stdout.write(`${JSON.stringify(figures)}\n`);
 }

@@ -1,6 +1,6 @@
 /**
  * POST /v1/predict of a running gateway under load (autocannon), at concurrency 1 and at a
- * saturating concurrency, beside the Python prototype's figures. The gateway runs as its own
+ * saturating concurrency, beside the Python prototype's figures, for one model tier (`--tier`). The gateway runs as its own
  * process (as deployed) on the local stack, started here unless the environment names one; the
  * load generator shares the machine's cores with it.
  */
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { createPipelineTopics } from '../cli/provision.js';
 import { ServiceSupervisor } from '../cli/service-supervisor.js';
-import { loadConfig } from '../runtime/config/index.js';
+import { CLASSIFY_TIERS, type ClassifyConfig, loadConfig } from '../runtime/config/index.js';
 import { createLogger } from '../runtime/logger.js';
 import { packageRoot } from '../runtime/package-root.js';
 import { LocalStack } from '../runtime/stack/local-stack.js';
@@ -55,9 +55,20 @@ async function load(url: string, connections: number, seconds: number, bodies: s
   };
 }
 
+/** `--tier quality|fast`: which shipped models the gateway serves (default: the configured tier). */
+function tierOption(): ClassifyConfig['tier'] {
+  const index = process.argv.indexOf('--tier');
+  if (index < 0) return loadConfig().classify.tier;
+  const tier = process.argv[index + 1];
+  if (!CLASSIFY_TIERS.includes(tier as never))
+    throw new Error(`--tier must be one of ${CLASSIFY_TIERS.join(', ')}`);
+  return tier as ClassifyConfig['tier'];
+}
+
 export async function main(json: boolean): Promise<void> {
   const seconds = numberOption('seconds', 10);
   const saturating = listOption('connections', [16, 24, 32]);
+  const tier = tierOption();
   const baseConfig = loadConfig();
   const logger = createLogger({ level: (process.env.BENCH_LOG_LEVEL as 'warn') ?? 'warn', name: 'bench' });
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-predict-'));
@@ -67,6 +78,7 @@ export async function main(json: boolean): Promise<void> {
     ...process.env,
     ...stack.env(),
     TOPIC_PREFIX: prefix,
+    CLASSIFY_TIER: tier,
     LOG_LEVEL: 'warn',
     GATEWAY_DATA_DIR: join(dataDir, 'gateway'),
   };
@@ -104,6 +116,7 @@ export async function main(json: boolean): Promise<void> {
       mean_ms_c1: single.mean_ms,
       p50_ms_c1: single.p50_ms,
       p99_ms_c1: single.p99_ms,
+      tier,
       seed_rps: SEED.rps,
       rps_ratio: saturated.rps / SEED.rps,
       levels,
@@ -124,7 +137,10 @@ export async function main(json: boolean): Promise<void> {
       ['prototype: mean / p50 / p99 (ms)', `${SEED.mean_ms} / ${SEED.p50_ms} / ${SEED.p99_ms}`],
       ['ours / prototype (requests/s)', `${format(figures.rps_ratio, 0)}×`],
     );
-    printTable(`POST /v1/predict, one GoEmotions comment per request, ${seconds} s per level`, rows);
+    printTable(
+      `POST /v1/predict, ${tier} tier, one GoEmotions comment per request, ${seconds} s per level`,
+      rows,
+    );
     if (json) process.stdout.write(`${JSON.stringify(figures)}\n`);
   } finally {
     await supervisor.stop();

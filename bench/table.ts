@@ -1,10 +1,18 @@
-/** A plain text table: the benchmarks' human-readable output. */
-export function printTable(title: string, rows: Array<[string, string | number]>): void {
-  const width = Math.max(...rows.map(([label]) => label.length));
+/** A plain text table: the benchmarks' human-readable output (a label, then one or more values). */
+export function printTable(title: string, rows: Array<[string, ...Array<string | number>]>): void {
+  const columns = Math.max(...rows.map((row) => row.length));
+  const widths = Array.from({ length: columns }, (_, c) =>
+    Math.max(...rows.map((row) => String(row[c] ?? '').length)),
+  );
   const lines = [
     title,
     '-'.repeat(title.length),
-    ...rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`),
+    ...rows.map((row) =>
+      row
+        .map((cell, c) => (c === 0 ? String(cell).padEnd(widths[c]!) : String(cell).padStart(widths[c]!)))
+        .join('  ')
+        .trimEnd(),
+    ),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -27,27 +27,47 @@ export const errorResponse = {
   },
 } as const;
 
-const coreScores = {
-  type: 'object',
-  description: 'Scores in [0, 1] of the 7 core emotions',
-  properties: Object.fromEntries(CORE_EMOTIONS.map((emotion) => [emotion, { type: 'number' }])),
-  required: [...CORE_EMOTIONS],
-} as const;
+const coreScores = (description: string) =>
+  ({
+    type: 'object',
+    description,
+    properties: Object.fromEntries(CORE_EMOTIONS.map((emotion) => [emotion, { type: ['number', 'null'] }])),
+    required: [...CORE_EMOTIONS],
+  }) as const;
 
 export const emotionScores = {
   type: 'object',
   properties: {
-    topLabel: { type: 'string', enum: [...CORE_EMOTIONS] },
+    topLabel: {
+      type: 'string',
+      enum: [...CORE_EMOTIONS],
+      description:
+        'The core emotion with the highest score in `core` (and so the largest share in `distribution`)',
+    },
     labels: {
       type: 'array',
       items: { type: 'string', enum: [...CORE_EMOTIONS] },
-      description: "Core emotions whose score reaches the model's threshold",
+      description:
+        'Every core emotion whose score in `core` reaches 0.5, i.e. its tuned threshold: several, one or none',
     },
-    core: coreScores,
+    core: coreScores(
+      "Calibrated probability in [0, 1] of each core emotion: the model's probability re-centred so that the class's threshold (tuned on held-out data) is 0.5. These are the scores the labels are chosen from. null: the model has no such class (the Romanian model has no disgust or surprise).",
+    ),
+    distribution: coreScores(
+      'The core scores as shares summing to 1 over the classes the model has (a softmax of the calibrated logits), for pie and stacked charts. Same order as `core`.',
+    ),
+    sentiment: {
+      type: 'object',
+      description:
+        'From `distribution`: polarity = joy share − (anger + disgust + fear + sadness shares), in [-1, 1]; intensity = 1 − neutral share, in [0, 1] (how emotional the text is at all, either way)',
+      properties: { polarity: { type: 'number' }, intensity: { type: 'number' } },
+      required: ['polarity', 'intensity'],
+    },
     fine: {
       type: ['object', 'null'],
       additionalProperties: { type: 'number' },
-      description: 'Scores of the 28 GoEmotions labels, when the model has them',
+      description:
+        "Calibrated probabilities of the 28 GoEmotions labels (0.5 = the label's threshold), when the model has them",
     },
     language: { type: 'string', description: 'Language of the model that scored the text' },
     detectedLanguage: { type: ['string', 'null'] },

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { CoalescingEngine } from '../processors/classify/coalescing-engine.js';
 import { createEmotionEngine, resolveRegistryModels } from '../processors/classify/pipeline.js';
 import { connectAudioProducers } from '../producers/audio/ingest-audio.js';
 import { vadModelOf } from '../producers/audio/speech-chunker.js';
@@ -41,7 +42,11 @@ export interface RunningGateway extends RunningService {
 export async function startGatewayService(context: ServiceContext): Promise<RunningGateway> {
   const { config, logger, metrics } = context;
   const topics = topicNames(config.topics.prefix);
-  const engine = await createEmotionEngine(await resolveRegistryModels(config, logger), logger);
+  // Concurrent /v1/predict requests share model runs (coalescing-engine.ts).
+  const engine = new CoalescingEngine(
+    await createEmotionEngine(await resolveRegistryModels(config, logger), logger),
+    config.classify.maxBatch,
+  );
   const kafka = createKafka(config.kafka, logger, 'gateway');
   const registry = new SchemaRegistryClient(config.schemaRegistry);
   const segments = await SegmentProducer.connect({ kafka, registry, topic: topics.segmentsRaw, logger });

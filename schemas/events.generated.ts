@@ -40,11 +40,17 @@ export interface EmotionResult {
   language: string;
   /** True when no model exists for the language and another language's model was used. */
   languageFallback: boolean;
-  /** Scores in [0, 1] of the 7 core classes. */
+  /** Calibrated probability in [0, 1] of each core class: 0.5 is the class's tuned threshold, and topLabel is the highest. Null for a class the model cannot predict (older results carry plain floats). */
   core: CoreScores;
-  /** Fine-grained (GoEmotions) scores, when the model has them. */
+  /** The core scores as shares summing to 1 over the classes the model has, for charts. Null on results written before it existed. */
+  distribution: null | CoreScores;
+  /** Fine-grained (GoEmotions) calibrated probabilities, when the model has them. */
   fine: null | Record<string, number>;
   topLabel: CoreEmotion;
+  /** Every core class whose score reaches 0.5 (its calibrated threshold); possibly several, possibly none. */
+  labels: Array<CoreEmotion>;
+  /** Polarity in [-1, 1] (joy share minus the anger, disgust, fear and sadness shares) and intensity in [0, 1] (1 minus the neutral share). Null on results written before it existed. */
+  sentiment: null | Sentiment;
   model: ModelRef;
   startMs: null | number;
   endMs: null | number;
@@ -53,17 +59,22 @@ export interface EmotionResult {
 }
 
 export interface CoreScores {
-  anger: number;
-  disgust: number;
-  fear: number;
-  joy: number;
-  neutral: number;
-  sadness: number;
-  surprise: number;
+  anger: null | number;
+  disgust: null | number;
+  fear: null | number;
+  joy: null | number;
+  neutral: null | number;
+  sadness: null | number;
+  surprise: null | number;
 }
 
 export const CoreEmotion = ['anger', 'disgust', 'fear', 'joy', 'neutral', 'sadness', 'surprise'] as const;
 export type CoreEmotion = (typeof CoreEmotion)[number];
+
+export interface Sentiment {
+  polarity: number;
+  intensity: number;
+}
 
 export interface ModelRef {
   name: string;
@@ -322,41 +333,71 @@ export const avroSchemas: Record<EventName, AvroRecordSchema> = {
       },
       {
         "name": "core",
-        "doc": "Scores in [0, 1] of the 7 core classes.",
+        "doc": "Calibrated probability in [0, 1] of each core class: 0.5 is the class's tuned threshold, and topLabel is the highest. Null for a class the model cannot predict (older results carry plain floats).",
         "type": {
           "type": "record",
           "name": "CoreScores",
           "fields": [
             {
               "name": "anger",
-              "type": "float"
+              "type": [
+                "null",
+                "float"
+              ]
             },
             {
               "name": "disgust",
-              "type": "float"
+              "type": [
+                "null",
+                "float"
+              ]
             },
             {
               "name": "fear",
-              "type": "float"
+              "type": [
+                "null",
+                "float"
+              ]
             },
             {
               "name": "joy",
-              "type": "float"
+              "type": [
+                "null",
+                "float"
+              ]
             },
             {
               "name": "neutral",
-              "type": "float"
+              "type": [
+                "null",
+                "float"
+              ]
             },
             {
               "name": "sadness",
-              "type": "float"
+              "type": [
+                "null",
+                "float"
+              ]
             },
             {
               "name": "surprise",
-              "type": "float"
+              "type": [
+                "null",
+                "float"
+              ]
             }
           ]
         }
+      },
+      {
+        "name": "distribution",
+        "type": [
+          "null",
+          "CoreScores"
+        ],
+        "default": null,
+        "doc": "The core scores as shares summing to 1 over the classes the model has, for charts. Null on results written before it existed."
       },
       {
         "name": "fine",
@@ -368,7 +409,7 @@ export const avroSchemas: Record<EventName, AvroRecordSchema> = {
           }
         ],
         "default": null,
-        "doc": "Fine-grained (GoEmotions) scores, when the model has them."
+        "doc": "Fine-grained (GoEmotions) calibrated probabilities, when the model has them."
       },
       {
         "name": "topLabel",
@@ -385,6 +426,37 @@ export const avroSchemas: Record<EventName, AvroRecordSchema> = {
             "surprise"
           ]
         }
+      },
+      {
+        "name": "labels",
+        "type": {
+          "type": "array",
+          "items": "CoreEmotion"
+        },
+        "default": [],
+        "doc": "Every core class whose score reaches 0.5 (its calibrated threshold); possibly several, possibly none."
+      },
+      {
+        "name": "sentiment",
+        "default": null,
+        "doc": "Polarity in [-1, 1] (joy share minus the anger, disgust, fear and sadness shares) and intensity in [0, 1] (1 minus the neutral share). Null on results written before it existed.",
+        "type": [
+          "null",
+          {
+            "type": "record",
+            "name": "Sentiment",
+            "fields": [
+              {
+                "name": "polarity",
+                "type": "float"
+              },
+              {
+                "name": "intensity",
+                "type": "float"
+              }
+            ]
+          }
+        ]
       },
       {
         "name": "model",

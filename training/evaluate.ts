@@ -43,9 +43,9 @@ export async function scoreExamples(
   const fine: Float32Array[] = [];
   const fineWidth = model.labels.fine?.labels.length ?? 0;
   for (let start = 0; start < texts.length; start += 256) {
-    const features = texts.slice(start, start + 256).map((text) => model.featurizer.encode(text));
-    const scores = await model.score(features);
-    features.forEach((_, row) => {
+    const batch = texts.slice(start, start + 256);
+    const scores = await model.score(batch);
+    batch.forEach((_, row) => {
       core.push(scores.core.slice(row * CORE_EMOTIONS.length, (row + 1) * CORE_EMOTIONS.length));
       if (scores.fine) fine.push(scores.fine.slice(row * fineWidth, (row + 1) * fineWidth));
     });
@@ -77,7 +77,7 @@ export async function evaluateModel(
   const mode = gold.every((g) => g.length === 1) ? 'single-label' : 'multi-label';
   if (task === 'core') {
     const present = presentCoreClasses(labels);
-    const top = scores.core.map((s) => topIndex(s, present, labels.core.thresholds, labels.core.topLabel));
+    const top = scores.core.map((s) => topIndex(s, present, labels.core.thresholds));
     const predicted =
       mode === 'single-label'
         ? top.map((t) => [t])
@@ -86,7 +86,7 @@ export async function evaluateModel(
   }
   const fine = labels.fine!;
   const all = fine.labels.map((_, j) => j);
-  const top = scores.fine!.map((s) => topIndex(s, all, fine.thresholds, 'score'));
+  const top = scores.fine!.map((s) => topIndex(s, all, fine.thresholds));
   const predicted =
     mode === 'single-label'
       ? top.map((t) => [t])

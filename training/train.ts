@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { presentCoreClasses, topIndex } from '../processors/classify/decisions.js';
+import { topIndex } from '../processors/classify/decisions.js';
 import { encodeIdf, type FeaturizerConfig, TextFeaturizer } from '../processors/classify/featurizer.js';
 import { CORE_EMOTIONS, FINE_EMOTIONS, FINE_TO_CORE } from '../processors/classify/labels.js';
 import { applyHeads, type LinearWeights } from '../processors/classify/linear-model.js';
 import { MODEL_FILES } from '../processors/classify/model-directory.js';
-import { type ModelLabels, TOP_LABEL_RULES } from '../processors/classify/model-labels.js';
+import type { ModelLabels } from '../processors/classify/model-labels.js';
 import { LoadedModel } from '../processors/classify/onnx-engine.js';
 import type { Logger } from '../runtime/logger.js';
 import {
@@ -21,7 +21,7 @@ import {
 import { designMatrix, inverseDocumentFrequency } from './design-matrix.js';
 import { evaluateModel, goldLabels, scoreExamples } from './evaluate.js';
 import { fitLanes, type Lane, type LaneResult } from './lane-trainer.js';
-import { type EvaluationReport, f1At, tuneThreshold } from './metrics.js';
+import { type EvaluationReport, tunedMacroF1, tuneThreshold } from './metrics.js';
 import { writeModelCard } from './model-card.js';
 import { buildOnnxModel } from './onnx-model.js';
 import { RECIPES, type Recipe } from './recipes.js';
@@ -62,7 +62,7 @@ export interface ModelMetrics {
   dataset: DatasetFormat;
   command: string;
   seed: number;
-  selection: { lrWeightCore: number; lrWeightFine: number | null; topLabel: string };
+  selection: { lrWeightCore: number; lrWeightFine: number | null };
   examples: Record<Split, number>;
   dev: Partial<Record<'core' | 'fine', EvaluationReport>>;
   test: Partial<Record<'core' | 'fine', EvaluationReport>>;
@@ -112,11 +112,6 @@ function mix(a: Float32Array, b: Float32Array, weight: number): Float32Array {
 }
 
 /** Mean over classes of each class's best F1 on dev (thresholds tuned on the same dev data). */
-function tunedMacroF1(scores: Float32Array[], gold: Uint8Array[]): number {
-  const f1s = scores.map((column, c) => f1At(column, gold[c]!, tuneThreshold(column, gold[c]!)));
-  return f1s.reduce((a, b) => a + b, 0) / Math.max(1, f1s.length);
-}
-
 function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
@@ -231,7 +226,6 @@ export async function trainModel(options: TrainOptions): Promise<ModelMetrics> {
       activation: hasFine ? 'sigmoid' : 'softmax',
       columns: CORE_EMOTIONS.map((_, i) => (coreClasses.includes(i) ? coreClasses.indexOf(i) : null)),
       thresholds: CORE_EMOTIONS.map(() => 0.5),
-      topLabel: 'score',
     },
     fine: hasFine
       ? {
@@ -258,7 +252,7 @@ export async function trainModel(options: TrainOptions): Promise<ModelMetrics> {
       coreClasses.forEach((cls, k) => {
         coreScores[k]![r] = core[cls]!;
       });
-      if (devCore[r]!.includes(topIndex(core, coreClasses, labels.core.thresholds, 'score'))) correct++;
+      if (devCore[r]!.includes(topIndex(core, coreClasses, labels.core.thresholds))) correct++;
     }
     // Multi-label data is judged by macro-F1, single-label data (RED) by accuracy.
     const score = hasFine
@@ -297,7 +291,8 @@ export async function trainModel(options: TrainOptions): Promise<ModelMetrics> {
   );
   writeFileSync(join(options.outDir, MODEL_FILES.labels), `${JSON.stringify(labels, null, 2)}\n`);
 
-  // Thresholds and the top-label rule, tuned on dev with the exported (float16) model as served.
+  // Thresholds, tuned on dev with the exported (float16) model as served; the top label is the
+  // highest calibrated score (decisions.ts), so the thresholds decide it too.
   let loaded = await LoadedModel.load(options.outDir);
   const devScores = await scoreExamples(
     loaded,
@@ -321,14 +316,6 @@ export async function trainModel(options: TrainOptions): Promise<ModelMetrics> {
       ),
     );
   }
-  const present = presentCoreClasses(labels);
-  const accuracyWith = (rule: ModelLabels['core']['topLabel']) =>
-    devScores.core.filter((s, r) => devCore[r]!.includes(topIndex(s, present, labels.core.thresholds, rule)))
-      .length;
-  // The rule with the best dev top-1 accuracy (the first listed on ties).
-  labels.core.topLabel = TOP_LABEL_RULES.reduce((best, rule) =>
-    accuracyWith(rule) > accuracyWith(best) ? rule : best,
-  );
   writeFileSync(join(options.outDir, MODEL_FILES.labels), `${JSON.stringify(labels, null, 2)}\n`);
 
   // Evaluate as `emotion-stream eval` will: dev for the record, test once.
@@ -361,7 +348,6 @@ export async function trainModel(options: TrainOptions): Promise<ModelMetrics> {
     selection: {
       lrWeightCore: choice.lrCore,
       lrWeightFine,
-      topLabel: labels.core.topLabel,
     },
     examples: { train: data.train.length, dev: data.dev.length, test: data.test.length },
     dev: devReports,

@@ -1,11 +1,13 @@
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { LoadedModel } from '../../processors/classify/onnx-engine.js';
 import { createEmotionEngine, resolveRegistryModels } from '../../processors/classify/pipeline.js';
 import { loadConfig } from '../../runtime/config/index.js';
 import { createLogger } from '../../runtime/logger.js';
-import { type DatasetFormat, loadDataset, type Split } from '../../training/datasets.js';
+import { type DatasetFormat, defaultDatasetsDir, loadDataset, type Split } from '../../training/datasets.js';
+import { trainEncoderModel } from '../../training/encoder-trainer.js';
 import { evaluateModel, type Task } from '../../training/evaluate.js';
 import { trainBagOfWords, writeHuggingFaceModel } from '../../training/hf-export.js';
+import { outOfDomainReport, writeOutOfDomainMetrics } from '../../training/out-of-domain.js';
 import { trainModel } from '../../training/train.js';
 import { choice, integer } from '../options.js';
 import { terminalProgress } from '../progress.js';
@@ -22,6 +24,13 @@ export function registerModelCommands(program: Command): void {
     )
     .option('--seed <n>', 'seed of the feature hashing (training is deterministic for a seed)', integer, 1)
     .option('--workers <n>', 'worker threads for fitting (default: one per core)', integer)
+    .option(
+      '--tier <tier>',
+      'fast: the bag-of-words model (minutes); encoder: fine-tune all-MiniLM-L6-v2 with PyTorch (English; about 40 minutes on 2 cores)',
+      choice(['fast', 'encoder'] as const),
+      'fast',
+    )
+    .option('--epochs <n>', 'encoder tier: passes over the training data', integer, 3)
     .action(
       async (options: {
         lang: 'en' | 'ro';
@@ -29,10 +38,32 @@ export function registerModelCommands(program: Command): void {
         datasets?: string;
         seed: number;
         workers?: number;
+        tier: 'fast' | 'encoder';
+        epochs: number;
       }) => {
         const config = loadConfig();
         const logger = createLogger({ level: config.logLevel, name: 'train' });
         const started = Date.now();
+        const datasetsDir = options.datasets ?? config.datasetsDir;
+        if (options.tier === 'encoder') {
+          if (options.lang !== 'en')
+            throw new InvalidArgumentError(
+              '--tier encoder trains English only (no multilingual encoder here)',
+            );
+          const metrics = await trainEncoderModel({
+            outDir: options.out,
+            logger,
+            seed: options.seed,
+            epochs: options.epochs,
+            ...(datasetsDir ? { datasetsDir } : {}),
+          });
+          process.stdout.write(
+            `${metrics.model.name} ${metrics.model.version} → ${options.out} in ${((Date.now() - started) / 1000).toFixed(0)} s\n` +
+              `  test core macro-F1 ${metrics.test.core?.macroF1.toFixed(4)}, fine macro-F1 ${metrics.test.fine?.macroF1.toFixed(4)}\n` +
+              `  model.onnx ${(metrics.sizeBytes / 1e6).toFixed(1)} MB\n`,
+          );
+          return;
+        }
         const metrics = await trainModel({
           language: options.lang,
           outDir: options.out,
@@ -132,6 +163,48 @@ export function registerModelCommands(program: Command): void {
     );
 
   program
+    .command('eval-ood')
+    .description(
+      'a model on the out-of-domain sets of its language (eval/out-of-domain, XED) and on sentiment: accuracy, macro-F1, neutral share',
+    )
+    .requiredOption(
+      '--model <dir|code>',
+      'a model directory, or the code of a shipped model (en, en-encoder, ro)',
+    )
+    .option(
+      '--datasets <dir>',
+      'the shared datasets directory (default: EMOTION_STREAM_DATASETS, else ../shared/datasets)',
+    )
+    .option('--write', "store the report in the model's metrics.json (outOfDomain)")
+    .option('--json', 'print the report as one JSON object on the last line')
+    .action(async (options: { model: string; datasets?: string; write?: boolean; json?: boolean }) => {
+      const config = loadConfig();
+      const datasets = options.datasets ?? config.datasetsDir ?? defaultDatasetsDir();
+      const model = await LoadedModel.load(options.model);
+      try {
+        const report = await outOfDomainReport(model, datasets);
+        if (options.write) writeOutOfDomainMetrics(model.directory.dir, report);
+        if (options.json) {
+          process.stdout.write(`${JSON.stringify(report)}\n`);
+          return;
+        }
+        process.stdout.write(`${model.labels.name} ${model.labels.modelVersion}\n\n`);
+        for (const [name, set] of Object.entries(report.sets)) {
+          process.stdout.write(
+            `${name.padEnd(18)} n=${String(set.n).padEnd(5)} accuracy ${set.core.accuracy.toFixed(3)}  macro-F1 ${set.core.macroF1.toFixed(3)}  ` +
+              `neutral ${set.neutralShare.predicted.toFixed(2)} (gold ${set.neutralShare.gold.toFixed(2)})  sentiment macro-F1 ${set.sentiment.macroF1.toFixed(3)}\n`,
+          );
+        }
+        const inDomain = report.sentiment.inDomain;
+        process.stdout.write(
+          `${'sentiment (test)'.padEnd(18)} n=${String(inDomain.n).padEnd(5)} accuracy ${inDomain.accuracy.toFixed(3)}  macro-F1 ${inDomain.macroF1.toFixed(3)}\n`,
+        );
+      } finally {
+        await model.close();
+      }
+    });
+
+  program
     .command('predict')
     .description(
       'the emotions of a text, with the configured classify engine (default: the shipped ONNX models)',
@@ -154,12 +227,13 @@ export function registerModelCommands(program: Command): void {
         process.stdout.write(
           `${r.topLabel}   (language ${r.language}${r.languageFallback ? `, fallback for ${r.detectedLanguage}` : ''}; ${r.model.name} ${r.model.version})\n\n` +
             Object.entries(r.core)
-              .map(
-                ([emotion, score]) =>
-                  `${emotion.padEnd(10)} ${bar(score)} ${score.toFixed(3)}${r.labels.includes(emotion as never) ? '  ◀' : ''}`,
+              .map(([emotion, score]) =>
+                score === null
+                  ? `${emotion.padEnd(10)} ${'(not in this model)'.padEnd(30)}`
+                  : `${emotion.padEnd(10)} ${bar(score)} ${score.toFixed(3)}${r.labels.includes(emotion as never) ? '  ◀' : ''}`,
               )
               .join('\n') +
-            '\n' +
+            `\n\nsentiment: polarity ${r.sentiment.polarity.toFixed(2)} (−1 negative … +1 positive), intensity ${r.sentiment.intensity.toFixed(2)}\n` +
             (r.fine
               ? `\ntop fine-grained: ${Object.entries(r.fine)
                   .sort((a, b) => b[1] - a[1])

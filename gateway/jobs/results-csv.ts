@@ -14,11 +14,24 @@ export function csvCell(value: string): string {
 }
 
 /**
- * id, row (the row's position in the upload, 0-based), original text, language, top label, the 7
- * core scores, the model that scored it (name@version), and whether that model is another
- * language's (no model exists for the text's language: issue 18).
+ * id, row (the row's position in the upload, 0-based), original text, language, top label, every
+ * label over its threshold (joined by ';'), the 7 calibrated core scores (empty for a class the
+ * model lacks), sentiment polarity and intensity, the model that scored it (name@version), and
+ * whether that model is another language's (no model exists for the text's language: issue 18).
  */
-export const RESULT_CSV_HEADER = `${['id', 'row', 'text', 'language', 'top_label', ...CORE_EMOTIONS, 'model', 'language_fallback'].join(',')}\r\n`;
+export const RESULT_CSV_HEADER = `${[
+  'id',
+  'row',
+  'text',
+  'language',
+  'top_label',
+  'labels',
+  ...CORE_EMOTIONS,
+  'polarity',
+  'intensity',
+  'model',
+  'language_fallback',
+].join(',')}\r\n`;
 
 export function resultCsvLine(result: EmotionResult): string {
   const cells = [
@@ -27,7 +40,10 @@ export function resultCsvLine(result: EmotionResult): string {
     csvCell(result.originalText),
     csvCell(result.language),
     result.topLabel,
-    ...CORE_EMOTIONS.map((emotion) => result.core[emotion].toFixed(4)),
+    result.labels.join(';'),
+    ...CORE_EMOTIONS.map((emotion) => result.core[emotion]?.toFixed(4) ?? ''),
+    result.sentiment?.polarity.toFixed(4) ?? '',
+    result.sentiment?.intensity.toFixed(4) ?? '',
     csvCell(`${result.model.name}@${result.model.version}`),
     String(result.languageFallback),
   ];

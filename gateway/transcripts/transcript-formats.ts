@@ -21,7 +21,7 @@ export interface TranscriptLine {
   classifiedText?: string;
   language?: string;
   topLabel?: CoreEmotion;
-  core?: Record<CoreEmotion, number>;
+  core?: Record<CoreEmotion, number | null>;
 }
 
 /**
@@ -94,5 +94,5 @@ function cueText(line: TranscriptLine): string {
   const text = line.text.replace(/\s*\n\s*/g, ' ');
   if (!line.topLabel) return text;
   const score = line.core?.[line.topLabel];
-  return `[${line.topLabel}${score === undefined ? '' : ` ${score.toFixed(2)}`}] ${text}`;
+  return `[${line.topLabel}${score === undefined || score === null ? '' : ` ${score.toFixed(2)}`}] ${text}`;
 }

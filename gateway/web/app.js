@@ -66,13 +66,98 @@ new ResizeObserver(() => chart.setSize({ width: chartBox.clientWidth, height: 28
 // for text. Not the arrival time: the results of one batch commit together and would pile up.
 function plot(result) {
   series[0].push(result.startMs === null ? result.seq : result.startMs / 1000);
+  // Shares (summing to 1) draw as comparable lines; older results without them fall back to the
+  // scores. A class the model lacks is null: a gap, not a line at 0.
+  const values = result.distribution ?? result.core;
   EMOTIONS.forEach((emotion, i) => {
-    series[i + 1].push(result.core[emotion]);
+    series[i + 1].push(values[emotion] ?? null);
   });
   if (series[0].length > MAX_POINTS) for (const column of series) column.shift();
   chart.setData(series);
   showLatestInLegend(chart);
   chartBox.dataset.points = String(series[0].length);
+}
+
+// --- one-text analysis ---------------------------------------------------------------------------
+// The numbers of POST /v1/predict, drawn: `core` as bars (0.5 is each class's threshold, marked),
+// `distribution` as one bar of shares, the top fine-grained labels, sentiment, language and model.
+$('analyse-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const texts = $('analyse-texts')
+    .value.split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+  const status = $('analyse-status');
+  if (texts.length === 0) return;
+  status.textContent = 'analysing…';
+  try {
+    const language = $('analyse-language').value;
+    const { results } = await api('/v1/predict', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ texts, ...(language ? { language } : {}) }),
+    });
+    $('analyses').replaceChildren(...results.map((result, i) => analysisItem(texts[i], result)));
+    status.textContent = '';
+  } catch (error) {
+    status.textContent = `not analysed: ${error.message}`;
+  }
+});
+
+function analysisItem(text, result) {
+  const item = $('analysis-template').content.firstElementChild.cloneNode(true);
+  item.dataset.topLabel = result.topLabel;
+  item.querySelector('.top').textContent = result.topLabel;
+  item.querySelector('.top').style.color = colour(result.topLabel);
+  item.querySelector('.text').textContent = text;
+  const { polarity, intensity } = result.sentiment;
+  const sentiment = item.querySelector('.sentiment');
+  sentiment.textContent = `sentiment ${polarity >= 0 ? '+' : '−'}${Math.abs(polarity).toFixed(2)}, intensity ${intensity.toFixed(2)}`;
+  sentiment.dataset.polarity = polarity > 0.2 ? 'positive' : polarity < -0.2 ? 'negative' : 'neutral';
+  const bars = item.querySelector('.bars');
+  bars.setAttribute('aria-label', 'core scores');
+  for (const emotion of EMOTIONS) {
+    const score = result.core[emotion];
+    const row = document.createElement('div');
+    row.className = 'bar-row';
+    row.dataset.emotion = emotion;
+    row.innerHTML =
+      '<span class="name"></span><span class="track"><span class="fill"></span></span><span class="value"></span>';
+    row.querySelector('.name').textContent = result.labels.includes(emotion) ? `${emotion} ◀` : emotion;
+    if (score === null) {
+      row.querySelector('.value').textContent = 'n/a';
+      row.title = 'this model has no such class';
+    } else {
+      const fill = row.querySelector('.fill');
+      fill.style.width = `${(score * 100).toFixed(1)}%`;
+      fill.style.background = colour(emotion);
+      row.querySelector('.value').textContent = score.toFixed(2);
+    }
+    bars.append(row);
+  }
+  const shares = item.querySelector('.shares');
+  shares.setAttribute('aria-label', 'share of each core emotion');
+  for (const emotion of EMOTIONS) {
+    const share = result.distribution[emotion];
+    if (!share) continue;
+    const part = document.createElement('span');
+    part.dataset.emotion = emotion;
+    part.style.flexGrow = String(share);
+    part.style.background = colour(emotion);
+    part.title = `${emotion} ${(share * 100).toFixed(0)}%`;
+    if (share >= 0.08) part.textContent = `${emotion} ${(share * 100).toFixed(0)}%`;
+    shares.append(part);
+  }
+  item.querySelector('.fine').textContent = result.fine
+    ? `top fine-grained: ${Object.entries(result.fine)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 3)
+        .map(([label, score]) => `${label} ${score.toFixed(2)}`)
+        .join(', ')}`
+    : '';
+  item.querySelector('.model').textContent =
+    `· language ${result.language}${result.languageFallback ? ` (fallback for ${result.detectedLanguage})` : ''} · ${result.model.name} ${result.model.version}`;
+  return item;
 }
 
 // --- transcript and feedback -------------------------------------------------------------------
@@ -101,6 +186,13 @@ function show(result) {
   item.style.setProperty('--c', colour(result.topLabel));
   item.querySelector('.label').textContent =
     `${result.topLabel} ${(result.core[result.topLabel] * 100).toFixed(0)}%`;
+  const sentiment = item.querySelector('.sentiment');
+  if (result.sentiment) {
+    const { polarity, intensity } = result.sentiment;
+    sentiment.textContent = `${polarity >= 0 ? '+' : '−'}${Math.abs(polarity).toFixed(2)}`;
+    sentiment.dataset.polarity = polarity > 0.2 ? 'positive' : polarity < -0.2 ? 'negative' : 'neutral';
+    sentiment.title = `sentiment polarity ${polarity.toFixed(2)} (−1 negative … +1 positive), intensity ${intensity.toFixed(2)}`;
+  }
   item.querySelector('.text').textContent = result.originalText;
   item.title = result.text === result.originalText ? '' : `classified as: ${result.text}`;
   const select = item.querySelector('.right-label');

@@ -1,29 +1,122 @@
-import { CORE_EMOTIONS } from './labels.js';
-import type { ModelLabels, TopLabelRule } from './model-labels.js';
+import { CORE_EMOTIONS, type CoreEmotion } from './labels.js';
+import type { ModelLabels } from './model-labels.js';
 
-const NEUTRAL = CORE_EMOTIONS.indexOf('neutral');
+/** Core scores of one text; null for a class the model cannot predict (never a made-up 0). */
+export type CoreScores = Record<CoreEmotion, number | null>;
+
+/** Polarity in [-1, 1] (negative to positive) and intensity in [0, 1] (how emotional at all). */
+export interface Sentiment {
+  polarity: number;
+  intensity: number;
+}
+
+/** Everything a result says about its core classes, derived from one set of calibrated scores. */
+export interface CoreDecision {
+  /** Calibrated probability per class: the class's tuned threshold sits at 0.5. */
+  core: CoreScores;
+  /**
+   * Shares summing to 1 over the present classes (for charts): a softmax of the calibrated logits,
+   * so the order is the scores' order and a clear winner gets most of the share.
+   */
+  distribution: CoreScores;
+  /** Classes whose calibrated score reaches 0.5, i.e. whose raw score reaches its threshold. */
+  labels: CoreEmotion[];
+  /** The class with the highest calibrated score. */
+  topLabel: CoreEmotion;
+  sentiment: Sentiment;
+}
+
+const EPSILON = 1e-6;
+
+function logit(p: number): number {
+  const q = Math.min(1 - EPSILON, Math.max(EPSILON, p));
+  return Math.log(q / (1 - q));
+}
 
 /**
- * The index of the best core class among `candidates` under a top-label rule. Shared by the
- * engines and by evaluation, so both pick the same top label.
+ * A raw probability re-centred on its class's threshold: sigmoid(logit(p) − logit(t)). Monotone in
+ * p and equal to 0.5 exactly at the threshold, so "over threshold", "highest score" and "top
+ * label" can no longer disagree (issue 18: the label was picked with thresholds the shown scores
+ * did not carry, and differed from the highest score on 13% of rows).
  */
+export function calibrate(p: number, threshold: number): number {
+  return 1 / (1 + Math.exp(-(logit(p) - logit(threshold))));
+}
+
+/** Core classes (indices) the model can predict at all. */
+export function presentCoreClasses(labels: Pick<ModelLabels, 'core'>): number[] {
+  return labels.core.columns.flatMap((column, i) => (column === null ? [] : [i]));
+}
+
+/** Index of the highest calibrated score among `candidates` (the first on ties). */
 export function topIndex(
   scores: ArrayLike<number>,
   candidates: readonly number[],
   thresholds: readonly number[],
-  rule: TopLabelRule,
 ): number {
-  const rank = (i: number) => (rule === 'score' ? scores[i]! : scores[i]! / thresholds[i]!);
-  const best = (pool: readonly number[]) =>
-    pool.reduce((top, i) => (rank(i) > rank(top) ? i : top), pool[0] ?? candidates[0] ?? 0);
-  if (rule === 'emotion-first') {
-    const emotions = candidates.filter((i) => i !== NEUTRAL && scores[i]! >= thresholds[i]!);
-    if (emotions.length > 0) return best(emotions);
+  let best = candidates[0] ?? 0;
+  let bestMargin = Number.NEGATIVE_INFINITY;
+  for (const i of candidates) {
+    const margin = logit(scores[i]!) - logit(thresholds[i]!);
+    if (margin > bestMargin) {
+      best = i;
+      bestMargin = margin;
+    }
   }
-  return best(candidates);
+  return best;
 }
 
-/** Core classes (indices) the model can predict at all. */
-export function presentCoreClasses(labels: ModelLabels): number[] {
-  return labels.core.columns.flatMap((column, i) => (column === null ? [] : [i]));
+const NEGATIVE: readonly CoreEmotion[] = ['anger', 'disgust', 'fear', 'sadness'];
+
+/**
+ * Sentiment from the core shares: polarity = joy − (anger + disgust + fear + sadness); surprise and
+ * neutral count as neither (GoEmotions' own sentiment grouping calls surprise "ambiguous").
+ * Intensity = 1 − the neutral share. A model without some class simply contributes nothing for it.
+ */
+export function sentimentOf(distribution: CoreScores): Sentiment {
+  const share = (emotion: CoreEmotion) => distribution[emotion] ?? 0;
+  const negative = NEGATIVE.reduce((sum, emotion) => sum + share(emotion), 0);
+  const polarity = Math.max(-1, Math.min(1, share('joy') - negative));
+  const intensity = Math.max(0, Math.min(1, 1 - share('neutral')));
+  return { polarity: round4(polarity), intensity: round4(intensity) };
+}
+
+function round4(value: number): number {
+  return Math.round(value * 10_000) / 10_000;
+}
+
+/**
+ * Raw core probabilities (CORE_EMOTIONS order) → calibrated scores, shares, labels, top label and
+ * sentiment. Absent classes are null everywhere and never chosen.
+ */
+export function decideCore(
+  raw: ArrayLike<number>,
+  present: readonly number[],
+  thresholds: readonly number[],
+): CoreDecision {
+  const core = emptyScores();
+  const distribution = emptyScores();
+  const labels: CoreEmotion[] = [];
+  const margins = present.map((i) => logit(raw[i]!) - logit(thresholds[i]!));
+  const largest = Math.max(...margins);
+  const weights = margins.map((m) => Math.exp(m - largest));
+  const total = weights.reduce((sum, w) => sum + w, 0);
+  present.forEach((i, k) => {
+    const emotion = CORE_EMOTIONS[i]!;
+    core[emotion] = 1 / (1 + Math.exp(-margins[k]!));
+    distribution[emotion] = weights[k]! / total;
+    if (raw[i]! >= thresholds[i]!) labels.push(emotion);
+  });
+  return {
+    core,
+    distribution,
+    labels,
+    topLabel: CORE_EMOTIONS[topIndex(raw, present, thresholds)]!,
+    sentiment: sentimentOf(distribution),
+  };
+}
+
+/** A literal in CORE_EMOTIONS order: one object shape for every result. */
+function emptyScores(): CoreScores {
+  return { anger: null, disgust: null, fear: null, joy: null, neutral: null, sadness: null, surprise: null };
 }

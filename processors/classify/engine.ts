@@ -1,15 +1,23 @@
+import type { CoreScores, Sentiment } from './decisions.js';
 import type { CoreEmotion } from './labels.js';
 
-/** The emotions of one text, whichever engine computed them. */
+/** The emotions of one text, whichever engine computed them (decisions.ts derives them all). */
 export interface EmotionScores {
-  /** Scores in [0, 1] of the 7 core classes (0 for classes the model cannot predict). */
-  core: Record<CoreEmotion, number>;
-  /** Fine-grained scores (GoEmotions labels), when the model has them. */
+  /**
+   * Calibrated probability in [0, 1] of each core class: 0.5 is the class's tuned threshold. Null
+   * for classes the model cannot predict.
+   */
+  core: CoreScores;
+  /** The core scores as shares summing to 1 over the classes the model has (null for the rest). */
+  distribution: CoreScores;
+  /** Fine-grained calibrated probabilities (GoEmotions labels), when the model has them. */
   fine: Record<string, number> | null;
-  /** The single most likely core class. */
+  /** The core class with the highest score in `core`. */
   topLabel: CoreEmotion;
-  /** Core classes whose score reaches the model's threshold (possibly several, possibly none). */
+  /** Core classes whose score reaches 0.5, i.e. their threshold (possibly several, possibly none). */
   labels: CoreEmotion[];
+  /** Polarity in [-1, 1] and intensity in [0, 1], from `distribution`. */
+  sentiment: Sentiment;
   /** Language of the model that scored the text (ISO 639-1). */
   language: string;
   /** Language detected in or given for the text; null when too short to tell. */

@@ -11,22 +11,32 @@ export interface ModelLabels {
   modelVersion: string;
   /** ISO 639-1 language of the texts the model was trained on. */
   language: string;
+  /**
+   * What the model reads: hashed TF-IDF features (featurizer.json; the default) or WordPiece tokens
+   * (tokenizer.json), cut at maxTokens.
+   */
+  inputs?: { kind: 'bag-of-words' } | { kind: 'tokens'; maxTokens: number };
+  /**
+   * A partner model whose probabilities are averaged with this one's (same core and fine columns):
+   * this model's share is coreWeight (fineWeight for the fine labels), the partner's the rest. The
+   * partner is named by its shipped code and pinned by version; the thresholds below are tuned on
+   * the blend (issue 18: the encoder blended with the bag-of-words model beats either alone on dev).
+   */
+  blend?: { model: string; version: string; coreWeight: number; fineWeight: number };
   /** Names of the raw output columns (logits) of the linear layer. */
   columns: string[];
   core: {
     /** sigmoid: independent scores (multi-label); softmax: one distribution over the columns present. */
     activation: 'sigmoid' | 'softmax';
-    /** Column of each core class, or null when the model cannot predict that class (score 0). */
+    /** Column of each core class, or null when the model cannot predict that class (score null). */
     columns: Array<number | null>;
     /** Per-class decision thresholds, tuned on the development split. */
     thresholds: number[];
     /**
-     * How the single top label is picked: the highest score; the highest score relative to its
-     * class's threshold (so a frequent class with a high threshold does not win every close call);
-     * or emotion-first: the best emotion over its threshold, neutral only when no emotion passes.
-     * Chosen on the development split.
+     * Retired: older models named a top-label rule here. Every model now reports calibrated scores
+     * (decisions.ts) and its top label is the highest of them.
      */
-    topLabel: TopLabelRule;
+    topLabel?: string;
   };
   fine: {
     labels: string[];
@@ -36,9 +46,6 @@ export interface ModelLabels {
     coreOf: number[];
   } | null;
 }
-
-export const TOP_LABEL_RULES = ['score', 'threshold-ratio', 'emotion-first'] as const;
-export type TopLabelRule = (typeof TOP_LABEL_RULES)[number];
 
 export function absentCoreClasses(labels: ModelLabels, core: readonly CoreEmotion[]): CoreEmotion[] {
   return core.filter((_, i) => labels.core.columns[i] === null);

@@ -1,10 +1,13 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BlobStore } from '../../runtime/blob/blob-store.js';
-import { MODEL_FILES, readModelDirectory } from './model-directory.js';
+import { MODEL_FILES, modelFilesOf, readModelDirectory } from './model-directory.js';
+import type { ModelLabels } from './model-labels.js';
 
-/** Files of a registered version: the model directory plus where it came from. */
-export const REGISTRY_FILES = [...Object.values(MODEL_FILES), 'lineage.json'] as const;
+/** A registered version's files: the model directory's (by kind) and its lineage. */
+export function registryFiles(labels: ModelLabels): string[] {
+  return [...modelFilesOf(labels), 'lineage.json'];
+}
 
 export interface RegisteredVersion {
   version: string;
@@ -104,7 +107,7 @@ export class ModelRegistry {
     }
     const dir = this.versionDir(name, version);
     writeFileSync(join(model.dir, 'lineage.json'), `${JSON.stringify(lineage, null, 2)}\n`);
-    for (const file of REGISTRY_FILES) {
+    for (const file of registryFiles(model.labels)) {
       await this.store.put(`${dir}/${file}`, readFileSync(join(model.dir, file)), {
         contentType: file.endsWith('.json') ? 'application/json' : 'application/octet-stream',
       });
@@ -139,11 +142,15 @@ export class ModelRegistry {
     const partial = `${target}.partial-${process.pid}`;
     rmSync(partial, { recursive: true, force: true });
     mkdirSync(partial, { recursive: true });
-    for (const file of REGISTRY_FILES) {
+    const fetchFile = async (file: string) => {
       const data = await this.store.get(`${this.versionDir(ref.name, version)}/${file}`);
       if (data === undefined) throw new RegistryRefusal(`registry ${ref.name}@${version} has no ${file}`);
       writeFileSync(join(partial, file), data);
-    }
+      return data;
+    };
+    // labels.json first: it says which other files this kind of model has.
+    const labels = JSON.parse((await fetchFile(MODEL_FILES.labels)).toString('utf8')) as ModelLabels;
+    for (const file of registryFiles(labels)) if (file !== MODEL_FILES.labels) await fetchFile(file);
     rmSync(target, { recursive: true, force: true });
     renameSync(partial, target);
     return target;

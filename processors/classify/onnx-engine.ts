@@ -2,20 +2,24 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { detectLanguage, groupIndices, normalizeLanguage } from '../shared/language.js';
-import { presentCoreClasses, topIndex } from './decisions.js';
+import { BagOfWordsInputs } from './bag-of-words-inputs.js';
+import { calibrate, decideCore, presentCoreClasses } from './decisions.js';
 import type { ClassifyOptions, EmotionEngine, EmotionScores } from './engine.js';
 import { assertTexts, ClassifyInputError } from './engine.js';
-import { type EncodedText, TextFeaturizer } from './featurizer.js';
-import { CORE_EMOTIONS, type CoreEmotion } from './labels.js';
+import { TextFeaturizer } from './featurizer.js';
+import { CORE_EMOTIONS } from './labels.js';
 import { type ModelDirectory, readModelDirectory, shippedModelsDir } from './model-directory.js';
+import type { ModelInputs } from './model-inputs.js';
 import type { ModelLabels } from './model-labels.js';
-import { padBatch } from './onnx-batch.js';
+import { TokenInputs } from './token-inputs.js';
 
 export type ExecutionProvider = 'cpu' | 'cuda';
 
 export interface OnnxEngineOptions {
-  /** Language → model directory (or shipped model code). Default: every model shipped with the project. */
+  /** Language → model directory (or shipped model code). Default: the shipped models of `tier`. */
   models?: Record<string, string>;
+  /** Which shipped models serve when `models` is not given (default quality). */
+  tier?: ModelTier;
   /** Model used for texts in languages without one of their own. */
   defaultLanguage?: string;
   executionProvider?: ExecutionProvider;
@@ -25,12 +29,14 @@ export interface OnnxEngineOptions {
   intraOpThreads?: number;
 }
 
-/** One language's model, loaded. */
+/** One language's model, loaded: its ONNX session and what turns texts into its inputs. */
 export class LoadedModel {
   private constructor(
     readonly directory: ModelDirectory,
-    readonly featurizer: TextFeaturizer,
+    readonly inputs: ModelInputs,
     readonly session: ort.InferenceSession,
+    /** labels.json `blend`: the partner whose probabilities are averaged with this model's. */
+    readonly partner: { model: LoadedModel; coreWeight: number; fineWeight: number } | null,
   ) {}
 
   static async load(
@@ -57,66 +63,124 @@ export class LoadedModel {
         cause: error,
       });
     }
-    const featurizer = new TextFeaturizer(directory.featurizer);
-    if (!featurizer.idf)
-      throw new Error(`${directory.dir}: featurizer.json has no idf table (not a trained model)`);
-    return new LoadedModel(directory, featurizer, session);
+    return new LoadedModel(directory, modelInputs(directory), session, await loadPartner(directory, options));
   }
 
   get labels(): ModelLabels {
     return this.directory.labels;
   }
 
-  /** Core (and fine) scores of encoded texts, batched. */
-  async score(texts: readonly EncodedText[]): Promise<{ core: Float32Array; fine: Float32Array | null }> {
-    const batch = padBatch(texts);
-    const output = await this.session.run({
-      indices: new ort.Tensor('int32', batch.indices, [batch.batch, batch.width]),
-      values: new ort.Tensor('float32', batch.values, [batch.batch, batch.width]),
-    });
+  /** The bag-of-words tier's featurizer (training and parity checks read it); null for an encoder. */
+  get featurizer(): TextFeaturizer | null {
+    return this.inputs instanceof BagOfWordsInputs ? this.inputs.featurizer : null;
+  }
+
+  /** Raw core (and fine) probabilities of texts, in one ONNX run (and one of the partner's). */
+  async score(
+    texts: readonly string[],
+  ): Promise<{ core: Float32Array; fine: Float32Array | null; truncated: boolean[] }> {
+    const own = await this.scoreAlone(texts);
+    if (!this.partner) return own;
+    const other = await this.partner.model.scoreAlone(texts);
+    const { coreWeight, fineWeight } = this.partner;
+    const mix = (a: Float32Array, b: Float32Array, w: number) =>
+      a.map((value, i) => w * value + (1 - w) * b[i]!);
+    return {
+      core: mix(own.core, other.core, coreWeight),
+      fine: own.fine && other.fine ? mix(own.fine, other.fine, fineWeight) : own.fine,
+      truncated: own.truncated,
+    };
+  }
+
+  /** This model's own probabilities, without its partner's, in runs of at most `textsPerRun`. */
+  async scoreAlone(
+    texts: readonly string[],
+  ): Promise<{ core: Float32Array; fine: Float32Array | null; truncated: boolean[] }> {
+    const perRun = this.inputs.textsPerRun;
+    if (texts.length <= perRun) return this.run(texts);
+    const parts = [];
+    for (let start = 0; start < texts.length; start += perRun)
+      parts.push(await this.run(texts.slice(start, start + perRun)));
+    const join = (arrays: Float32Array[]) => {
+      const all = new Float32Array(arrays.reduce((n, a) => n + a.length, 0));
+      let offset = 0;
+      for (const a of arrays) {
+        all.set(a, offset);
+        offset += a.length;
+      }
+      return all;
+    };
+    return {
+      core: join(parts.map((p) => p.core)),
+      fine: parts[0]!.fine ? join(parts.map((p) => p.fine!)) : null,
+      truncated: parts.flatMap((p) => p.truncated),
+    };
+  }
+
+  private async run(texts: readonly string[]) {
+    const { feeds, truncated } = this.inputs.prepare(texts);
+    const output = await this.session.run(feeds);
     return {
       core: output.core!.data as Float32Array,
       fine: output.fine ? (output.fine.data as Float32Array) : null,
+      truncated,
     };
   }
 
   async close(): Promise<void> {
     await this.session.release();
+    await this.partner?.model.close();
   }
 }
 
-/** Scores → the engine-independent result, with labels over threshold and the top label. */
+async function loadPartner(
+  directory: ModelDirectory,
+  options: Pick<OnnxEngineOptions, 'executionProvider' | 'intraOpThreads'>,
+): Promise<{ model: LoadedModel; coreWeight: number; fineWeight: number } | null> {
+  const blend = directory.labels.blend;
+  if (!blend) return null;
+  const model = await LoadedModel.load(blend.model, options);
+  if (model.labels.modelVersion !== blend.version || model.labels.blend) {
+    await model.close();
+    throw new Error(
+      `${directory.dir}: blends with ${blend.model} ${blend.version}, but ${model.directory.dir} holds ${model.labels.modelVersion}`,
+    );
+  }
+  if (model.labels.columns.join() !== directory.labels.columns.join()) {
+    await model.close();
+    throw new Error(`${directory.dir}: cannot blend with ${blend.model}: their output columns differ`);
+  }
+  return { model, coreWeight: blend.coreWeight, fineWeight: blend.fineWeight };
+}
+
+function modelInputs(directory: ModelDirectory): ModelInputs {
+  if (directory.tokenizer) {
+    const { file, configFile, maxTokens } = directory.tokenizer;
+    return TokenInputs.load(file, configFile, maxTokens);
+  }
+  const featurizer = new TextFeaturizer(directory.featurizer!);
+  if (!featurizer.idf)
+    throw new Error(`${directory.dir}: featurizer.json has no idf table (not a trained model)`);
+  return new BagOfWordsInputs(featurizer);
+}
+
+/** Raw probabilities → the engine-independent result: calibrated scores, shares, labels, sentiment. */
 export function toEmotionScores(
   labels: ModelLabels,
   core: ArrayLike<number>,
   fine: ArrayLike<number> | null,
   extra: Pick<EmotionScores, 'detectedLanguage' | 'languageFallback' | 'truncated'>,
 ): EmotionScores {
-  // A literal in CORE_EMOTIONS order: one object shape for every result.
-  const coreRecord: Record<CoreEmotion, number> = {
-    anger: core[0]!,
-    disgust: core[1]!,
-    fear: core[2]!,
-    joy: core[3]!,
-    neutral: core[4]!,
-    sadness: core[5]!,
-    surprise: core[6]!,
-  };
-  const present = presentCoreClasses(labels);
-  const thresholds = labels.core.thresholds;
-  const passing: CoreEmotion[] = [];
-  for (const i of present) if (core[i]! >= thresholds[i]!) passing.push(CORE_EMOTIONS[i]!);
+  const decision = decideCore(core, presentCoreClasses(labels), labels.core.thresholds);
   let fineRecord: Record<string, number> | null = null;
   if (fine && labels.fine) {
     fineRecord = {};
-    const names = labels.fine.labels;
-    for (let j = 0; j < names.length; j++) fineRecord[names[j]!] = fine[j]!;
+    const { labels: names, thresholds } = labels.fine;
+    for (let j = 0; j < names.length; j++) fineRecord[names[j]!] = calibrate(fine[j]!, thresholds[j]!);
   }
   return {
-    core: coreRecord,
+    ...decision,
     fine: fineRecord,
-    topLabel: CORE_EMOTIONS[topIndex(core, present, thresholds, labels.core.topLabel)]!,
-    labels: passing,
     language: labels.language,
     model: { name: labels.name, version: labels.modelVersion, engine: 'onnx' },
     ...extra,
@@ -137,7 +201,7 @@ export class OnnxEmotionEngine implements EmotionEngine {
   ) {}
 
   static async load(options: OnnxEngineOptions = {}): Promise<OnnxEmotionEngine> {
-    const specs = options.models ?? shippedModels();
+    const specs = options.models ?? shippedModels(options.tier);
     const defaultLanguage = options.defaultLanguage ?? 'en';
     if (!specs[defaultLanguage]) {
       throw new Error(
@@ -152,6 +216,13 @@ export class OnnxEmotionEngine implements EmotionEngine {
 
   get languages(): readonly string[] {
     return [...this.models.keys()];
+  }
+
+  /** language → name@version of the model serving it. */
+  get modelNames(): Record<string, string> {
+    return Object.fromEntries(
+      [...this.models].map(([language, m]) => [language, `${m.labels.name}@${m.labels.modelVersion}`]),
+    );
   }
 
   model(language: string): LoadedModel | undefined {
@@ -184,7 +255,7 @@ export class OnnxEmotionEngine implements EmotionEngine {
     return results;
   }
 
-  /** Encodes and scores the texts at `indices` with one model, in batches of similar length. */
+  /** Scores the texts at `indices` with one model, in batches of similar length. */
   private async scoreGroup(
     model: LoadedModel,
     texts: readonly string[],
@@ -192,15 +263,14 @@ export class OnnxEmotionEngine implements EmotionEngine {
     detectedOf: (index: number) => string | null,
     results: EmotionScores[],
   ): Promise<void> {
-    const encoded = indices.map((index) => model.featurizer.encode(texts[index]!));
     const order = indices.map((_, i) => i);
     // Similar lengths together: less padding in each batch.
-    if (order.length > 1) order.sort((a, b) => encoded[a]!.indices.length - encoded[b]!.indices.length);
+    if (order.length > 1) order.sort((a, b) => texts[indices[a]!]!.length - texts[indices[b]!]!.length);
     const coreWidth = CORE_EMOTIONS.length;
     const fineWidth = model.labels.fine?.labels.length ?? 0;
     for (let start = 0; start < order.length; start += this.maxBatch) {
       const chunk = order.slice(start, start + this.maxBatch);
-      const { core, fine } = await model.score(chunk.map((i) => encoded[i]!));
+      const { core, fine, truncated } = await model.score(chunk.map((i) => texts[indices[i]!]!));
       chunk.forEach((i, row) => {
         const index = indices[i]!;
         const detected = detectedOf(index);
@@ -211,7 +281,7 @@ export class OnnxEmotionEngine implements EmotionEngine {
           {
             detectedLanguage: detected,
             languageFallback: detected !== null && detected !== model.labels.language,
-            truncated: encoded[i]!.truncated,
+            truncated: truncated[row]!,
           },
         );
       });
@@ -223,12 +293,22 @@ export class OnnxEmotionEngine implements EmotionEngine {
   }
 }
 
-/** language → directory of every model shipped in processors/classify/models/. */
-export function shippedModels(): Record<string, string> {
+export const MODEL_TIERS = ['quality', 'fast'] as const;
+export type ModelTier = (typeof MODEL_TIERS)[number];
+
+/**
+ * The shipped model directory of each language for a tier: `quality` takes a language's encoder
+ * model (models/<lang>-encoder) where one exists, `fast` the bag-of-words one (models/<lang>).
+ * Romanian has only its bag-of-words model: no multilingual encoder can be had here (issue 18).
+ */
+export function shippedModels(tier: ModelTier = 'quality'): Record<string, string> {
   const models: Record<string, string> = {};
   for (const language of ['en', 'ro']) {
-    const dir = join(shippedModelsDir(), language);
-    if (existsSync(join(dir, 'model.onnx'))) models[language] = dir;
+    const codes = tier === 'quality' ? [`${language}-encoder`, language] : [language];
+    const dir = codes
+      .map((code) => join(shippedModelsDir(), code))
+      .find((d) => existsSync(join(d, 'model.onnx')));
+    if (dir) models[language] = dir;
   }
   return models;
 }

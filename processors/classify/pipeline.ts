@@ -44,10 +44,14 @@ export async function createEmotionEngine(config: ClassifyConfig, logger: Logger
   }
   const engine = await OnnxEmotionEngine.load({
     ...(config.models ? { models: config.models } : {}),
+    tier: config.tier,
     defaultLanguage: config.defaultLanguage,
     executionProvider: config.executionProvider,
     maxBatch: config.maxBatch,
   });
-  logger.info({ engine: engine.name, languages: engine.languages }, 'classify engine ready');
+  logger.info(
+    { engine: engine.name, tier: config.models ? 'custom' : config.tier, models: engine.modelNames },
+    'classify engine ready',
+  );
   return engine;
 }

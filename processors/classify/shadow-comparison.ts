@@ -51,8 +51,10 @@ export function compareWithShadow(serving: EmotionResult[], shadow: EmotionResul
       changes.set(key, (changes.get(key) ?? 0) + 1);
     }
     difference +=
-      CORE_EMOTIONS.reduce((sum, label) => sum + Math.abs(result.core[label] - other.core[label]), 0) /
-      CORE_EMOTIONS.length;
+      CORE_EMOTIONS.reduce(
+        (sum, label) => sum + Math.abs((result.core[label] ?? 0) - (other.core[label] ?? 0)),
+        0,
+      ) / CORE_EMOTIONS.length;
   }
   const servingSegments = new Set(serving.map((r) => r.segmentId));
   return {

@@ -3,6 +3,7 @@ import { pipeline, type TextClassificationPipeline } from '@huggingface/transfor
 import type { Logger } from '../../runtime/logger.js';
 import { locateHubModel } from '../shared/hub-model.js';
 import { normalizeLanguage } from '../shared/language.js';
+import { decideCore } from './decisions.js';
 import type { ClassifyOptions, EmotionEngine, EmotionScores } from './engine.js';
 import { assertTexts } from './engine.js';
 import { buildLabelMap, isGoEmotionsLabelSet } from './label-map.js';
@@ -97,25 +98,29 @@ export class TransformersEmotionEngine implements EmotionEngine {
   }
 
   private toEmotionScores(scores: LabelScore[], hinted: string | null, modelLanguage: string): EmotionScores {
-    const core = Object.fromEntries(CORE_EMOTIONS.map((e) => [e, 0])) as Record<CoreEmotion, number>;
-    const none = Object.fromEntries(CORE_EMOTIONS.map((e) => [e, 1])) as Record<CoreEmotion, number>;
+    const raw = new Float64Array(CORE_EMOTIONS.length);
+    const none = new Float64Array(CORE_EMOTIONS.length).fill(1);
     for (const { label, score } of scores) {
       const target = this.labelMap.get(label);
       if (!target) continue;
-      if (this.multiLabel) none[target] *= 1 - score;
-      else core[target] += score;
+      const i = CORE_EMOTIONS.indexOf(target);
+      if (this.multiLabel) none[i] = none[i]! * (1 - score);
+      else raw[i] = raw[i]! + score;
     }
-    if (this.multiLabel) for (const emotion of CORE_EMOTIONS) core[emotion] = 1 - none[emotion];
-    const present = [...new Set(this.labelMap.values())];
-    const topLabel = present.reduce((best, e) => (core[e] > core[best] ? e : best), present[0]!);
+    if (this.multiLabel) for (let i = 0; i < raw.length; i++) raw[i] = 1 - none[i]!;
+    const present = [...new Set(this.labelMap.values())].map((e) => CORE_EMOTIONS.indexOf(e)).sort();
+    // External models have no tuned thresholds: one for every class (default 0.5, i.e. unchanged).
     const threshold = this.options.threshold ?? 0.5;
+    const decision = decideCore(
+      raw,
+      present,
+      CORE_EMOTIONS.map(() => threshold),
+    );
     return {
-      core,
+      ...decision,
       fine: this.reportFine
         ? Object.fromEntries(scores.map(({ label, score }) => [label.toLowerCase(), score]))
         : null,
-      topLabel,
-      labels: present.filter((e) => core[e] >= threshold),
       language: modelLanguage,
       detectedLanguage: hinted,
       languageFallback: hinted !== null && hinted !== modelLanguage,

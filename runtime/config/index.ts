@@ -209,6 +209,8 @@ export interface TranslateConfig {
 }
 
 export const CLASSIFY_ENGINES = ['onnx', 'transformers'] as const;
+/** Shipped model tiers (processors/classify/onnx-engine.ts says which directory each takes). */
+export const CLASSIFY_TIERS = ['quality', 'fast'] as const;
 export const EXECUTION_PROVIDERS = ['cpu', 'cuda'] as const;
 
 /** The classify engine and its models (see processors/classify). */
@@ -216,6 +218,11 @@ export interface ClassifyConfig {
   engine: (typeof CLASSIFY_ENGINES)[number];
   /** onnx: language → model directory; unset means the models shipped with the project. */
   models: Record<string, string> | undefined;
+  /**
+   * onnx, without `models`: which shipped models serve. quality = the fine-tuned encoder (English),
+   * fast = the bag-of-words models (several thousand texts/s a core). See README "Model tiers".
+   */
+  tier: (typeof CLASSIFY_TIERS)[number];
   /** The model for texts in languages without one of their own. */
   defaultLanguage: string;
   executionProvider: (typeof EXECUTION_PROVIDERS)[number];
@@ -395,6 +402,7 @@ function readClassify(read: EnvReader): ClassifyConfig {
   return {
     engine,
     models,
+    tier: read.oneOf('CLASSIFY_TIER', CLASSIFY_TIERS, 'quality'),
     defaultLanguage,
     executionProvider: read.oneOf('CLASSIFY_EXECUTION_PROVIDER', EXECUTION_PROVIDERS, 'cpu'),
     maxBatch: read.int('CLASSIFY_MAX_BATCH', 256, { min: 1, max: 100_000 }),

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { EmotionScores } from '../../processors/classify/engine.js';
+import { CORE_EMOTIONS } from '../../processors/classify/labels.js';
 import { packageRoot } from '../../runtime/package-root.js';
 import { AvroDecoder } from '../../runtime/serde/avro-serde.js';
 import { avroSchemas, type Feedback } from '../../schemas/index.js';
@@ -162,6 +164,77 @@ describe('dashboard', () => {
 
       mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+      expect(problems).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('in headless Chromium: the Analyse panel draws exactly what POST /v1/predict answers', async () => {
+    expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: run deploy/local/bootstrap.sh --test`).toBe(true);
+    const { stack } = await pipelineStack('dashboard-analyse', gatewayEnv());
+    const { gateway } = await startGateway(services, stack);
+    const texts = [
+      "This is the worst customer service ever, I'm furious.",
+      'Sunt atât de fericită azi, mulțumesc tuturor!',
+      "The meeting moved to three o'clock.",
+    ];
+    const expected = (await (
+      await fetch(`${gateway.url}/v1/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ texts }),
+      })
+    ).json()) as { results: EmotionScores[] };
+
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      const problems: string[] = [];
+      page.on('pageerror', (error) => problems.push(error.message));
+      await page.goto(gateway.url);
+      await page.fill('#analyse-texts', texts.join('\n'));
+      await page.click('#analyse');
+      await page.waitForFunction(() => document.querySelectorAll('#analyses .analysis').length === 3);
+      const drawn = await page.$$eval('#analyses .analysis', (items) =>
+        items.map((item) => ({
+          top: item.querySelector('.top')?.textContent,
+          sentiment: item.querySelector('.sentiment')?.textContent,
+          values: Object.fromEntries(
+            Array.from(item.querySelectorAll('.bar-row')).map((row) => [
+              (row as HTMLElement).dataset.emotion,
+              row.querySelector('.value')?.textContent,
+            ]),
+          ),
+          shares: Array.from(item.querySelectorAll('.shares span')).map((part) => [
+            (part as HTMLElement).dataset.emotion,
+            Number((part as HTMLElement).style.flexGrow),
+          ]),
+          model: item.querySelector('.model')?.textContent,
+        })),
+      );
+      drawn.forEach((analysis, i) => {
+        const result = expected.results[i]!;
+        expect(analysis.top).toBe(result.topLabel);
+        for (const emotion of CORE_EMOTIONS) {
+          const score = result.core[emotion];
+          expect(analysis.values[emotion]).toBe(score === null ? 'n/a' : score.toFixed(2));
+        }
+        const shares = Object.fromEntries(analysis.shares);
+        for (const emotion of CORE_EMOTIONS)
+          if (result.distribution[emotion])
+            expect(shares[emotion]).toBeCloseTo(result.distribution[emotion]!, 6);
+        expect(analysis.sentiment).toContain(`intensity ${result.sentiment.intensity.toFixed(2)}`);
+        expect(analysis.model).toContain(result.model.name);
+      });
+      // The Romanian model has no disgust or surprise: shown as such, not as 0.
+      expect(drawn[1]!.values.disgust).toBe('n/a');
+      expect(drawn[1]!.model).toContain('language ro');
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.locator('#analyse-card').screenshot({ path: join(ARTIFACTS, 'dashboard-analyse.png') });
       expect(problems).toEqual([]);
     } finally {
       await browser.close();

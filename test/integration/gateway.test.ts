@@ -307,7 +307,7 @@ describe('gateway', () => {
     expect(download.headers.get('content-type')).toContain('text/csv');
     const body = await download.text();
     expect(body.split('\r\n')[0]).toBe(
-      `id,row,text,language,top_label,${CORE_EMOTIONS.join(',')},model,language_fallback`,
+      `id,row,text,language,top_label,labels,${CORE_EMOTIONS.join(',')},polarity,intensity,model,language_fallback`,
     );
     const rows = parse(body, { columns: true }) as Array<Record<string, string>>;
     expect(rows).toHaveLength(300);
@@ -324,10 +324,18 @@ describe('gateway', () => {
     ]);
     for (const row of rows) {
       expect(CORE_EMOTIONS).toContain(row.top_label);
-      const scores = CORE_EMOTIONS.map((emotion) => Number(row[emotion]));
+      // Empty cells are classes the model lacks; the top label has the highest score of the rest.
+      const scores = CORE_EMOTIONS.filter((emotion) => row[emotion] !== '').map((emotion) =>
+        Number(row[emotion]),
+      );
       expect(scores.every((score) => score >= 0 && score <= 1)).toBe(true);
+      expect(Number(row[row.top_label!])).toBe(Math.max(...scores));
+      for (const label of row.labels ? row.labels.split(';') : [])
+        expect(Number(row[label])).toBeGreaterThanOrEqual(0.5);
+      expect(Math.abs(Number(row.polarity))).toBeLessThanOrEqual(1);
+      expect(Number(row.intensity)).toBeGreaterThanOrEqual(0);
       // Which model scored the row, and whether it was another language's.
-      expect(row.model).toMatch(/^emotion-stream-(en|ro)@/);
+      expect(row.model).toMatch(/^emotion-stream-(en|en-encoder|ro)@/);
       expect(['true', 'false']).toContain(row.language_fallback);
     }
     // The rows the model should find easy, it does.
@@ -543,6 +551,9 @@ describe('gateway', () => {
       language: 'en',
       languageFallback: false,
       core: { anger: 0.1, disgust: 0.1, fear: 0.1, joy: 0.1, neutral: 0.4, sadness: 0.1, surprise: 0.1 },
+      distribution: null,
+      labels: ['neutral'],
+      sentiment: null,
       fine: null,
       topLabel: 'neutral',
       model: { name: 'm', version: '1', engine: 'test' },

@@ -1,28 +1,78 @@
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CoalescingEngine } from '../../processors/classify/coalescing-engine.js';
 import { ClassifyInputError, type EmotionScores } from '../../processors/classify/engine.js';
 import { CORE_EMOTIONS } from '../../processors/classify/labels.js';
-import { OnnxEmotionEngine } from '../../processors/classify/onnx-engine.js';
+import { MODEL_TIERS, type ModelTier, OnnxEmotionEngine } from '../../processors/classify/onnx-engine.js';
+import { defaultDatasetsDir, loadGoEmotions, loadLabelledCsv, loadRedV1 } from '../../training/datasets.js';
 
-let engine: OnnxEmotionEngine;
-beforeAll(async () => {
-  engine = await OnnxEmotionEngine.load();
-});
-afterAll(async () => {
-  await engine.close();
-});
-
-function expectValid(result: EmotionScores) {
+/** Every promise a result makes about its own numbers (issue 18: label and scores disagreed). */
+function expectCoherent(result: EmotionScores) {
+  const present = CORE_EMOTIONS.filter((emotion) => result.core[emotion] !== null);
   for (const emotion of CORE_EMOTIONS) {
+    if (result.core[emotion] === null) {
+      expect(result.distribution[emotion]).toBeNull();
+      continue;
+    }
     expect(result.core[emotion]).toBeGreaterThanOrEqual(0);
     expect(result.core[emotion]).toBeLessThanOrEqual(1);
+    // The top label is the highest score, and so the largest share.
+    expect(result.core[emotion]!).toBeLessThanOrEqual(result.core[result.topLabel]!);
+    expect(result.distribution[emotion]!).toBeLessThanOrEqual(result.distribution[result.topLabel]!);
   }
+  const shares = present.reduce((sum, emotion) => sum + result.distribution[emotion]!, 0);
+  expect(shares).toBeCloseTo(1, 6);
+  // labels = exactly the classes at or over their calibrated threshold (0.5).
+  expect(result.labels).toEqual(present.filter((emotion) => result.core[emotion]! >= 0.5));
+  expect(result.sentiment.polarity).toBeGreaterThanOrEqual(-1);
+  expect(result.sentiment.polarity).toBeLessThanOrEqual(1);
+  expect(result.sentiment.intensity).toBeGreaterThanOrEqual(0);
+  expect(result.sentiment.intensity).toBeLessThanOrEqual(1);
   expect(CORE_EMOTIONS).toContain(result.topLabel);
   expect(result.model.engine).toBe('onnx');
 }
 
-describe('the onnx engine with the shipped models', () => {
-  it('loads the English and Romanian models', () => {
+describe.each(MODEL_TIERS)('the onnx engine with the shipped models, %s tier', (tier: ModelTier) => {
+  let engine: OnnxEmotionEngine;
+  beforeAll(async () => {
+    engine = await OnnxEmotionEngine.load({ tier });
+  });
+  afterAll(async () => {
+    await engine.close();
+  });
+
+  it('loads the English and Romanian models of its tier', () => {
     expect([...engine.languages].sort()).toEqual(['en', 'ro']);
+    expect(engine.modelNames.en).toMatch(
+      tier === 'quality' ? /^emotion-stream-en-encoder@/ : /^emotion-stream-en@/,
+    );
+  });
+
+  it('keeps every result coherent: top label = highest score, shares sum to 1, labels = over threshold', async () => {
+    const datasets = defaultDatasetsDir();
+    const english = [
+      ...loadGoEmotions(join(datasets, 'goemotions'), 'dev').slice(0, 400),
+      ...loadLabelledCsv('eval/out-of-domain/en.csv'),
+    ].map((e) => e.text);
+    const romanian = loadRedV1(join(datasets, 'red-ro', 'v1'), 'dev')
+      .slice(0, 150)
+      .map((e) => e.text);
+    const results = [
+      ...(await engine.classify(english, { lang: 'en' })),
+      ...(await engine.classify(romanian, { lang: 'ro' })),
+    ];
+    results.forEach(expectCoherent);
+    // The issue's two examples: whatever the label, it is now the highest score (checked above);
+    // the quality tier also gets them right (the fast tier calls the first one disgust).
+    const [furious, passed] = await engine.classify([
+      "This is the worst customer service ever, I'm furious.",
+      'My grandmother passed away this morning.',
+    ]);
+    expectCoherent(furious!);
+    expectCoherent(passed!);
+    if (tier === 'quality') expect([furious!.topLabel, passed!.topLabel]).toEqual(['anger', 'sadness']);
+    expect(furious!.sentiment.polarity).toBeLessThan(-0.5);
+    expect(passed!.sentiment.polarity).toBeLessThan(0);
   });
 
   it('finds the obvious emotion of plain sentences', async () => {
@@ -58,8 +108,10 @@ describe('the onnx engine with the shipped models', () => {
       languageFallback: false,
       topLabel: 'joy',
     });
-    expect(romanian!.core.disgust).toBe(0);
-    expect(romanian!.core.surprise).toBe(0);
+    // The Romanian model has no disgust or surprise: absent, never a made-up 0.
+    expect(romanian!.core.disgust).toBeNull();
+    expect(romanian!.core.surprise).toBeNull();
+    expect(romanian!.distribution.disgust).toBeNull();
     expect(romanian!.fine).toBeNull();
     expect(english).toMatchObject({ language: 'en', detectedLanguage: 'en', languageFallback: false });
     expect(french).toMatchObject({ language: 'en', detectedLanguage: 'fr', languageFallback: true });
@@ -84,7 +136,7 @@ describe('the onnx engine with the shipped models', () => {
       'Привет мир, hello world, 你好世界',
       hundredKb,
     ]);
-    results.forEach(expectValid);
+    results.forEach(expectCoherent);
     expect(results[0]!.detectedLanguage).toBeNull();
     expect(results[5]!.truncated).toBe(true);
     expect(results[4]!.truncated).toBe(false);
@@ -106,6 +158,46 @@ describe('the onnx engine with the shipped models', () => {
     const [alone] = await engine.classify([texts[457]!], { lang: 'en' });
     expect(batch).toHaveLength(600);
     for (const emotion of CORE_EMOTIONS)
-      expect(batch[457]!.core[emotion]).toBeCloseTo(alone!.core[emotion], 5);
+      expect(batch[457]!.core[emotion]).toBeCloseTo(alone!.core[emotion]!, 5);
+  });
+});
+
+describe('concurrent requests sharing model runs (the gateway’s CoalescingEngine)', () => {
+  it('answers each request with exactly what the engine alone gives, and fails only a bad request', async () => {
+    const inner = await OnnxEmotionEngine.load({ tier: 'quality' });
+    let runs = 0;
+    const counting = {
+      name: inner.name,
+      languages: inner.languages,
+      classify: (texts: readonly string[], options?: { lang?: string }) => {
+        runs += 1;
+        return inner.classify(texts, options);
+      },
+      close: () => inner.close(),
+    };
+    const engine = new CoalescingEngine(counting, 64);
+    try {
+      const texts = loadLabelledCsv('eval/out-of-domain/en.csv')
+        .slice(0, 40)
+        .map((e) => e.text);
+      const alone = await inner.classify(texts, { lang: 'en' });
+      runs = 0;
+      const together = await Promise.all(texts.map((text) => engine.classify([text], { lang: 'en' })));
+      expect(runs).toBeLessThan(texts.length / 4);
+      together.forEach(([result], i) => {
+        expect(result!.topLabel).toBe(alone[i]!.topLabel);
+        for (const emotion of CORE_EMOTIONS)
+          expect(result!.core[emotion]).toBeCloseTo(alone[i]!.core[emotion]!, 6);
+      });
+      const [good, bad] = await Promise.allSettled([
+        engine.classify(['I am so happy today'], { lang: 'en' }),
+        engine.classify(['fine', 7 as unknown as string], { lang: 'en' }),
+      ]);
+      expect(good.status).toBe('fulfilled');
+      expect(bad.status).toBe('rejected');
+      expect((bad as PromiseRejectedResult).reason).toBeInstanceOf(ClassifyInputError);
+    } finally {
+      await engine.close();
+    }
   });
 });

@@ -27,8 +27,11 @@ function result(seq: number, streamId: string, topLabel: CoreEmotion = 'joy'): E
     language: 'en',
     languageFallback: false,
     core,
+    distribution: null,
     fine: null,
     topLabel,
+    labels: [topLabel],
+    sentiment: null,
     model: { name: 'm', version: '1', engine: 'test' },
     startMs: null,
     endMs: null,
@@ -158,12 +161,25 @@ describe('results CSV', () => {
     expect(csvCell('line\nbreak')).toBe('"line\nbreak"');
   });
 
-  it('writes id, row, text, language, top label and every core score', () => {
+  it('writes id, row, text, language, labels, every core score and the sentiment', () => {
     expect(RESULT_CSV_HEADER).toBe(
-      'id,row,text,language,top_label,anger,disgust,fear,joy,neutral,sadness,surprise,model,language_fallback\r\n',
+      'id,row,text,language,top_label,labels,anger,disgust,fear,joy,neutral,sadness,surprise,polarity,intensity,model,language_fallback\r\n',
     );
-    expect(resultCsvLine({ ...result(7, 's', 'anger'), originalText: '=bad' })).toBe(
-      "s:7,7,'=bad,en,anger,0.9000,0.0000,0.0000,0.0000,0.0000,0.0000,0.0000,m@1,false\r\n",
+    expect(
+      resultCsvLine({
+        ...result(7, 's', 'anger'),
+        originalText: '=bad',
+        labels: ['anger', 'sadness'],
+        sentiment: { polarity: -0.75, intensity: 0.9 },
+      }),
+    ).toBe(
+      "s:7,7,'=bad,en,anger,anger;sadness,0.9000,0.0000,0.0000,0.0000,0.0000,0.0000,0.0000,-0.7500,0.9000,m@1,false\r\n",
+    );
+    // A class the model lacks is an empty cell, never a made-up 0.
+    const romanian = result(8, 's', 'joy');
+    romanian.core = { ...romanian.core, disgust: null, surprise: null };
+    expect(resultCsvLine(romanian)).toBe(
+      's:8,8,text 8,en,joy,joy,0.0000,,0.0000,0.9000,0.0000,0.0000,,,,m@1,false\r\n',
     );
   });
 });

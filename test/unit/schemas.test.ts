@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
@@ -19,6 +20,40 @@ describe('Avro schemas', () => {
       const fields = type.fields.map((f) => f.name);
       expect(fields, name).toEqual(expect.arrayContaining(['streamId', 'seq', 'trace']));
     }
+  });
+
+  it('EmotionResult stays BACKWARD compatible: results written before scores could be null still read', () => {
+    // The schema as it was before issue 18 (float scores, no distribution, labels or sentiment).
+    const registry = {};
+    avro.Type.forSchema(JSON.parse(readFileSync(join(avroDir, 'TraceStamp.avsc'), 'utf8')), { registry });
+    const old = avro.Type.forSchema(
+      JSON.parse(
+        readFileSync(fileURLToPath(new URL('../fixtures/EmotionResult.v1.avsc', import.meta.url)), 'utf8'),
+      ),
+      { registry },
+    );
+    const current = avro.Type.forSchema(avroSchemas.EmotionResult as unknown as avro.Schema);
+    const written = old.toBuffer({
+      id: 'r',
+      segmentId: 's:1',
+      streamId: 's',
+      seq: 1,
+      text: 't',
+      originalText: 't',
+      language: 'en',
+      languageFallback: false,
+      core: { anger: 0.1, disgust: 0, fear: 0, joy: 0.8, neutral: 0.1, sadness: 0, surprise: 0 },
+      fine: null,
+      topLabel: 'joy',
+      model: { name: 'm', version: '1', engine: 'onnx' },
+      startMs: null,
+      endMs: null,
+      jobId: null,
+      trace: [],
+    });
+    const read = current.fromBuffer(written, current.createResolver(old)) as Record<string, unknown>;
+    expect(read).toMatchObject({ topLabel: 'joy', distribution: null, labels: [], sentiment: null });
+    expect((read.core as Record<string, number>).joy).toBeCloseTo(0.8, 6);
   });
 
   it('round-trips a value, filling defaults for omitted optional fields', () => {
