@@ -1,5 +1,4 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -10,11 +9,12 @@ import { LoadedModel } from '../processors/classify/onnx-engine.js';
 import type { Logger } from '../runtime/logger.js';
 import { packageRoot } from '../runtime/package-root.js';
 import { defaultDatasetsDir, loadGoEmotions, type Split } from './datasets.js';
-import { evaluateModel, goldLabels, scoreExamples } from './evaluate.js';
+import { evaluateScores, goldLabels, scoreExamples, targetsOf } from './evaluate.js';
 import type { EvaluationReport } from './metrics.js';
 import { tunedMacroF1, tuneThreshold } from './metrics.js';
 import { writeEncoderModelCard } from './model-card.js';
 import { outOfDomainReport } from './out-of-domain.js';
+import { contentVersion } from './train.js';
 
 /** Settings of one encoder training run; the defaults made the shipped models/en-encoder. */
 export interface EncoderTrainOptions {
@@ -107,19 +107,15 @@ async function runTrainer(toolchain: Toolchain, args: string[], logger: Logger):
 const BLEND_PARTNER = 'en';
 const BLEND_WEIGHTS = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
 
-/** Raw dev scores of one model alone (no blend of its own). */
+/** Raw scores of one model alone (no blend of its own), and its version. */
 async function scoreWith(spec: string, texts: string[]) {
   const model = await LoadedModel.load(spec);
   try {
     const scores = await scoreExamples(model, texts);
-    return { core: scores.core, fine: scores.fine };
+    return { core: scores.core, fine: scores.fine, version: model.labels.modelVersion };
   } finally {
     await model.close();
   }
-}
-
-function sha256(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
 }
 
 /**
@@ -201,7 +197,7 @@ export async function calibrateEncoderModel(
   const labels: ModelLabels = {
     version: 1,
     name: 'emotion-stream-en-encoder',
-    modelVersion: `1.0.0+${sha256(model).slice(0, 12)}`,
+    modelVersion: contentVersion(model),
     language: 'en',
     inputs: { kind: 'tokens', maxTokens: serveTokens },
     columns: [...CORE_EMOTIONS.map((e) => `core:${e}`), ...FINE_EMOTIONS.map((e) => `fine:${e}`)],
@@ -228,15 +224,11 @@ export async function calibrateEncoderModel(
   const devTexts = dev.map((e) => e.text);
   logger.info({ texts: dev.length }, 'scoring dev with the encoder and the bag-of-words model');
   const devOwn = await scoreWith(outDir, devTexts);
-  const partner = await LoadedModel.load(BLEND_PARTNER);
-  const partnerVersion = partner.labels.modelVersion;
-  await partner.close();
   const devPartner = await scoreWith(BLEND_PARTNER, devTexts);
   const devCore = goldLabels('goemotions', 'core', dev);
   const devFine = goldLabels('goemotions', 'fine', dev);
-  const targets = (gold: number[][], c: number) => Uint8Array.from(gold, (g) => (g.includes(c) ? 1 : 0));
-  const coreTargets = CORE_EMOTIONS.map((_, i) => targets(devCore, i));
-  const fineTargets = FINE_EMOTIONS.map((_, j) => targets(devFine, j));
+  const coreTargets = CORE_EMOTIONS.map((_, i) => targetsOf(devCore, i));
+  const fineTargets = FINE_EMOTIONS.map((_, j) => targetsOf(devFine, j));
   const blended = (weight: number, part: 'core' | 'fine', column: number) =>
     devOwn[part]!.map((row, r) => weight * row[column]! + (1 - weight) * devPartner[part]![r]![column]!);
   // Per head, the blend weight with the best dev macro-F1 (thresholds tuned per weight): the
@@ -258,7 +250,7 @@ export async function calibrateEncoderModel(
   if (weights.core < 1 || weights.fine < 1)
     labels.blend = {
       model: BLEND_PARTNER,
-      version: partnerVersion,
+      version: devPartner.version,
       coreWeight: weights.core,
       fineWeight: weights.fine,
     };
@@ -270,12 +262,18 @@ export async function calibrateEncoderModel(
   );
   writeLabels();
 
-  let loaded: LoadedModel;
-  loaded = await LoadedModel.load(outDir);
-  const report = async (examples: typeof dev) => ({
-    core: await evaluateModel(loaded, 'goemotions', 'core', examples),
-    fine: await evaluateModel(loaded, 'goemotions', 'fine', examples),
-  });
+  const loaded = await LoadedModel.load(outDir);
+  // One scoring per split serves both tasks.
+  const report = async (examples: typeof dev) => {
+    const scores = await scoreExamples(
+      loaded,
+      examples.map((e) => e.text),
+    );
+    return {
+      core: evaluateScores(loaded.labels, 'goemotions', 'core', examples, scores),
+      fine: evaluateScores(loaded.labels, 'goemotions', 'fine', examples, scores),
+    };
+  };
   logger.info('scoring dev, test and the out-of-domain sets');
   const metrics: EncoderMetrics = {
     model: { name: labels.name, version: labels.modelVersion, language: 'en' },

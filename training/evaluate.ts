@@ -5,6 +5,7 @@ import {
   FINE_TO_CORE,
   type FineEmotion,
 } from '../processors/classify/labels.js';
+import type { ModelLabels } from '../processors/classify/model-labels.js';
 import type { LoadedModel } from '../processors/classify/onnx-engine.js';
 import type { DatasetFormat, Example } from './datasets.js';
 import { type EvaluationReport, evaluatePredictions } from './metrics.js';
@@ -54,6 +55,9 @@ export async function scoreExamples(
   return { core, fine: model.labels.fine ? fine : null };
 }
 
+/** Raw scores of examples, as scoreExamples returns them. */
+export type ExampleScores = Awaited<ReturnType<typeof scoreExamples>>;
+
 /**
  * Evaluates a model on labelled data: multi-label data (some texts carry several labels) is scored
  * by every class over its threshold, single-label data by the top class.
@@ -66,14 +70,35 @@ export async function evaluateModel(
   onProgress?: (done: number, total: number) => void,
 ): Promise<EvaluationReport> {
   if (examples.length === 0) throw new EvaluationError('no examples to evaluate');
-  const labels = model.labels;
-  if (task === 'fine' && !labels.fine) throw new EvaluationError(`${labels.name} has no fine-grained labels`);
+  if (task === 'fine' && !model.labels.fine)
+    throw new EvaluationError(`${model.labels.name} has no fine-grained labels`);
+  // Gold first: data the task cannot use is refused before the (slow) scoring.
   const gold = goldLabels(format, task, examples);
   const scores = await scoreExamples(
     model,
     examples.map((e) => e.text),
     onProgress,
   );
+  return reportOf(model.labels, task, gold, scores);
+}
+
+/** evaluateModel on scores already computed (one scoring serves both tasks). */
+export function evaluateScores(
+  labels: ModelLabels,
+  format: DatasetFormat,
+  task: Task,
+  examples: Example[],
+  scores: ExampleScores,
+): EvaluationReport {
+  return reportOf(labels, task, goldLabels(format, task, examples), scores);
+}
+
+function reportOf(
+  labels: ModelLabels,
+  task: Task,
+  gold: number[][],
+  scores: ExampleScores,
+): EvaluationReport {
   const mode = gold.every((g) => g.length === 1) ? 'single-label' : 'multi-label';
   if (task === 'core') {
     const present = presentCoreClasses(labels);
@@ -92,4 +117,9 @@ export async function evaluateModel(
       ? top.map((t) => [t])
       : scores.fine!.map((s) => all.filter((j) => s[j]! >= fine.thresholds[j]!));
   return evaluatePredictions({ task, classes: fine.labels, gold, predicted, top, mode });
+}
+
+/** 0/1 per example: whether class `cls` is among its gold labels (one column's targets). */
+export function targetsOf(gold: number[][], cls: number): Uint8Array {
+  return Uint8Array.from(gold, (labels) => (labels.includes(cls) ? 1 : 0));
 }

@@ -19,7 +19,8 @@ export interface EvaluationReport {
   perClass: Record<string, ClassMetrics>;
 }
 
-function round(value: number): number {
+/** Figures in reports keep 6 decimals: stable JSON that `eval --json` reproduces exactly. */
+export function round(value: number): number {
   return Math.round(value * 1e6) / 1e6;
 }
 

@@ -12,7 +12,7 @@ import type { LoadedModel } from '../processors/classify/onnx-engine.js';
 import { packageRoot } from '../runtime/package-root.js';
 import { type Example, loadGoEmotions, loadLabelledCsv, loadRedV1 } from './datasets.js';
 import { scoreExamples } from './evaluate.js';
-import { type EvaluationReport, evaluatePredictions } from './metrics.js';
+import { type EvaluationReport, evaluatePredictions, round } from './metrics.js';
 
 /**
  * Text unlike the training data, for every model's report (issue 18: the shipped model did well on
@@ -131,19 +131,19 @@ export interface ScoredSet {
   sentiment: EvaluationReport;
 }
 
-function round(value: number): number {
-  return Math.round(value * 1e6) / 1e6;
+/** Each text's decision (calibrated scores, top label, sentiment) as the engine would serve it. */
+async function decisionsOf(model: LoadedModel, texts: string[]) {
+  const present = presentCoreClasses(model.labels);
+  const raw = await scoreExamples(model, texts);
+  return raw.core.map((scores) => decideCore(scores, present, model.labels.core.thresholds));
 }
 
 /** Evaluates one model on single-label examples: core top label, neutral share and sentiment. */
 export async function scoreSet(model: LoadedModel, examples: Example[]): Promise<ScoredSet> {
-  const labels = model.labels;
-  const present = presentCoreClasses(labels);
-  const raw = await scoreExamples(
+  const decisions = await decisionsOf(
     model,
     examples.map((e) => e.text),
   );
-  const decisions = raw.core.map((scores) => decideCore(scores, present, labels.core.thresholds));
   const gold = examples.map((e) => [CORE_EMOTIONS.indexOf(e.labels[0] as CoreEmotion)]);
   const top = decisions.map((d) => CORE_EMOTIONS.indexOf(d.topLabel));
   const core = evaluatePredictions({
@@ -194,16 +194,12 @@ export async function inDomainSentiment(model: LoadedModel, datasets: string): P
           return { text: e.text, polarity: polarities.size === 1 ? [...polarities][0]! : null };
         });
   const usable = examples.filter((e) => e.polarity !== null);
-  const raw = await scoreExamples(
+  const decisions = await decisionsOf(
     model,
     usable.map((e) => e.text),
   );
-  const present = presentCoreClasses(model.labels);
   return sentimentReport(
-    usable.map((e, i) => ({
-      gold: e.polarity!,
-      predicted: polarityClass(decideCore(raw.core[i]!, present, model.labels.core.thresholds).sentiment),
-    })),
+    usable.map((e, i) => ({ gold: e.polarity!, predicted: polarityClass(decisions[i]!.sentiment) })),
   );
 }
 

@@ -19,7 +19,7 @@ import {
   type Split,
 } from './datasets.js';
 import { designMatrix, inverseDocumentFrequency } from './design-matrix.js';
-import { evaluateModel, goldLabels, scoreExamples } from './evaluate.js';
+import { evaluateScores, goldLabels, scoreExamples, targetsOf } from './evaluate.js';
 import { fitLanes, type Lane, type LaneResult } from './lane-trainer.js';
 import { type EvaluationReport, tunedMacroF1, tuneThreshold } from './metrics.js';
 import { writeModelCard } from './model-card.js';
@@ -91,10 +91,6 @@ function loadSplits(recipe: Recipe, datasetsDir: string): Record<Split, Example[
   return Object.fromEntries(splits.map((s) => [s, loadRedV1(dir, s)])) as Record<Split, Example[]>;
 }
 
-function targetsOf(gold: number[][], cls: number): Uint8Array {
-  return Uint8Array.from(gold, (labels) => (labels.includes(cls) ? 1 : 0));
-}
-
 /** logits of one fitted lane for every row of a matrix. */
 function laneLogits(matrix: CsrMatrix, fit: LaneResult): Float32Array {
   const out = new Float32Array(matrix.rows);
@@ -111,9 +107,9 @@ function mix(a: Float32Array, b: Float32Array, weight: number): Float32Array {
   return Float32Array.from(a, (value, i) => weight * value + (1 - weight) * b[i]!);
 }
 
-/** Mean over classes of each class's best F1 on dev (thresholds tuned on the same dev data). */
-function sha256(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
+/** `<release>+<first 12 hex digits of the model's sha256>`: the same bytes, the same version. */
+export function contentVersion(model: Uint8Array, release = '1.0.0'): string {
+  return `${release}+${createHash('sha256').update(model).digest('hex').slice(0, 12)}`;
 }
 
 /**
@@ -282,7 +278,7 @@ export async function trainModel(options: TrainOptions): Promise<ModelMetrics> {
 
   mkdirSync(options.outDir, { recursive: true });
   const model = buildOnnxModel(linear, labels);
-  labels.modelVersion = `${options.release ?? '1.0.0'}+${sha256(model).slice(0, 12)}`;
+  labels.modelVersion = contentVersion(model, options.release);
   writeFileSync(join(options.outDir, MODEL_FILES.model), model);
   const exportedFeaturizer: FeaturizerConfig = { ...featurizerConfig, idf: encodeIdf(idf) };
   writeFileSync(
@@ -321,17 +317,19 @@ export async function trainModel(options: TrainOptions): Promise<ModelMetrics> {
   // Evaluate as `emotion-stream eval` will: dev for the record, test once.
   loaded = await LoadedModel.load(options.outDir);
   const evaluateSplit = async (split: 'dev' | 'test') => {
-    const reports: Partial<Record<'core' | 'fine', EvaluationReport>> = {};
-    progress.step(`evaluate ${split}`, data[split].length * (hasFine ? 2 : 1));
-    reports.core = await evaluateModel(loaded, recipe.dataset, 'core', data[split], (done) =>
-      progress.advance(done),
+    const examples = data[split];
+    progress.step(`evaluate ${split}`, examples.length);
+    // One scoring serves both tasks.
+    const scores = await scoreExamples(
+      loaded,
+      examples.map((e) => e.text),
+      (done) => progress.advance(done),
     );
-    if (hasFine) {
-      reports.fine = await evaluateModel(loaded, recipe.dataset, 'fine', data[split], (done) =>
-        progress.advance(data[split].length + done),
-      );
-    }
     progress.end();
+    const reports: Partial<Record<'core' | 'fine', EvaluationReport>> = {
+      core: evaluateScores(loaded.labels, recipe.dataset, 'core', examples, scores),
+    };
+    if (hasFine) reports.fine = evaluateScores(loaded.labels, recipe.dataset, 'fine', examples, scores);
     return reports;
   };
   const devReports = await evaluateSplit('dev');

@@ -27,6 +27,26 @@ async function api(path, options = {}) {
   return body;
 }
 
+/** The non-empty lines of a textarea, trimmed. */
+function linesOf(id) {
+  return $(id)
+    .value.split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+}
+
+// |polarity| from which a text counts as positive or negative: the cut the model reports are
+// scored with (POLARITY_CUT in training/out-of-domain.ts).
+const POLARITY_CUT = 0.2;
+
+/** Colours a sentiment element by polarity, explains it on hover; returns the signed polarity. */
+function markSentiment(element, { polarity, intensity }) {
+  element.dataset.polarity =
+    polarity >= POLARITY_CUT ? 'positive' : polarity <= -POLARITY_CUT ? 'negative' : 'neutral';
+  element.title = `sentiment polarity ${polarity.toFixed(2)} (−1 negative … +1 positive), intensity ${intensity.toFixed(2)}`;
+  return `${polarity >= 0 ? '+' : '−'}${Math.abs(polarity).toFixed(2)}`;
+}
+
 // --- chart -------------------------------------------------------------------------------------
 const series = [[], ...EMOTIONS.map(() => [])];
 const chartBox = $('chart');
@@ -83,10 +103,7 @@ function plot(result) {
 // `distribution` as one bar of shares, the top fine-grained labels, sentiment, language and model.
 $('analyse-form').addEventListener('submit', async (event) => {
   event.preventDefault();
-  const texts = $('analyse-texts')
-    .value.split('\n')
-    .map((line) => line.trim())
-    .filter(Boolean);
+  const texts = linesOf('analyse-texts');
   const status = $('analyse-status');
   if (texts.length === 0) return;
   status.textContent = 'analysing…';
@@ -110,10 +127,8 @@ function analysisItem(text, result) {
   item.querySelector('.top').textContent = result.topLabel;
   item.querySelector('.top').style.color = colour(result.topLabel);
   item.querySelector('.text').textContent = text;
-  const { polarity, intensity } = result.sentiment;
   const sentiment = item.querySelector('.sentiment');
-  sentiment.textContent = `sentiment ${polarity >= 0 ? '+' : '−'}${Math.abs(polarity).toFixed(2)}, intensity ${intensity.toFixed(2)}`;
-  sentiment.dataset.polarity = polarity > 0.2 ? 'positive' : polarity < -0.2 ? 'negative' : 'neutral';
+  sentiment.textContent = `sentiment ${markSentiment(sentiment, result.sentiment)}, intensity ${result.sentiment.intensity.toFixed(2)}`;
   const bars = item.querySelector('.bars');
   bars.setAttribute('aria-label', 'core scores');
   for (const emotion of EMOTIONS) {
@@ -187,12 +202,8 @@ function show(result) {
   item.querySelector('.label').textContent =
     `${result.topLabel} ${(result.core[result.topLabel] * 100).toFixed(0)}%`;
   const sentiment = item.querySelector('.sentiment');
-  if (result.sentiment) {
-    const { polarity, intensity } = result.sentiment;
-    sentiment.textContent = `${polarity >= 0 ? '+' : '−'}${Math.abs(polarity).toFixed(2)}`;
-    sentiment.dataset.polarity = polarity > 0.2 ? 'positive' : polarity < -0.2 ? 'negative' : 'neutral';
-    sentiment.title = `sentiment polarity ${polarity.toFixed(2)} (−1 negative … +1 positive), intensity ${intensity.toFixed(2)}`;
-  }
+  // Results written before sentiment existed have none.
+  if (result.sentiment) sentiment.textContent = markSentiment(sentiment, result.sentiment);
   item.querySelector('.text').textContent = result.originalText;
   item.title = result.text === result.originalText ? '' : `classified as: ${result.text}`;
   const select = item.querySelector('.right-label');
@@ -299,10 +310,7 @@ $('watch-form').addEventListener('submit', (event) => {
 
 $('text-form').addEventListener('submit', async (event) => {
   event.preventDefault();
-  const texts = $('texts')
-    .value.split('\n')
-    .map((line) => line.trim())
-    .filter(Boolean);
+  const texts = linesOf('texts');
   const status = $('text-status');
   if (texts.length === 0) {
     status.textContent = 'type at least one line';

@@ -40,7 +40,16 @@ function logit(p: number): number {
  * did not carry, and differed from the highest score on 13% of rows).
  */
 export function calibrate(p: number, threshold: number): number {
-  return 1 / (1 + Math.exp(-(logit(p) - logit(threshold))));
+  return sigmoid(margin(p, threshold));
+}
+
+/** How far a raw probability is past its threshold, in logits: the calibrated logit. */
+function margin(p: number, threshold: number): number {
+  return logit(p) - logit(threshold);
+}
+
+function sigmoid(x: number): number {
+  return 1 / (1 + Math.exp(-x));
 }
 
 /** Core classes (indices) the model can predict at all. */
@@ -54,15 +63,14 @@ export function topIndex(
   candidates: readonly number[],
   thresholds: readonly number[],
 ): number {
-  let best = candidates[0] ?? 0;
-  let bestMargin = Number.NEGATIVE_INFINITY;
-  for (const i of candidates) {
-    const margin = logit(scores[i]!) - logit(thresholds[i]!);
-    if (margin > bestMargin) {
-      best = i;
-      bestMargin = margin;
-    }
-  }
+  const margins = candidates.map((i) => margin(scores[i]!, thresholds[i]!));
+  return candidates[argmax(margins)] ?? 0;
+}
+
+/** Position of the largest value (the first on ties). */
+function argmax(values: readonly number[]): number {
+  let best = 0;
+  for (let k = 1; k < values.length; k++) if (values[k]! > values[best]!) best = k;
   return best;
 }
 
@@ -97,13 +105,13 @@ export function decideCore(
   const core = emptyScores();
   const distribution = emptyScores();
   const labels: CoreEmotion[] = [];
-  const margins = present.map((i) => logit(raw[i]!) - logit(thresholds[i]!));
-  const largest = Math.max(...margins);
-  const weights = margins.map((m) => Math.exp(m - largest));
+  const margins = present.map((i) => margin(raw[i]!, thresholds[i]!));
+  const top = argmax(margins);
+  const weights = margins.map((m) => Math.exp(m - margins[top]!));
   const total = weights.reduce((sum, w) => sum + w, 0);
   present.forEach((i, k) => {
     const emotion = CORE_EMOTIONS[i]!;
-    core[emotion] = 1 / (1 + Math.exp(-margins[k]!));
+    core[emotion] = sigmoid(margins[k]!);
     distribution[emotion] = weights[k]! / total;
     if (raw[i]! >= thresholds[i]!) labels.push(emotion);
   });
@@ -111,7 +119,7 @@ export function decideCore(
     core,
     distribution,
     labels,
-    topLabel: CORE_EMOTIONS[topIndex(raw, present, thresholds)]!,
+    topLabel: CORE_EMOTIONS[present[top] ?? 0]!,
     sentiment: sentimentOf(distribution),
   };
 }

@@ -47,7 +47,7 @@ export function shippedModelsDir(): string {
   return join(packageRoot(), 'processors', 'classify', 'models');
 }
 
-/** A shipped model's code ('en', 'en-fast', 'ro') or a path to a model directory. */
+/** A shipped model's code ('en', 'en-encoder', 'ro') or a path to a model directory. */
 export function resolveModelDir(spec: string): string {
   return /^[a-z]{2}(-[a-z]+)?$/.test(spec) ? join(shippedModelsDir(), spec) : resolve(spec);
 }

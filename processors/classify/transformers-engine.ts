@@ -108,7 +108,9 @@ export class TransformersEmotionEngine implements EmotionEngine {
       else raw[i] = raw[i]! + score;
     }
     if (this.multiLabel) for (let i = 0; i < raw.length; i++) raw[i] = 1 - none[i]!;
-    const present = [...new Set(this.labelMap.values())].map((e) => CORE_EMOTIONS.indexOf(e)).sort();
+    const present = [...new Set(this.labelMap.values())]
+      .map((e) => CORE_EMOTIONS.indexOf(e))
+      .sort((a, b) => a - b);
     // External models have no tuned thresholds: one for every class (default 0.5, i.e. unchanged).
     const threshold = this.options.threshold ?? 0.5;
     const decision = decideCore(
