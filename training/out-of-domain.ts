@@ -36,11 +36,20 @@ const XED_TO_CORE: Record<string, CoreEmotion> = {
   '7': 'surprise',
 };
 
+/** Where a selection starts reading XED: its first lines, or its last (a second, disjoint sample). */
+export type XedEnd = 'first' | 'last';
+
 /**
- * XED lines with exactly one label that maps onto a core class, the first `perClass` of each class
- * in file order (deterministic, no sampling to tune), plus `perClass` neutral lines when given.
+ * XED lines with exactly one label that maps onto a core class, the first (or last) `perClass` of
+ * each class in file order (deterministic, no sampling to tune), plus `perClass` neutral lines when
+ * given.
  */
-export function loadXed(file: string, perClass: number, neutralFile?: string): Example[] {
+export function loadXed(
+  file: string,
+  perClass: number,
+  neutralFile?: string,
+  end: XedEnd = 'first',
+): Example[] {
   const counts = new Map<CoreEmotion, number>();
   const examples: Example[] = [];
   const take = (text: string, label: CoreEmotion) => {
@@ -48,21 +57,33 @@ export function loadXed(file: string, perClass: number, neutralFile?: string): E
     counts.set(label, (counts.get(label) ?? 0) + 1);
     examples.push({ text: text.trim(), labels: [label] });
   };
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
+  const linesOf = (path: string) => {
+    const lines = readFileSync(path, 'utf8').split('\n');
+    return end === 'first' ? lines : lines.reverse();
+  };
+  for (const line of linesOf(file)) {
     const [text, ids] = line.split('\t');
     if (!text || !ids) continue;
-    const labels = ids.split(',').map((id) => id.trim());
-    const core = labels.length === 1 ? XED_TO_CORE[labels[0]!] : undefined;
-    if (core) take(text, core);
+    const core = xedCoreLabels(ids);
+    if (core.length === 1 && ids.split(',').length === 1) take(text, core[0]!);
   }
   if (neutralFile) {
     // neu_en.txt: "<id>\t<text>", XED's lines annotated as neutral.
-    for (const line of readFileSync(neutralFile, 'utf8').split('\n')) {
+    for (const line of linesOf(neutralFile)) {
       const text = line.split('\t')[1];
       if (text) take(text, 'neutral');
     }
   }
   return examples;
+}
+
+/** The core classes among a line's XED ids ("1, 4, 7"); anticipation and trust map to none. */
+export function xedCoreLabels(ids: string): CoreEmotion[] {
+  const labels = ids.split(',').flatMap((id) => {
+    const core = XED_TO_CORE[id.trim()];
+    return core ? [core] : [];
+  });
+  return [...new Set(labels)];
 }
 
 const OOD_DIR = () => join(packageRoot(), 'eval', 'out-of-domain');
@@ -80,6 +101,14 @@ export const OUT_OF_DOMAIN_SETS: readonly OutOfDomainSet[] = [
     description: 'XED English film-subtitle lines (CC BY 4.0), 100 per core class by a fixed rule',
     load: (datasets) =>
       loadXed(join(datasets, 'xed', 'en-annotated.tsv'), 100, join(datasets, 'xed', 'neu_en.txt')),
+  },
+  {
+    name: 'xed-dialogue-en-late',
+    language: 'en',
+    description:
+      'XED English film-subtitle lines, 100 per core class read from the end of the files (disjoint from xed-dialogue-en)',
+    load: (datasets) =>
+      loadXed(join(datasets, 'xed', 'en-annotated.tsv'), 100, join(datasets, 'xed', 'neu_en.txt'), 'last'),
   },
   {
     name: 'written-ro',

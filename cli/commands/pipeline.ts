@@ -69,7 +69,10 @@ export function registerPipelineCommands(program: Command): void {
     .description('stream the rows of a CSV file into segments.raw (any size, constant memory)')
     .argument('<file>', 'a UTF-8 CSV file with a header row')
     .requiredOption('--text-column <name>', 'column holding the text', 'text')
-    .option('--id-column <name>', 'column holding a unique row id (default: <job id>:<line>)')
+    .option(
+      '--id-column <name>',
+      "column holding a unique row id (default: the column named 'id' if there is one; '' for <job id>:<line>)",
+    )
     .option('--stream <name>', 'stream id of the rows (default: csv:<file name>)')
     .option(
       '--language <code>',

@@ -1,16 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Registry } from 'prom-client';
 import * as prom from 'prom-client';
 import { inspectCsvFile } from '../../producers/csv/csv-input.js';
+import { type CsvLayout, csvLayout, readCsvRecords, rowOutcome } from '../../producers/csv/csv-rows.js';
 import { produceCsv, type SkippedRow } from '../../producers/csv/produce-csv.js';
 import type { SegmentProducer } from '../../producers/segment-producer.js';
 import { errorMessage } from '../../runtime/errors.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { EmotionResult } from '../../schemas/index.js';
-import { RESULT_CSV_HEADER, resultCsvLine } from './results-csv.js';
+import { ResultSlots } from './result-slots.js';
+import { resultsCsvHeader, resultsCsvLine } from './results-csv.js';
 
 export type CsvJobState = 'producing' | 'processing' | 'done' | 'failed';
 
@@ -64,8 +68,14 @@ class RowSet {
 
 interface Job {
   status: CsvJobStatus;
+  upload: CsvUpload;
   rows: RowSet;
-  results: WriteStream;
+  /** Results by row position, as they arrive (result-slots.ts). */
+  slots: ResultSlots;
+  /** The chain of slot writes (never rejects); the results file is written once it has settled. */
+  writes: Promise<void>;
+  /** The first slot write that failed (a full disk): the job fails with it. */
+  writeError: unknown;
   resultsPath: string;
   produced: boolean;
   finished: Promise<void> | undefined;
@@ -76,9 +86,11 @@ const JOB_RETENTION_MS = 24 * 3_600_000;
 
 /**
  * CSV jobs accepted by this gateway instance: each upload is checked, streamed into segments.raw
- * in the background, and its results (seen on the gateway's feed of `emotions`) are appended to a
- * results file as they arrive, so progress and the download cost no extra read of Kafka. A job
- * lives on the instance that accepted it; see gateway/README.md.
+ * in the background, and its results (seen on the gateway's feed of `emotions`) are stored by row
+ * as they arrive, so progress and the download cost no extra read of Kafka. Once every row has
+ * its result, the results file is written: the upload's rows in the file's order, every column
+ * carried, each row's result after them (issue 19). A job lives on the instance that accepted
+ * it; see gateway/README.md.
  */
 export class CsvJobs {
   private readonly jobs = new Map<string, Job>();
@@ -118,9 +130,6 @@ export class CsvJobs {
   async accept(jobId: string, dir: string, upload: CsvUpload): Promise<CsvJobStatus> {
     this.forgetOldJobs();
     await inspectCsvFile(upload.file, { ...upload, settingNames: { text: 'textColumn', id: 'idColumn' } });
-    const resultsPath = join(dir, 'results.csv');
-    const results = createWriteStream(resultsPath);
-    results.write(RESULT_CSV_HEADER);
     const job: Job = {
       status: {
         jobId,
@@ -135,9 +144,12 @@ export class CsvJobs {
         skippedRows: [],
         error: null,
       },
+      upload,
       rows: new RowSet(),
-      results,
-      resultsPath,
+      slots: await ResultSlots.create(join(dir, 'results.slots')),
+      writes: Promise.resolve(),
+      writeError: undefined,
+      resultsPath: join(dir, 'results.csv'),
       produced: false,
       finished: undefined,
     };
@@ -151,12 +163,16 @@ export class CsvJobs {
     return job && { ...job.status, skippedRows: [...job.status.skippedRows] };
   }
 
-  /** Path of the job's results file; flushed and complete once the job is done. */
-  async resultsFile(jobId: string): Promise<string | undefined> {
+  /**
+   * The job's results file: once the job is finished, the file written then; before, with
+   * `partial`, the rows so far (rows still without a result have empty result columns).
+   */
+  async results(jobId: string): Promise<Readable | undefined> {
     const job = this.jobs.get(jobId);
     if (!job) return undefined;
-    await job.finished;
-    return job.resultsPath;
+    if (job.status.finishedAt !== null) return createReadStream(job.resultsPath);
+    await job.writes;
+    return Readable.from(this.resultLines(job));
   }
 
   /** Every committed result the gateway sees; those of this instance's jobs are recorded. */
@@ -164,18 +180,56 @@ export class CsvJobs {
     if (result.jobId === null) return;
     const job = this.jobs.get(result.jobId);
     if (!job || job.finished || !job.rows.add(result.seq)) return;
-    job.results.write(resultCsvLine(result));
+    job.writes = job.writes
+      .then(() => job.slots.write(result.seq, result))
+      .catch((error: unknown) => {
+        job.writeError ??= error;
+      });
     job.status.resultsOut = job.rows.size;
     this.finishIfComplete(job);
   }
 
   async close(): Promise<void> {
     await Promise.all(
-      [...this.jobs.values()].map(
-        (job) =>
-          new Promise<void>((resolve) => (job.results.writableEnded ? resolve() : job.results.end(resolve))),
-      ),
+      [...this.jobs.values()].map(async (job) => {
+        await job.finished;
+        await job.writes;
+        await job.slots.close().catch(() => {});
+      }),
     );
+  }
+
+  /**
+   * The results file, line by line: the upload read again in its order, each row beside its
+   * result (the same rows get the same ids and positions as when they were produced:
+   * producers/csv/csv-rows.ts). Memory stays constant whatever the file's size.
+   */
+  private async *resultLines(job: Job): AsyncGenerator<string, void, void> {
+    const { rows, header } = readCsvRecords(job.upload.file);
+    const slots = job.slots.inOrder();
+    let layout: CsvLayout | undefined;
+    let seq = 0;
+    try {
+      for await (const record of rows) {
+        if (!layout) {
+          layout = csvLayout(await header, job.upload);
+          yield resultsCsvHeader(layout.header);
+        }
+        const outcome = rowOutcome(record, layout, job.status.jobId);
+        if (outcome.kind === 'skip') {
+          yield resultsCsvLine(record.cells, layout.header.length, { outcome, seq: null }, null);
+        } else {
+          const result = (await slots.next()).value ?? null;
+          yield resultsCsvLine(record.cells, layout.header.length, { outcome, seq: seq++ }, result);
+        }
+      }
+    } catch (error) {
+      // A job that failed on a malformed row has no rows past it: the file ends there.
+      if (!(error as { code?: string }).code?.startsWith('CSV_')) throw error;
+    } finally {
+      await slots.return();
+    }
+    if (!layout) yield resultsCsvHeader(await header);
   }
 
   private async produce(job: Job, upload: CsvUpload): Promise<void> {
@@ -209,20 +263,34 @@ export class CsvJobs {
       this.accepted.inc({ state: 'failed' });
       this.options.logger.warn({ jobId: status.jobId, err: status.error }, 'csv job failed');
       this.finishIfComplete(job);
-    } finally {
-      await rm(upload.file, { force: true });
     }
   }
 
-  /** Once every produced row has a result: the results file is closed and the job done (or stays failed). */
+  /**
+   * Once every produced row has a result: the results file is written and the job done (or stays
+   * failed). The upload is kept until the job is forgotten: the results file carries its columns.
+   */
   private finishIfComplete(job: Job): void {
     if (!job.produced || job.finished || job.rows.size < job.status.rowsIn) return;
-    if (job.status.state === 'processing') {
-      job.status.state = 'done';
-      this.accepted.inc({ state: 'done' });
-    }
-    job.status.finishedAt = new Date().toISOString();
-    job.finished = new Promise((resolve) => job.results.end(resolve));
+    job.finished = (async () => {
+      try {
+        await job.writes;
+        if (job.writeError) throw job.writeError;
+        const partPath = `${job.resultsPath}.part`;
+        await pipeline(Readable.from(this.resultLines(job)), createWriteStream(partPath));
+        await rename(partPath, job.resultsPath);
+      } catch (error) {
+        job.status.state = 'failed';
+        job.status.error = `could not write the results file: ${errorMessage(error)}`;
+        this.accepted.inc({ state: 'failed' });
+        this.options.logger.error({ jobId: job.status.jobId, err: job.status.error }, 'csv job failed');
+      }
+      if (job.status.state === 'processing') {
+        job.status.state = 'done';
+        this.accepted.inc({ state: 'done' });
+      }
+      job.status.finishedAt = new Date().toISOString();
+    })();
   }
 
   private forgetOldJobs(): void {

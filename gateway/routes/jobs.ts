@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
@@ -37,7 +36,10 @@ const jobParams = {
 /** Text fields of the upload form; anything else is refused by name. */
 const FORM_FIELDS = {
   textColumn: { pattern: /^.{1,200}$/, expected: 'a column name of at most 200 characters' },
-  idColumn: { pattern: /^.{1,200}$/, expected: 'a column name of at most 200 characters' },
+  idColumn: {
+    pattern: /^.{0,200}$/,
+    expected: 'a column name of at most 200 characters (empty for generated ids)',
+  },
   language: { pattern: new RegExp(languageCode.pattern), expected: 'an ISO 639-1 code such as en' },
   streamId: {
     pattern: new RegExp(streamIdSchema.pattern),
@@ -60,7 +62,9 @@ export const jobRoutes: FastifyPluginAsync<{ jobs: CsvJobs; uploadLimitBytes: nu
         summary: 'Upload a CSV; each row becomes a segment in the pipeline',
         description:
           'multipart/form-data with a `file` part (UTF-8 CSV with a header row) and optional fields ' +
-          '`textColumn` (default text), `idColumn`, `language` (ISO 639-1), `streamId`.',
+          '`textColumn` (default text), `idColumn` (default: the column named `id` when the file has one; ' +
+          'an empty value gives generated ids `<job>:<line>`), `language` (ISO 639-1), `streamId`. Every ' +
+          'column of the file comes back in the results file.',
         tags: ['jobs'],
         consumes: ['multipart/form-data'],
         response: { 202: jobStatus, 400: errorResponse, 413: errorResponse, 415: errorResponse },
@@ -121,11 +125,17 @@ export const jobRoutes: FastifyPluginAsync<{ jobs: CsvJobs; uploadLimitBytes: nu
     {
       schema: {
         summary:
-          'Results of a CSV job: id, row, original text, language, top label, every core score, the model (name@version) and language_fallback',
+          "Results of a CSV job: the upload's rows in its order, every column kept, each row's result after them",
         description:
-          'Rows are in the order their results arrived (sort by `row` for the upload order). Cells that a ' +
-          'spreadsheet would run as a formula are prefixed with an apostrophe. A job still running answers 409 ' +
-          'unless `partial=true`.',
+          "The upload's columns come first, as sent (a column named like a result column is carried as " +
+          '`input_<name>`), then the result columns: `result_id` (what `POST /v1/feedback` and ' +
+          '`POST /v1/feedback/csv` refer to), `row` (position among the rows sent, 0-based), `language`, ' +
+          '`top_label`, `labels` (every class over its threshold, joined by `;`), the 7 calibrated core ' +
+          'scores (empty for a class the model lacks), `polarity`, `intensity`, `model` (name@version), ' +
+          "`language_fallback` (true when another language's model scored the row) and `skipped` (why a row " +
+          'was not sent, e.g. empty text). Rows are in the order of the file. Cells that a spreadsheet would ' +
+          'run as a formula are prefixed with an apostrophe (plain numbers are not). A job still running ' +
+          'answers 409 unless `partial=true`; then rows still without a result have empty result columns.',
         tags: ['jobs'],
         params: jobParams,
         querystring: { type: 'object', properties: { partial: { type: 'boolean', default: false } } },
@@ -144,12 +154,12 @@ export const jobRoutes: FastifyPluginAsync<{ jobs: CsvJobs; uploadLimitBytes: nu
           `job is ${status.state}: ${status.resultsOut} of ${status.rowsIn} results so far; add ?partial=true for those`,
         );
       }
-      const path = await jobs.resultsFile(status.jobId);
+      const results = await jobs.results(status.jobId);
       return reply
         .header('Content-Type', 'text/csv; charset=utf-8')
         .header('Content-Disposition', `attachment; filename="results-${status.jobId}.csv"`)
         .header('X-Job-State', status.state)
-        .send(createReadStream(path!));
+        .send(results);
     },
   );
 };

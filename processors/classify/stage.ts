@@ -3,6 +3,7 @@ import type { EmotionResult, TextSegment } from '../../schemas/index.js';
 import { groupIndices } from '../shared/language.js';
 import type { ClassifyMetrics } from './classify-metrics.js';
 import type { EmotionEngine, EmotionScores } from './engine.js';
+import { resultIdOf } from './result-id.js';
 
 /** The text a segment should be classified on: translated, else corrected, else as it came. */
 export function analysedText(segment: TextSegment): string {
@@ -72,7 +73,7 @@ export class ClassifyHandler implements StageHandler<TextSegment, EmotionResult>
 
 export function toEmotionResult(segment: TextSegment, text: string, scores: EmotionScores): EmotionResult {
   return {
-    id: `${segment.id}@${scores.model.name}:${scores.model.version}`,
+    id: resultIdOf(segment.id, scores.model),
     segmentId: segment.id,
     streamId: segment.streamId,
     seq: segment.seq,

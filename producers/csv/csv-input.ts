@@ -10,6 +10,7 @@ const SNIFF_BYTES = 64 * 1024;
 
 export interface CsvColumns {
   textColumn: string;
+  /** The id column; a column named `id` when absent, generated ids when empty (csv-rows.ts). */
   idColumn?: string | undefined;
   /**
    * What the caller calls these two settings, for messages: the CLI's flags by default; the
@@ -69,7 +70,8 @@ export async function inspectCsvFile(
     [names.text, columns.textColumn],
     [names.id, columns.idColumn],
   ] as const) {
-    if (column !== undefined && !header.includes(column)) {
+    // An empty id column asks for generated ids (csv-rows.ts).
+    if (column !== undefined && column !== '' && !header.includes(column)) {
       throw new CsvInputError(
         `${path} has no column '${column}' (${option}); its columns are: ${header.map((h) => `'${h}'`).join(', ')}`,
       );

@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { parse } from 'csv-parse';
 import { type KeyedSegment, newTextSegment, type SegmentProducer } from '../segment-producer.js';
 import { type CsvColumns, CsvInputError, inspectCsvFile } from './csv-input.js';
+import { type CsvLayout, csvLayout, readCsvRecords, rowOutcome } from './csv-rows.js';
+
+export { MAX_TEXT_CHARS } from './csv-rows.js';
 
 export interface ProduceCsvOptions extends CsvColumns {
   file: string;
   /** Stream id of every row; defaults to `csv:<file name>`. */
   streamId?: string | undefined;
-  /** Job id; a new UUID by default. Row ids without --id-column are `<jobId>:<row number>`. */
+  /** Job id; a new UUID by default. Row ids without an id column are `<jobId>:<line>`. */
   jobId?: string | undefined;
   /** Language hint (ISO 639-1) for every row; detected per row when absent. */
   language?: string | undefined;
@@ -32,13 +33,6 @@ export interface ProduceCsvResult {
 }
 
 const MAX_REPORTED_SKIPS = 100;
-/**
- * Longest text a row may carry. Emotions of a longer text mean little (the classifier reads its
- * start), the record would grow past Kafka's 1 MB message limit on its way through the stages,
- * and a giant cell is most often an unclosed quote that swallowed the rows after it: such a row
- * is skipped with the reason, pointing at its line.
- */
-export const MAX_TEXT_CHARS = 50_000;
 /** A send is cut at this many characters of text, well under Kafka's 1 MB per partition batch. */
 const MAX_BATCH_CHARS = 200_000;
 
@@ -46,7 +40,8 @@ const MAX_BATCH_CHARS = 200_000;
  * Streams a CSV of any size into the producer, a batch at a time (constant memory: the parser is
  * read only as fast as Kafka acknowledges). The file is checked first: a file that is empty, not
  * text, or lacks the columns fails before anything is produced. Rows with empty text are skipped
- * and reported, never silently dropped.
+ * and reported, never silently dropped. A row's position (`seq`) counts the rows produced, so the
+ * results file can line each result up with its row (csv-rows.ts).
  */
 export async function produceCsv(
   producer: SegmentProducer,
@@ -56,18 +51,7 @@ export async function produceCsv(
   const jobId = options.jobId ?? randomUUID();
   const streamId = options.streamId ?? `csv:${options.file.split('/').pop()}`;
   const batchSize = options.batchSize ?? 500;
-  const input = createReadStream(options.file);
-  const parser = input.pipe(
-    parse({
-      bom: true,
-      columns: (header: string[]) => header.map((name) => name.trim()),
-      relax_column_count: true,
-      skip_empty_lines: true,
-      // Any line ending, mixed within one file (spreadsheets and editors append their own).
-      record_delimiter: ['\r\n', '\n', '\r'],
-      info: true,
-    }),
-  );
+  const { input, rows, header } = readCsvRecords(options.file);
   const result: ProduceCsvResult = { jobId, produced: 0, skipped: 0, skippedRows: [] };
   const skip = (line: number, reason: string) => {
     result.skipped += 1;
@@ -76,6 +60,7 @@ export async function produceCsv(
   let batch: KeyedSegment[] = [];
   let batchChars = 0;
   let seq = 0;
+  let layout: CsvLayout | undefined;
   const flush = async () => {
     await producer.send(batch, 'produce-csv');
     result.produced += batch.length;
@@ -89,34 +74,14 @@ export async function produceCsv(
     });
   };
   try {
-    for await (const { record, info } of parser as AsyncIterable<{
-      record: Record<string, string | undefined>;
-      info: { lines: number };
-    }>) {
-      const line = info.lines;
-      const text = record[options.textColumn];
-      if (text === undefined || text.trim() === '') {
-        skip(line, text === undefined ? `no '${options.textColumn}' field` : 'empty text');
+    for await (const record of rows) {
+      layout ??= csvLayout(await header, options);
+      const outcome = rowOutcome(record, layout, jobId);
+      if (outcome.kind === 'skip') {
+        skip(record.line, outcome.reason);
         continue;
       }
-      if (text.length > MAX_TEXT_CHARS) {
-        skip(
-          line,
-          `text of ${text.length} characters is over the limit of ${MAX_TEXT_CHARS} (an unclosed quote?)`,
-        );
-        continue;
-      }
-      let id: string;
-      if (options.idColumn) {
-        const given = record[options.idColumn]?.trim();
-        if (!given) {
-          skip(line, `empty '${options.idColumn}'`);
-          continue;
-        }
-        id = given;
-      } else {
-        id = `${jobId}:${line}`;
-      }
+      const { id, text } = outcome;
       batch.push({
         key: id,
         segment: newTextSegment({

@@ -83,9 +83,12 @@ describe('bad CSV files on /v1/jobs/csv', () => {
       `text of ${1024 * 1024} characters is over the limit of ${MAX_TEXT_CHARS} (an unclosed quote?)`,
     );
     const body = await (await fetch(`${url}/v1/jobs/${jobId}/results.csv`)).text();
-    const results = parse(body, { columns: true }) as Array<{ id: string; text: string }>;
+    const results = parse(body, { columns: true }) as Array<{ id: string; text: string; skipped: string }>;
     const byId = new Map(results.map((row) => [row.id, row.text]));
-    expect([...byId.keys()].sort()).toEqual(['0', '1', '2', '3', '5', '6', '7']);
+    // Every row comes back in the file's order, the skipped one with its cell and why.
+    expect(results.map((row) => row.id)).toEqual(['0', '1', '2', '3', '4', '5', '6', '7']);
+    expect(results[4]!.skipped).toMatch(/over the limit/);
+    expect(byId.get('4')).toHaveLength(1024 * 1024);
     expect(byId.get('0')).toBe(rows[0]);
     expect(byId.get('2')).toBe(rows[2]);
     expect(byId.get('3')).toBe(rows[3]);

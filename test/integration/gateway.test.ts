@@ -259,7 +259,7 @@ describe('gateway', () => {
     expect(document.paths['/upload-csv']!.post!.deprecated).toBe(true);
   });
 
-  it('runs a CSV job from upload to downloaded results, escaping cells a spreadsheet would run', async () => {
+  it('runs a CSV job from upload to downloaded results: its ids, every column, the file order, cells a spreadsheet would run escaped', async () => {
     const { stack, topics } = await pipelineStack('gw-csv', gatewayEnv());
     await startTextStages(services, stack);
     const { url } = await startGateway(services, stack);
@@ -275,7 +275,9 @@ describe('gateway', () => {
       'Plain, with "quotes", and a\nnew line',
     ];
     texts.push(...formulas);
-    const csv = `id_unused,text\r\n${texts.map((t, i) => `${i},"${t.replace(/"/g, '""')}"`).join('\r\n')}\r\n999,\r\n`;
+    // A reviewer's columns (gold, stars) and the file's own ids (issue 19): all come back.
+    const gold = (i: number) => (i % 6 < 3 ? 'joy' : 'anger');
+    const csv = `id,text,gold,stars\r\n${texts.map((t, i) => `r${i},"${t.replace(/"/g, '""')}",${gold(i)},${(i % 7) - 3}`).join('\r\n')}\r\nr300,,joy,1\r\n`;
 
     const accepted = await fetch(`${url}/v1/jobs/csv`, {
       method: 'POST',
@@ -307,11 +309,26 @@ describe('gateway', () => {
     expect(download.headers.get('content-type')).toContain('text/csv');
     const body = await download.text();
     expect(body.split('\r\n')[0]).toBe(
-      `id,row,text,language,top_label,labels,${CORE_EMOTIONS.join(',')},polarity,intensity,model,language_fallback`,
+      `id,text,gold,stars,result_id,row,language,top_label,labels,${CORE_EMOTIONS.join(',')},polarity,intensity,model,language_fallback,skipped`,
     );
-    const rows = parse(body, { columns: true }) as Array<Record<string, string>>;
-    expect(rows).toHaveLength(300);
-    expect(new Set(rows.map((r) => r.row)).size).toBe(300);
+    const all = parse(body, { columns: true }) as Array<Record<string, string>>;
+    // Every row of the file, in its order, the skipped one too (with why).
+    expect(all.map((r) => r.id)).toEqual(Array.from({ length: 301 }, (_, i) => `r${i}`));
+    expect(all[300]).toMatchObject({
+      text: '',
+      gold: 'joy',
+      stars: '1',
+      result_id: '',
+      skipped: 'empty text',
+    });
+    const rows = all.slice(0, 300);
+    expect(rows.map((r) => r.row)).toEqual(rows.map((_, i) => String(i)));
+    rows.forEach((r, i) => {
+      expect(r.gold).toBe(gold(i));
+      expect(r.stars).toBe(String((i % 7) - 3));
+      expect(r.skipped).toBe('');
+      expect(r.result_id).toBe(`r${i}@${r.model!.replace('@', ':')}`);
+    });
     const byRow = new Map(rows.map((r) => [Number(r.row), r]));
     for (let i = 0; i < 294; i++) expect(byRow.get(i)?.text).toBe(texts[i]);
     expect(formulas.map((_, k) => byRow.get(294 + k)?.text)).toEqual([

@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { csvCell, RESULT_CSV_HEADER, resultCsvLine } from '../../gateway/jobs/results-csv.js';
+import { ResultSlots } from '../../gateway/jobs/result-slots.js';
+import { csvCell, resultsCsvHeader, resultsCsvLine } from '../../gateway/jobs/results-csv.js';
 import { CLOSE_TOO_SLOW, LiveHub, type LiveSocket } from '../../gateway/live/live-hub.js';
 import { parseLiveQuery } from '../../gateway/routes/live.js';
 import { ConfigError, loadConfig } from '../../runtime/config/index.js';
@@ -161,26 +165,60 @@ describe('results CSV', () => {
     expect(csvCell('line\nbreak')).toBe('"line\nbreak"');
   });
 
-  it('writes id, row, text, language, labels, every core score and the sentiment', () => {
-    expect(RESULT_CSV_HEADER).toBe(
-      'id,row,text,language,top_label,labels,anger,disgust,fear,joy,neutral,sadness,surprise,polarity,intensity,model,language_fallback\r\n',
+  it('keeps plain numbers as they are: a numeric column survives the round trip', () => {
+    expect(csvCell('-2')).toBe('-2');
+    expect(csvCell('+1.5e3')).toBe('+1.5e3');
+    expect(csvCell('-.5')).toBe('-.5');
+    expect(csvCell('-2-1')).toBe("'-2-1");
+  });
+
+  it("carries the upload's columns, renames a clash, and puts each result after its row", async () => {
+    expect(resultsCsvHeader(['id', 'text', 'gold', 'anger'])).toBe(
+      'id,text,gold,input_anger,result_id,row,language,top_label,labels,anger,disgust,fear,joy,neutral,sadness,surprise,polarity,intensity,model,language_fallback,skipped\r\n',
     );
-    expect(
-      resultCsvLine({
-        ...result(7, 's', 'anger'),
-        originalText: '=bad',
-        labels: ['anger', 'sadness'],
-        sentiment: { polarity: -0.75, intensity: 0.9 },
-      }),
-    ).toBe(
-      "s:7,7,'=bad,en,anger,anger;sadness,0.9000,0.0000,0.0000,0.0000,0.0000,0.0000,0.0000,-0.7500,0.9000,m@1,false\r\n",
+    const dir = mkdtempSync(join(tmpdir(), 'slots-'));
+    const slots = await ResultSlots.create(join(dir, 'results.slots'));
+    const romanian = result(2, 's', 'joy');
+    romanian.core = { ...romanian.core, disgust: null, surprise: null };
+    romanian.sentiment = null;
+    romanian.languageFallback = true;
+    // Results arrive in any order; they come back by row.
+    await slots.write(2, romanian);
+    await slots.write(0, {
+      ...result(0, 's', 'anger'),
+      labels: ['anger', 'sadness'],
+      sentiment: { polarity: -0.75, intensity: 0.123456 },
+    });
+    const read = slots.inOrder();
+    const rows = [
+      (await read.next()).value,
+      (await read.next()).value,
+      (await read.next()).value,
+      (await read.next()).value,
+    ];
+    await read.return();
+    await slots.close();
+    rmSync(dir, { recursive: true, force: true });
+    expect(rows[1]).toBeNull();
+    expect(rows[3]).toBeNull();
+    const row = (seq: number, id: string) => ({ outcome: { kind: 'row' as const, id, text: 't' }, seq });
+    expect(resultsCsvLine(['a1', '=bad', '-2'], 4, row(0, 'a1'), rows[0]!)).toBe(
+      "a1,'=bad,-2,,a1@m:1,0,en,anger,anger;sadness,0.9000,0.0000,0.0000,0.0000,0.0000,0.0000,0.0000,-0.7500,0.1235,m@1,false,\r\n",
     );
     // A class the model lacks is an empty cell, never a made-up 0.
-    const romanian = result(8, 's', 'joy');
-    romanian.core = { ...romanian.core, disgust: null, surprise: null };
-    expect(resultCsvLine(romanian)).toBe(
-      's:8,8,text 8,en,joy,joy,0.0000,,0.0000,0.9000,0.0000,0.0000,,,,m@1,false\r\n',
+    expect(resultsCsvLine(['a3', 'x', '1', '0'], 4, row(2, 'a3'), rows[2]!)).toBe(
+      'a3,x,1,0,a3@m:1,2,en,joy,joy,0.0000,,0.0000,0.9000,0.0000,0.0000,,,,m@1,true,\r\n',
     );
+    // A row still without a result, and a row that was never sent.
+    expect(resultsCsvLine(['a2', 'y'], 4, row(1, 'a2'), null)).toBe(`a2,y,,,,1${','.repeat(15)}\r\n`);
+    expect(
+      resultsCsvLine(
+        ['a4', '', '', '', 'extra'],
+        4,
+        { outcome: { kind: 'skip', reason: 'empty text' }, seq: null },
+        null,
+      ),
+    ).toBe(`a4,,,${','.repeat(16)},empty text\r\n`);
   });
 });
 

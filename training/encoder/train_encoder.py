@@ -35,6 +35,17 @@ def load_goemotions(directory: Path, split: str, core_of: list[int]):
     return rows
 
 
+def load_core_rows(path: Path):
+    """Extra rows with core labels only (XED dialogue, written by training/xed-training.ts)."""
+    rows = []
+    for line in path.read_text(encoding="utf8").splitlines():
+        if not line.strip():
+            continue
+        text, ids = line.split("\t")
+        rows.append((text, None, sorted({int(i) for i in ids.split(",")})))
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--datasets", required=True)
@@ -48,6 +59,7 @@ def main() -> int:
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--limit", type=int, default=0, help="train on the first N rows only (smoke tests)")
+    parser.add_argument("--extra", help="TSV of extra rows with core labels only (text, core indices)")
     args = parser.parse_args()
 
     import numpy as np
@@ -66,6 +78,9 @@ def main() -> int:
     train = load_goemotions(datasets, "train", core_of)
     if args.limit:
         train = train[: args.limit]
+    if args.extra:
+        extra = load_core_rows(Path(args.extra))
+        train += extra[: args.limit] if args.limit else extra
     n_core, n_fine = 7, len(core_of)
 
     tokenizer = AutoTokenizer.from_pretrained(args.base_model)
@@ -92,9 +107,14 @@ def main() -> int:
 
     model = EmotionEncoder()
     targets = torch.zeros(len(train), n_core + n_fine)
+    # Rows without fine labels (the extra core-only rows) teach the core head only.
+    weights = torch.ones(len(train), n_core + n_fine)
     for row, (_, fine, core) in enumerate(train):
         for c in core:
             targets[row, c] = 1.0
+        if fine is None:
+            weights[row, n_core:] = 0.0
+            continue
         for f in fine:
             targets[row, n_core + f] = 1.0
 
@@ -106,7 +126,7 @@ def main() -> int:
         optimizer,
         lambda step: step / warmup if step < warmup else max(0.0, (total_steps - step) / (total_steps - warmup)),
     )
-    loss_fn = nn.BCEWithLogitsLoss()
+    loss_fn = nn.BCEWithLogitsLoss(reduction="none")
     generator = random.Random(args.seed)
 
     log({"event": "start", "examples": len(train), "steps": total_steps})
@@ -127,7 +147,8 @@ def main() -> int:
                 return_tensors="pt",
             )
             logits = model.logits(encoded["input_ids"], encoded["attention_mask"])
-            loss = loss_fn(logits, targets[batch])
+            mask = weights[batch]
+            loss = (loss_fn(logits, targets[batch]) * mask).sum() / mask.sum()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
