@@ -23,6 +23,7 @@ import type { Logger } from '../runtime/logger.js';
 import { packageRoot } from '../runtime/package-root.js';
 import type { Feedback } from '../schemas/index.js';
 import { apiKeyCheck, presentedKey } from './auth.js';
+import type { FeedbackOutcomes } from './feedback/feedback-outcomes.js';
 import { sendError } from './http-errors.js';
 import { recordHttpMetrics } from './http-metrics.js';
 import type { CsvJobs } from './jobs/csv-jobs.js';
@@ -49,6 +50,8 @@ export interface GatewayParts {
   feedback: AvroProducer<Feedback>;
   hub: LiveHub;
   jobs: CsvJobs;
+  /** What became of the feedback this gateway accepted. */
+  feedbackOutcomes: FeedbackOutcomes;
   ingests: StreamIngests;
   transcripts: TranscriptSource;
   /** Where uploaded recordings wait while they are produced. */
@@ -133,7 +136,12 @@ export async function buildGatewayApp(parts: GatewayParts): Promise<FastifyInsta
       await v1.register(predictRoutes, { engine: parts.engine, maxTexts: config.predictMaxTexts });
       await v1.register(jobRoutes, { jobs: parts.jobs, uploadLimitBytes: config.uploadLimitBytes });
       await v1.register(streamRoutes, { producer: parts.segments, maxTexts: config.predictMaxTexts });
-      await v1.register(feedbackRoutes, { producer: parts.feedback, hub: parts.hub });
+      await v1.register(feedbackRoutes, {
+        producer: parts.feedback,
+        hub: parts.hub,
+        outcomes: parts.feedbackOutcomes,
+        uploadLimitBytes: parts.config.uploadLimitBytes,
+      });
       await v1.register(audioRoutes, {
         ingests: parts.ingests,
         spoolDir: parts.audioSpoolDir,

@@ -7,9 +7,13 @@ import { createEmotionEngine, resolveRegistryModels } from '../processors/classi
 import { connectAudioProducers } from '../producers/audio/ingest-audio.js';
 import { vadModelOf } from '../producers/audio/speech-chunker.js';
 import { SegmentProducer } from '../producers/segment-producer.js';
+import { BlobStore } from '../runtime/blob/blob-store.js';
+import type { Config } from '../runtime/config/index.js';
+import { errorMessage } from '../runtime/errors.js';
 import { AvroProducer } from '../runtime/kafka/avro-producer.js';
 import { createKafka } from '../runtime/kafka/client.js';
 import { LiveTopicReader, liveTopic } from '../runtime/kafka/live-reader.js';
+import type { Logger } from '../runtime/logger.js';
 import { packageRoot } from '../runtime/package-root.js';
 import { SchemaRegistryClient } from '../runtime/serde/schema-registry.js';
 import type { RunningService, ServiceContext } from '../runtime/service.js';
@@ -23,6 +27,7 @@ import {
   topicNames,
 } from '../schemas/index.js';
 import { buildGatewayApp } from './app.js';
+import { FeedbackOutcomes } from './feedback/feedback-outcomes.js';
 import { CsvJobs } from './jobs/csv-jobs.js';
 import { LiveHub } from './live/live-hub.js';
 import { StreamIngests } from './streams/stream-ingests.js';
@@ -127,6 +132,11 @@ export async function startGatewayService(context: ServiceContext): Promise<Runn
     version: string;
   };
   const app = await buildGatewayApp({
+    feedbackOutcomes: new FeedbackOutcomes({
+      store: feedbackStore(config, logger),
+      root: topics.feedback,
+      logger,
+    }),
     config: config.gateway,
     version,
     logger,
@@ -160,4 +170,14 @@ export async function startGatewayService(context: ServiceContext): Promise<Runn
       await engine.close();
     },
   };
+}
+
+/** Where the feedback sink writes its records, read for feedback outcomes; none without storage. */
+function feedbackStore(config: Config, logger: Logger): BlobStore | undefined {
+  try {
+    return BlobStore.connect(config.blob);
+  } catch (error) {
+    logger.warn({ err: errorMessage(error) }, 'no Blob storage: feedback outcomes stay pending');
+    return undefined;
+  }
 }

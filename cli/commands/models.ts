@@ -191,13 +191,13 @@ export function registerModelCommands(program: Command): void {
         process.stdout.write(`${model.labels.name} ${model.labels.modelVersion}\n\n`);
         for (const [name, set] of Object.entries(report.sets)) {
           process.stdout.write(
-            `${name.padEnd(18)} n=${String(set.n).padEnd(5)} accuracy ${set.core.accuracy.toFixed(3)}  macro-F1 ${set.core.macroF1.toFixed(3)}  ` +
+            `${name.padEnd(22)} n=${String(set.n).padEnd(5)} accuracy ${set.core.accuracy.toFixed(3)}  macro-F1 ${set.core.macroF1.toFixed(3)}  ` +
               `neutral ${set.neutralShare.predicted.toFixed(2)} (gold ${set.neutralShare.gold.toFixed(2)})  sentiment macro-F1 ${set.sentiment.macroF1.toFixed(3)}\n`,
           );
         }
         const inDomain = report.sentiment.inDomain;
         process.stdout.write(
-          `${'sentiment (test)'.padEnd(18)} n=${String(inDomain.n).padEnd(5)} accuracy ${inDomain.accuracy.toFixed(3)}  macro-F1 ${inDomain.macroF1.toFixed(3)}\n`,
+          `${'sentiment (test)'.padEnd(22)} n=${String(inDomain.n).padEnd(5)} accuracy ${inDomain.accuracy.toFixed(3)}  macro-F1 ${inDomain.macroF1.toFixed(3)}\n`,
         );
       } finally {
         await model.close();

@@ -232,6 +232,34 @@ async function sendFeedback(item, result, verdict, label) {
   }
 }
 
+// A reviewed results file: one verdict per row (POST /v1/feedback/csv), then each verdict's outcome.
+$('review-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const status = $('review-status');
+  const form = new FormData();
+  form.append('file', $('review-file').files[0]);
+  status.textContent = 'sending…';
+  try {
+    const report = await api('/v1/feedback/csv', { method: 'POST', body: form });
+    const refusals = report.refusedRows.map((r) => `line ${r.line}: ${r.reason}`).join('; ');
+    const tally = async () => {
+      const outcomes = await Promise.all(report.feedback.map((f) => api(`/v1/feedback/${f.id}`)));
+      const count = (matched) => outcomes.filter((o) => o.matched === matched).length;
+      status.textContent =
+        `${report.accepted} verdicts sent: ${count('matched')} matched, ${count('pending')} pending, ` +
+        `${count('unmatched')} unmatched` +
+        (report.refused ? `; ${report.refused} rows refused (${refusals})` : '');
+      return outcomes.every((o) => o.recorded);
+    };
+    // Until the feedback sink has recorded every verdict (a few seconds), or a minute has passed.
+    for (let round = 0; !(await tally()) && round < 30; round++) {
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
+  } catch (error) {
+    status.textContent = error.message;
+  }
+});
+
 // --- live feed ---------------------------------------------------------------------------------
 const connection = $('connection');
 let socket;

@@ -41,6 +41,11 @@ export function trainingLabelOf(
   return { trainingLabel: core, unusable: null };
 }
 
+/** Where the feedback records of a day go: `<root>/daily/dt=YYYY-MM-DD` (the record's UTC date). */
+export function dailyFeedbackDir(root: string, timestampMs: number): string {
+  return `${root}/daily/dt=${utcDate(timestampMs)}`;
+}
+
 /**
  * Joins each feedback with its result and files it under `<root>/daily/dt=YYYY-MM-DD` (the
  * feedback record's date). Feedback whose result is not indexed yet waits up to `joinWaitMs`, then
@@ -71,7 +76,7 @@ export class FeedbackRouter implements SinkRouter<Feedback> {
         result,
         ...trainingLabelOf(value, result),
       };
-      return { dir: `${this.root}/daily/dt=${utcDate(timestamp)}`, line: JSON.stringify(record) };
+      return { dir: dailyFeedbackDir(this.root, timestamp), line: JSON.stringify(record) };
     });
   }
 }

@@ -2,6 +2,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
 import { chromium } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EmotionScores } from '../../processors/classify/engine.js';
@@ -9,7 +10,9 @@ import { CORE_EMOTIONS } from '../../processors/classify/labels.js';
 import { packageRoot } from '../../runtime/package-root.js';
 import { AvroDecoder } from '../../runtime/serde/avro-serde.js';
 import { avroSchemas, type Feedback } from '../../schemas/index.js';
+import { startFeedbackSinkService } from '../../sinks/feedback/service.js';
 import { speak } from '../support/audio.js';
+import { testBlobStore, uniqueContainer } from '../support/blob.js';
 import { gatewayEnv, startGateway, startTextStages } from '../support/gateway.js';
 import { pipelineStack, TestServices } from '../support/pipeline.js';
 import { readTopic } from '../support/topics.js';
@@ -42,8 +45,15 @@ async function openDashboard(url: string) {
 
 describe('dashboard', () => {
   it('in headless Chromium: starts streams from text and from a recording, shows the chart and transcript live, takes feedback and a CSV job', async () => {
-    const { stack, topics } = await pipelineStack('dashboard', gatewayEnv());
+    const { stack, topics } = await pipelineStack('dashboard', {
+      ...gatewayEnv(),
+      BLOB_CONTAINER: uniqueContainer('dashboard'),
+      SINK_FLUSH_INTERVAL_MS: '300',
+      FEEDBACK_JOIN_WAIT_MS: '1500',
+    });
+    await testBlobStore(stack.config);
     await startTextStages(services, stack, { audio: true });
+    await services.start(stack, startFeedbackSinkService);
     const { gateway } = await startGateway(services, stack);
 
     const { browser, page, problems } = await openDashboard(gateway.url);
@@ -135,6 +145,26 @@ describe('dashboard', () => {
       expect(await page.textContent('#job-status')).toBe('done: 40 rows in, 40 results out');
       const [download] = await Promise.all([page.waitForEvent('download'), page.click('#job-download')]);
       expect(download.suggestedFilename()).toMatch(/^results-.*\.csv$/);
+
+      // The downloaded file, reviewed (a correct_label column: one 'wrong', one relabelled, the
+      // rest confirmed), sent back from the same card; each verdict's outcome is counted.
+      const rows = parse(readFileSync((await download.path())!, 'utf8')) as string[][];
+      const cell = (value: string) => `"${value.replace(/"/g, '""')}"`;
+      const reviewed = rows
+        .map((row, i) => [...row, i === 0 ? 'correct_label' : i === 1 ? 'wrong' : i === 2 ? 'sadness' : ''])
+        .map((row) => row.map(cell).join(','))
+        .join('\n');
+      await page.setInputFiles('#review-file', {
+        name: 'reviewed.csv',
+        mimeType: 'text/csv',
+        buffer: Buffer.from(reviewed),
+      });
+      await page.click('#send-review');
+      await expect
+        .poll(() => page.textContent('#review-status'), { timeout: 60_000 })
+        .toBe('40 verdicts sent: 40 matched, 0 pending, 0 unmatched');
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.locator('aside').screenshot({ path: join(ARTIFACTS, 'dashboard-csv-review.png') });
 
       // A stream started from a local recording: uploaded, transcribed, classified, shown live.
       const recording = await speak(

@@ -1,8 +1,10 @@
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { parse } from 'csv-parse/sync';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ModelRegistry, RegistryRefusal } from '../../processors/classify/model-registry.js';
 import { createEmotionEngine, resolveRegistryModels } from '../../processors/classify/pipeline.js';
@@ -12,7 +14,7 @@ import type { FeedbackRecord } from '../../sinks/feedback/feedback-records.js';
 import { startFeedbackSinkService } from '../../sinks/feedback/service.js';
 import { latestTrainingSet, type TrainingSetManifest } from '../../sinks/feedback/training-set.js';
 import { emotionResult, readJsonLines, testBlobStore, uniqueContainer } from '../support/blob.js';
-import { gatewayEnv, postJson, startGateway } from '../support/gateway.js';
+import { gatewayEnv, postJson, startGateway, startTextStages } from '../support/gateway.js';
 import { pipelineStack, TestServices } from '../support/pipeline.js';
 import { stackEnv } from '../support/stack.js';
 import { produceValues } from '../support/topics.js';
@@ -64,7 +66,17 @@ describe('feedback sink, feedback dataset and retraining', () => {
       { resultId: results[11]!.id, verdict: 'wrong' },
       { resultId: 'no-such-result@m:1', verdict: 'correct' },
     ];
-    for (const body of verdicts) expect((await postJson(`${url}/v1/feedback`, body)).status).toBe(202);
+    for (const body of verdicts) {
+      const response = await fetch(`${url}/v1/feedback`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(response.status).toBe(202);
+      // What is known at once: the gateway never saw these results, so the join is still to come.
+      expect(await response.json()).toMatchObject({ resultId: body.resultId, matched: 'pending' });
+      expect(response.headers.get('location')).toMatch(/^\/v1\/feedback\/[0-9a-f-]{36}$/);
+    }
 
     let manifest: TrainingSetManifest | undefined;
     const deadline = Date.now() + 60_000;
@@ -161,5 +173,132 @@ describe('feedback sink, feedback dataset and retraining', () => {
     const forced = await registry.index('emotion-stream-ro');
     expect(forced.current).toBe('worse-1');
     expect(forced.versions.at(-1)).toMatchObject({ version: 'worse-1', forced: true });
+  });
+
+  it('takes a reviewed results file: one verdict per row, refused rows with their line and why, and each outcome later', async () => {
+    const container = uniqueContainer('feedback-csv');
+    const { stack } = await pipelineStack('feedback-csv', {
+      BLOB_CONTAINER: container,
+      SINK_FLUSH_INTERVAL_MS: '300',
+      FEEDBACK_JOIN_WAIT_MS: '1500',
+      ...gatewayEnv(),
+    });
+    await testBlobStore(stack.config);
+    await startTextStages(services, stack);
+    await services.start(stack, startFeedbackSinkService);
+    const { url } = await startGateway(services, stack);
+
+    // A CSV job, as a user runs it, then its results file.
+    const texts = [
+      'I am so happy you came!',
+      'This is outrageous, I want my money back.',
+      'My dog died this morning.',
+      'The train leaves at eight.',
+      'What a lovely surprise!',
+      '',
+    ];
+    const upload = new FormData();
+    upload.append(
+      'file',
+      new Blob([`id,text\n${texts.map((t, i) => `c${i},"${t}"`).join('\n')}\n`]),
+      'reviews.csv',
+    );
+    const job = (await (await fetch(`${url}/v1/jobs/csv`, { method: 'POST', body: upload })).json()) as {
+      jobId: string;
+    };
+    let state = '';
+    for (const deadline = Date.now() + 120_000; state !== 'done' && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      state = ((await (await fetch(`${url}/v1/jobs/${job.jobId}`)).json()) as { state: string }).state;
+    }
+    expect(state).toBe('done');
+    const results = parse(await (await fetch(`${url}/v1/jobs/${job.jobId}/results.csv`)).text(), {
+      columns: true,
+    }) as Array<Record<string, string>>;
+    expect(results.map((r) => r.id)).toEqual(['c0', 'c1', 'c2', 'c3', 'c4', 'c5']);
+
+    // A person reviews it: confirms, says wrong, names labels (one misspelt), keeps the skipped row,
+    // and adds a row for a result that does not exist.
+    const review = ['', 'wrong', 'grief', 'happyy', results[4]!.top_label!, ''];
+    const lines = results.map((r, i) =>
+      [r.id, `"${r.text}"`, r.result_id, r.top_label, r.skipped, review[i]].join(','),
+    );
+    lines.push('x,"made up",no-such-result@m:1,joy,,');
+    const reviewed = new FormData();
+    reviewed.append(
+      'file',
+      new Blob([`id,text,result_id,top_label,skipped,correct_label\n${lines.join('\n')}\n`]),
+      'reviewed.csv',
+    );
+    const response = await fetch(`${url}/v1/feedback/csv`, { method: 'POST', body: reviewed });
+    const report = (await response.json()) as {
+      accepted: number;
+      refused: number;
+      refusedRows: Array<{ line: number; reason: string }>;
+      feedback: Array<{
+        line: number;
+        id: string;
+        resultId: string;
+        verdict: string;
+        label: string | null;
+        matched: string;
+      }>;
+    };
+    expect(response.status).toBe(202);
+    expect(report).toMatchObject({ accepted: 5, refused: 2 });
+    expect(report.refusedRows).toEqual([
+      {
+        line: 5,
+        reason:
+          "unknown label 'happyy' in correct_label: expected a core or GoEmotions label, 'wrong', or blank to confirm",
+      },
+      { line: 7, reason: 'the row was never scored (skipped: empty text)' },
+    ]);
+    expect(report.feedback.map(({ line, verdict, label }) => [line, verdict, label])).toEqual([
+      [2, 'correct', null],
+      [3, 'wrong', null],
+      [4, 'wrong', 'grief'],
+      [6, 'correct', null],
+      [8, 'correct', null],
+    ]);
+    // Said at once: results the gateway saw are matched; the made-up one is pending, not a success.
+    expect(report.feedback.slice(0, 4).every((f) => f.matched === 'matched')).toBe(true);
+    expect(report.feedback[4]!.matched).toBe('pending');
+
+    // Later, each outcome as the feedback sink recorded it.
+    const outcome = async (id: string) => {
+      for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
+        const body = (await (await fetch(`${url}/v1/feedback/${id}`)).json()) as Record<string, unknown>;
+        if (body.recorded) return body;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+      throw new Error(`feedback ${id} never recorded`);
+    };
+    expect(await outcome(report.feedback[2]!.id)).toMatchObject({
+      matched: 'matched',
+      trainingLabel: 'sadness',
+      reason: null,
+    });
+    expect(await outcome(report.feedback[1]!.id)).toMatchObject({
+      matched: 'matched',
+      trainingLabel: null,
+      reason: 'wrong, without the right label',
+    });
+    expect(await outcome(report.feedback[4]!.id)).toMatchObject({
+      matched: 'unmatched',
+      resultId: 'no-such-result@m:1',
+      reason: 'result not found within the join window',
+    });
+    const unknown = await fetch(`${url}/v1/feedback/${randomUUID()}`);
+    expect(unknown.status).toBe(404);
+
+    // A file that is no reviewed results file is refused whole, with what it lacks.
+    const wrongFile = new FormData();
+    wrongFile.append('file', new Blob(['text,label\nhi,joy\n']), 'labels.csv');
+    const refused = await fetch(`${url}/v1/feedback/csv`, { method: 'POST', body: wrongFile });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { message: string }).message).toMatch(
+      /no 'result_id' or 'correct_label' column/,
+    );
   });
 });
