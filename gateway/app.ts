@@ -38,6 +38,7 @@ import { prototypeAliases } from './routes/prototype-aliases.js';
 import { streamRoutes } from './routes/streams.js';
 import { transcriptRoutes } from './routes/transcripts.js';
 import type { StreamIngests } from './streams/stream-ingests.js';
+import type { StreamOverview } from './streams/stream-overview.js';
 import type { TranscriptSource } from './transcripts/stream-transcripts.js';
 
 export interface GatewayParts {
@@ -53,6 +54,8 @@ export interface GatewayParts {
   /** What became of the feedback this gateway accepted. */
   feedbackOutcomes: FeedbackOutcomes;
   ingests: StreamIngests;
+  /** Live and recent streams with their rolling counts (GET /v1/streams). */
+  overview: StreamOverview;
   transcripts: TranscriptSource;
   /** Where uploaded recordings wait while they are produced. */
   audioSpoolDir: string;
@@ -135,7 +138,11 @@ export async function buildGatewayApp(parts: GatewayParts): Promise<FastifyInsta
       if (config.apiKeys.length > 0) v1.addHook('onRequest', apiKeyCheck(config.apiKeys));
       await v1.register(predictRoutes, { engine: parts.engine, maxTexts: config.predictMaxTexts });
       await v1.register(jobRoutes, { jobs: parts.jobs, uploadLimitBytes: config.uploadLimitBytes });
-      await v1.register(streamRoutes, { producer: parts.segments, maxTexts: config.predictMaxTexts });
+      await v1.register(streamRoutes, {
+        producer: parts.segments,
+        maxTexts: config.predictMaxTexts,
+        overview: parts.overview,
+      });
       await v1.register(feedbackRoutes, {
         producer: parts.feedback,
         hub: parts.hub,

@@ -31,6 +31,7 @@ import { FeedbackOutcomes } from './feedback/feedback-outcomes.js';
 import { CsvJobs } from './jobs/csv-jobs.js';
 import { LiveHub } from './live/live-hub.js';
 import { StreamIngests } from './streams/stream-ingests.js';
+import { StreamOverview } from './streams/stream-overview.js';
 import { KafkaTranscripts } from './transcripts/stream-transcripts.js';
 
 export interface RunningGateway extends RunningService {
@@ -88,6 +89,7 @@ export async function startGatewayService(context: ServiceContext): Promise<Runn
     logger,
     metrics,
   });
+  const overview = new StreamOverview();
   // One consumer per instance, in a group of its own: every gateway sees every result, and the
   // group goes when the gateway does.
   const instance = `${hostname()}.${process.pid}.${randomBytes(3).toString('hex')}`;
@@ -104,12 +106,16 @@ export async function startGatewayService(context: ServiceContext): Promise<Runn
         onRecord: ({ value, timestampMs }) => {
           hub.publish(value, timestampMs);
           jobs.onResult(value);
+          overview.onResult(value, timestampMs);
         },
       }),
       liveTopic<StreamEvent>({
         topic: topics.streamEvents,
         schema: avroSchemas.StreamEvent,
-        onRecord: ({ value }) => hub.publishEvent(value),
+        onRecord: ({ value }) => {
+          hub.publishEvent(value);
+          overview.onEvent(value);
+        },
       }),
       liveTopic<TextSegment>({
         // Transcripts as soon as they exist, for streams someone watches (CSV rows, keyed by row
@@ -147,6 +153,7 @@ export async function startGatewayService(context: ServiceContext): Promise<Runn
     hub,
     jobs,
     ingests,
+    overview,
     transcripts: new KafkaTranscripts({ kafka, registry, topic: topics.emotions, logger }),
     audioSpoolDir: join(dataDir, 'audio'),
     checks,

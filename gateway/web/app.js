@@ -121,6 +121,23 @@ $('analyse-form').addEventListener('submit', async (event) => {
   }
 });
 
+/** One bar of shares (each emotion's part of 1), coloured by emotion, labelled where wide enough. */
+function fillShares(shares, mix) {
+  shares.setAttribute('aria-label', 'share of each core emotion');
+  shares.replaceChildren();
+  for (const emotion of EMOTIONS) {
+    const share = mix[emotion];
+    if (!share) continue;
+    const part = document.createElement('span');
+    part.dataset.emotion = emotion;
+    part.style.flexGrow = String(share);
+    part.style.background = colour(emotion);
+    part.title = `${emotion} ${(share * 100).toFixed(0)}%`;
+    if (share >= 0.08) part.textContent = `${emotion} ${(share * 100).toFixed(0)}%`;
+    shares.append(part);
+  }
+}
+
 function analysisItem(text, result) {
   const item = $('analysis-template').content.firstElementChild.cloneNode(true);
   item.dataset.topLabel = result.topLabel;
@@ -150,19 +167,7 @@ function analysisItem(text, result) {
     }
     bars.append(row);
   }
-  const shares = item.querySelector('.shares');
-  shares.setAttribute('aria-label', 'share of each core emotion');
-  for (const emotion of EMOTIONS) {
-    const share = result.distribution[emotion];
-    if (!share) continue;
-    const part = document.createElement('span');
-    part.dataset.emotion = emotion;
-    part.style.flexGrow = String(share);
-    part.style.background = colour(emotion);
-    part.title = `${emotion} ${(share * 100).toFixed(0)}%`;
-    if (share >= 0.08) part.textContent = `${emotion} ${(share * 100).toFixed(0)}%`;
-    shares.append(part);
-  }
+  fillShares(item.querySelector('.shares'), result.distribution);
   item.querySelector('.fine').textContent = result.fine
     ? `top fine-grained: ${Object.entries(result.fine)
         .sort((a, b) => b[1] - a[1])
@@ -259,6 +264,51 @@ $('review-form').addEventListener('submit', async (event) => {
     status.textContent = error.message;
   }
 });
+
+// --- streams overview --------------------------------------------------------------------------
+// Every live and recent stream (GET /v1/streams), refreshed every 2 s: state, last segment, the
+// last minute's mix and a badge when an emotion passes the alert rule. Click one to watch it.
+async function refreshOverview() {
+  const list = $('overview');
+  try {
+    const { rule, streams } = await api(`/v1/streams?alert=${encodeURIComponent($('alert-emotions').value)}`);
+    $('overview-caption').textContent =
+      `badge: an emotion over ${rule.share * 100}% of a stream's last minute (≥ ${rule.minResults} results)`;
+    list.replaceChildren(
+      ...streams.map((stream) => {
+        const item = $('stream-tile-template').content.firstElementChild.cloneNode(true);
+        item.dataset.stream = stream.streamId;
+        item.dataset.state = stream.state;
+        item.querySelector('.name').textContent = stream.streamId;
+        item.querySelector('.state').textContent =
+          `${stream.state} · ${stream.window.results}/min · ${stream.results} in all`;
+        const badges = item.querySelector('.badges');
+        for (const emotion of stream.alerts) {
+          const badge = document.createElement('span');
+          badge.className = 'badge';
+          badge.dataset.emotion = emotion;
+          badge.style.background = colour(emotion);
+          badge.textContent = `${emotion} ${(stream.window.mix[emotion] * 100).toFixed(0)}%`;
+          badges.append(badge);
+        }
+        fillShares(item.querySelector('.shares'), stream.window.mix);
+        item.querySelector('.last').textContent = stream.lastSegment
+          ? `${stream.lastSegment.topLabel}: ${stream.lastSegment.text}`
+          : (stream.message ?? '');
+        item.addEventListener('click', () => {
+          $('stream-id').value = stream.streamId;
+          $('watch-form').requestSubmit();
+        });
+        return item;
+      }),
+    );
+    $('overview-status').textContent = streams.length ? '' : 'no live or recent streams';
+  } catch (error) {
+    $('overview-status').textContent = error.message;
+  }
+}
+refreshOverview();
+setInterval(refreshOverview, 2000);
 
 // --- live feed ---------------------------------------------------------------------------------
 const connection = $('connection');

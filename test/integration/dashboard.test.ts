@@ -270,4 +270,88 @@ describe('dashboard', () => {
       await browser.close();
     }
   });
+
+  it('in headless Chromium, with API keys on: the streams overview shows every stream live, badges the angry one, and opens one on click', async () => {
+    const key = 'overview-test-key-0123456789';
+    const { stack } = await pipelineStack('dashboard-overview', { ...gatewayEnv(), GATEWAY_API_KEYS: key });
+    await startTextStages(services, stack);
+    const { gateway } = await startGateway(services, stack);
+    const auth = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+    const send = (streamId: string, texts: string[]) =>
+      fetch(`${gateway.url}/v1/streams/${streamId}/texts`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ texts, language: 'en' }),
+      });
+    const angry = [
+      'This is outrageous, I am furious with you!',
+      'I hate this so much, it makes me so angry.',
+      'How dare they treat us like this, I am livid!',
+      'Stop lying to me, I am sick of your excuses, this makes me mad!',
+      'I am so angry I could scream at them.',
+      'You ruined everything, I am furious!',
+    ];
+    const joyful = ['What a wonderful day, I love it!', 'Thank you so much, this made me so happy!'];
+    expect((await send('channel-1', angry)).status).toBe(202);
+    expect((await send('channel-2', joyful)).status).toBe(202);
+
+    // The API first: without the key it is refused; with it, both streams and the badge.
+    expect((await fetch(`${gateway.url}/v1/streams`)).status).toBe(401);
+    type Overview = {
+      streams: Array<{ streamId: string; state: string; alerts: string[]; window: { results: number } }>;
+    };
+    let overview: Overview = { streams: [] };
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
+      overview = (await (await fetch(`${gateway.url}/v1/streams`, { headers: auth })).json()) as Overview;
+      if (overview.streams.reduce((n, s) => n + s.window.results, 0) === angry.length + joyful.length) break;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    const byId = new Map(overview.streams.map((s) => [s.streamId, s]));
+    expect(byId.get('channel-1')).toMatchObject({ state: 'live', alerts: ['anger'], window: { results: 6 } });
+    expect(byId.get('channel-2')).toMatchObject({ state: 'live', alerts: [], window: { results: 2 } });
+    const unknown = await fetch(`${gateway.url}/v1/streams?alert=anger,rage`, { headers: auth });
+    expect(unknown.status).toBe(400);
+
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      const problems: string[] = [];
+      page.on('pageerror', (error) => problems.push(error.message));
+      page.on('console', (message) => {
+        if (message.type() === 'error') problems.push(message.text());
+      });
+      // The key as a user saved it in the dashboard before.
+      await page.addInitScript((saved) => localStorage.setItem('emotion-stream.api-key', saved), key);
+      await page.goto(gateway.url);
+      await page.waitForSelector('#overview .stream-tile[data-stream="channel-2"]');
+      const tiles = await page.$$eval('#overview .stream-tile', (items) =>
+        items.map((item) => ({
+          stream: (item as HTMLElement).dataset.stream,
+          badges: Array.from(item.querySelectorAll('.badge')).map((b) => b.textContent),
+          shares: item.querySelectorAll('.shares span').length,
+          last: item.querySelector('.last')?.textContent,
+        })),
+      );
+      const tile = new Map(tiles.map((t) => [t.stream, t]));
+      expect(tile.get('channel-1')!.badges).toEqual([expect.stringMatching(/^anger \d+%$/)]);
+      expect(tile.get('channel-2')!.badges).toEqual([]);
+      expect(tile.get('channel-1')!.last).toMatch(/^anger: /);
+      // Live: a new stream appears without a reload.
+      expect((await send('channel-3', ['I am a bit worried about tomorrow.'])).status).toBe(202);
+      await page.waitForSelector('#overview .stream-tile[data-stream="channel-3"]', { timeout: 60_000 });
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.locator('#overview-card').screenshot({ path: join(ARTIFACTS, 'dashboard-overview.png') });
+      // A click opens the stream view.
+      await page.click('#overview .stream-tile[data-stream="channel-2"]');
+      await page.waitForSelector('#connection[data-state="open"]');
+      expect(await page.inputValue('#stream-id')).toBe('channel-2');
+      await page.waitForFunction(() => document.querySelectorAll('#transcript .segment').length === 2);
+      expect(problems).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
 });
