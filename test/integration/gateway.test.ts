@@ -161,6 +161,8 @@ describe('gateway', () => {
         '/v1/streams',
         '/v1/streams/{streamId}',
         '/v1/feedback',
+        '/v1/feedback/csv',
+        '/v1/feedback/{id}',
         '/v1/jobs/csv',
         '/v1/jobs/{id}',
         '/v1/jobs/{id}/results.csv',
@@ -175,6 +177,11 @@ describe('gateway', () => {
         '/download-csv',
       ].sort(),
     );
+    // The new routes and fields of issue 19 are documented.
+    const paths = document.paths as Record<string, Record<string, { responses?: Record<string, unknown> }>>;
+    expect(Object.keys(paths['/v1/streams']!).sort()).toEqual(['get', 'post']);
+    expect(JSON.stringify(paths['/v1/feedback']!.post)).toContain('matched');
+    expect(JSON.stringify(paths['/v1/jobs/{id}/results.csv']!.get)).toContain('language_fallback');
     expect(await (await fetch(`${url}/docs`, { redirect: 'follow' })).text()).toContain('swagger');
     expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok' });
     expect(await (await fetch(`${url}/readyz`)).json()).toEqual({
