@@ -300,7 +300,7 @@ async function withPipeline<T>(
         preferredPort: await freePort(18_080),
       },
     ],
-    env: { ...merged, LOG_LEVEL: 'warn', GATEWAY_HOST: '127.0.0.1' },
+    env: { ...merged, LOG_LEVEL: 'warn', GATEWAY_HOST: '127.0.0.1', GATEWAY_STREAM_URL_ALLOW: '127.0.0.1' },
     logDir: join(dataDir, `logs-${prefix}`),
     logger,
     cliScript: join(packageRoot(), 'cli', 'run.ts'),

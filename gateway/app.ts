@@ -39,6 +39,7 @@ import { streamRoutes } from './routes/streams.js';
 import { transcriptRoutes } from './routes/transcripts.js';
 import type { StreamIngests } from './streams/stream-ingests.js';
 import type { StreamOverview } from './streams/stream-overview.js';
+import { UrlAllowList } from './streams/url-guard.js';
 import type { TranscriptSource } from './transcripts/stream-transcripts.js';
 
 export interface GatewayParts {
@@ -151,6 +152,7 @@ export async function buildGatewayApp(parts: GatewayParts): Promise<FastifyInsta
       });
       await v1.register(audioRoutes, {
         ingests: parts.ingests,
+        urlAllow: new UrlAllowList(config.streamUrlAllow),
         spoolDir: parts.audioSpoolDir,
         uploadLimitBytes: config.uploadLimitBytes,
       });

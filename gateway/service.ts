@@ -158,6 +158,11 @@ export async function startGatewayService(context: ServiceContext): Promise<Runn
     audioSpoolDir: join(dataDir, 'audio'),
     checks,
   });
+  if (config.gateway.apiKeys.length === 0 && !isLoopback(config.gateway.host))
+    logger.warn(
+      { host: config.gateway.host },
+      'listening beyond loopback without GATEWAY_API_KEYS: anyone who can reach this port can use the API',
+    );
   const address = await app.listen({ host: config.gateway.host, port: config.gateway.port });
   const port = new URL(address).port;
   const url = `http://${config.gateway.host === '0.0.0.0' ? '127.0.0.1' : config.gateway.host}:${port}`;
@@ -187,4 +192,8 @@ function feedbackStore(config: Config, logger: Logger): BlobStore | undefined {
     logger.warn({ err: errorMessage(error) }, 'no Blob storage: feedback outcomes stay pending');
     return undefined;
   }
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }

@@ -8,6 +8,7 @@ import { probeAudioFile } from '../../producers/audio/probe-audio.js';
 import { errorResponse, languageCode, streamIdSchema } from '../api-schemas.js';
 import { sendError } from '../http-errors.js';
 import { type StreamIngests, TooManyStreamsError } from '../streams/stream-ingests.js';
+import { checkStreamUrl, RefusedUrlError, type UrlAllowList } from '../streams/url-guard.js';
 import { receiveUpload, UploadError } from './multipart-upload.js';
 
 const streamStatus = {
@@ -56,7 +57,9 @@ export const audioRoutes: FastifyPluginAsync<{
   ingests: StreamIngests;
   spoolDir: string;
   uploadLimitBytes: number;
-}> = async (app, { ingests, spoolDir, uploadLimitBytes }) => {
+  /** Internal hosts and networks a stream URL may reach (GATEWAY_STREAM_URL_ALLOW). */
+  urlAllow: UrlAllowList;
+}> = async (app, { ingests, spoolDir, uploadLimitBytes, urlAllow }) => {
   mkdirSync(spoolDir, { recursive: true });
 
   app.post(
@@ -120,6 +123,10 @@ export const audioRoutes: FastifyPluginAsync<{
     {
       schema: {
         summary: 'Ingest audio from a URL: a file, a live HTTP/HLS/RTMP/SRT/UDP stream, or a YouTube page',
+        description:
+          'The URL, and every HTTP redirect it leads through, must reach a public address: loopback, ' +
+          'link-local (cloud metadata) and private addresses are refused with 400 unless ' +
+          'GATEWAY_STREAM_URL_ALLOW names the host or network.',
         tags: ['streams'],
         body: {
           type: 'object',
@@ -143,15 +150,18 @@ export const audioRoutes: FastifyPluginAsync<{
       const streamId = request.body.streamId ?? newStreamId();
       if (ingests.isRunning(streamId)) return sendError(reply, 409, `stream ${streamId} is already running`);
       try {
+        // The URL and every redirect it leads through must reach public addresses (url-guard.ts).
+        const input = await checkStreamUrl(url, { allow: urlAllow });
         const status = ingests.start({
           streamId,
-          input: url,
+          input,
           source: describe(url),
           realtime: realtime ?? false,
           languageHint: language,
         });
         return reply.code(202).header('Location', `/v1/streams/${streamId}`).send(status);
       } catch (error) {
+        if (error instanceof RefusedUrlError) return sendError(reply, 400, error.message);
         if (error instanceof TooManyStreamsError) return sendError(reply, 429, error.message);
         throw error;
       }

@@ -169,6 +169,11 @@ export interface GatewayConfig {
   dataDir: string | undefined;
   /** Audio inputs (uploads, URLs) one gateway ingests at once. */
   maxStreams: number;
+  /**
+   * Hosts and networks (CIDR) a stream URL may reach although they are loopback, link-local or
+   * private; every other such URL is refused (gateway/streams/url-guard.ts).
+   */
+  streamUrlAllow: string[];
 }
 
 export const CORRECT_ENGINES = ['hunspell', 'llm', 'none'] as const;
@@ -531,7 +536,9 @@ function readGateway(read: EnvReader): GatewayConfig {
     }
   }
   return {
-    host: read.string('GATEWAY_HOST', '0.0.0.0'),
+    // Without keys anyone who reaches the port can use the API, so it listens on loopback only
+    // unless told otherwise, as Jupyter and Grafana do (issue 21); with keys, on every interface.
+    host: read.string('GATEWAY_HOST', apiKeys.length > 0 ? '0.0.0.0' : '127.0.0.1'),
     port: read.int('GATEWAY_PORT', 8080, { min: 0, max: 65535 }),
     apiKeys,
     bodyLimitBytes: read.int('GATEWAY_BODY_LIMIT_BYTES', MIB, { min: 1024, max: 1024 * MIB }),
@@ -545,6 +552,10 @@ function readGateway(read: EnvReader): GatewayConfig {
     liveMaxClients: read.int('GATEWAY_LIVE_MAX_CLIENTS', 1000, { min: 1, max: 1_000_000 }),
     dataDir: read.optionalString('GATEWAY_DATA_DIR'),
     maxStreams: read.int('GATEWAY_MAX_STREAMS', 16, { min: 0, max: 10_000 }),
+    streamUrlAllow: (read.raw('GATEWAY_STREAM_URL_ALLOW') ?? '')
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean),
   };
 }
 

@@ -1,9 +1,11 @@
-import { request as httpRequest } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RunningGateway, startGatewayService } from '../../gateway/service.js';
+import { loadConfig } from '../../runtime/config/index.js';
 import { gatewayEnv, refusedUpgrade } from '../support/gateway.js';
 import { pipelineStack } from '../support/pipeline.js';
 
@@ -101,6 +103,70 @@ describe('limits and auth', () => {
     const storageKey = /AccountKey=([^;]+)/.exec(stack.config.blob.connectionString ?? '')?.[1];
     for (const secret of [API_KEY, WRONG_KEY, storageKey].filter(Boolean) as string[]) {
       expect(log.includes(secret), 'a secret in the log').toBe(false);
+    }
+  });
+
+  it('listens on loopback only without keys, and refuses stream URLs into its own network, redirects included', async () => {
+    // The secure default, read from the same configuration loader the gateway uses.
+    expect(loadConfig({}).gateway.host).toBe('127.0.0.1');
+    expect(loadConfig({ GATEWAY_API_KEYS: API_KEY }).gateway.host).toBe('0.0.0.0');
+    expect(loadConfig({ GATEWAY_HOST: '0.0.0.0' }).gateway.host).toBe('0.0.0.0');
+
+    // A redirector on loopback, allowed by its name only: where it sends the gateway must pass too.
+    const target = createServer((_request, response) => response.end('audio'));
+    const redirector = createServer((request, response) => {
+      const to =
+        request.url === '/to-metadata'
+          ? 'http://169.254.169.254/latest/meta-data/'
+          : `http://127.0.0.1:${(target.address() as AddressInfo).port}/a.mp3`;
+      response.writeHead(302, { location: to }).end();
+    });
+    await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => redirector.listen(0, '127.0.0.1', resolve));
+    const redirectPort = (redirector.address() as AddressInfo).port;
+    try {
+      const { stack } = await pipelineStack('url-guard', {
+        ...gatewayEnv(),
+        GATEWAY_STREAM_URL_ALLOW: 'localhost',
+      });
+      gateway = await startGatewayService({
+        config: stack.config,
+        logger: stack.logger,
+        metrics: new Registry(),
+      });
+      const start = (url: string) =>
+        fetch(`${gateway!.url}/v1/streams`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ url }),
+        }).then(async (response) => ({
+          status: response.status,
+          body: (await response.json()) as { message: string },
+        }));
+      const refusals: Array<[string, RegExp]> = [
+        ['http://127.0.0.1:9/a.mp3', /refused: 127\.0\.0\.1 is 127\.0\.0\.1, a loopback address/],
+        ['http://[::1]:9/a.mp3', /a loopback address/],
+        ['http://[::ffff:127.0.0.1]:9/a.mp3', /a loopback address/],
+        [
+          'http://169.254.169.254/latest/meta-data/',
+          /link-local address \(where cloud metadata services answer\)/,
+        ],
+        ['rtmp://10.0.0.7/live/key', /10\.0\.0\.7, a private or reserved address/],
+        [
+          `http://localhost:${redirectPort}/to-loopback`,
+          /refused: 127\.0\.0\.1 is 127\.0\.0\.1, a loopback address/,
+        ],
+        [`http://localhost:${redirectPort}/to-metadata`, /169\.254\.169\.254.*link-local/],
+      ];
+      for (const [url, reason] of refusals) {
+        const answer = await start(url);
+        expect(answer.status, url).toBe(400);
+        expect(answer.body.message, url).toMatch(reason);
+        expect(answer.body.message).toContain('GATEWAY_STREAM_URL_ALLOW');
+      }
+    } finally {
+      target.close();
+      redirector.close();
     }
   });
 });

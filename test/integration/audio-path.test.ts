@@ -41,8 +41,11 @@ async function audioProducers(stack: TestStack, topics: { audioChunks: string; s
 }
 
 /** Every stage in-process and the gateway in front: audio in, emotions out on the WebSocket. */
+/** The broadcasts here play on loopback, which stream URLs may only reach when allowed (url-guard.ts). */
+const LOOPBACK_ALLOWED = { GATEWAY_STREAM_URL_ALLOW: '127.0.0.1' };
+
 async function audioPipeline(label: string, env: Record<string, string> = {}) {
-  const { stack } = await pipelineStack(label, { ...gatewayEnv(), ...env });
+  const { stack } = await pipelineStack(label, { ...gatewayEnv(), ...LOOPBACK_ALLOWED, ...env });
   await startTextStages(services, stack, { audio: true });
   return { stack, url: (await startGateway(services, stack)).url };
 }
@@ -360,7 +363,11 @@ describe('audio path', () => {
 
 describe('audio ingest control', () => {
   it('stops a live ingest on DELETE, fails a stalled one, and keeps other streams going', async () => {
-    const { stack } = await pipelineStack('asr-control', { ...gatewayEnv(), AUDIO_STALL_TIMEOUT_MS: '3000' });
+    const { stack } = await pipelineStack('asr-control', {
+      ...gatewayEnv(),
+      ...LOOPBACK_ALLOWED,
+      AUDIO_STALL_TIMEOUT_MS: '3000',
+    });
     const { url } = await startGateway(services, stack);
     const dir = mkdtempSync(join(tmpdir(), 'control-'));
     const wav = await speak([SAD, WONDER, SAD, WONDER, SAD, WONDER, SAD, WONDER], join(dir, 'long.wav'), 1);
