@@ -1,16 +1,25 @@
 import type { Config } from '../runtime/config/index.js';
 import { createKafka } from '../runtime/kafka/client.js';
-import { type EnsureTopicsResult, ensureTopics } from '../runtime/kafka/topics.js';
+import { type EnsureTopicsResult, ensureTopics, registryStorageTopics } from '../runtime/kafka/topics.js';
 import type { Logger } from '../runtime/logger.js';
 import { SchemaRegistryClient } from '../runtime/serde/schema-registry.js';
 import { avroSchemas, plannedTopics, subjectOf } from '../schemas/index.js';
 
-/** Creates every pipeline topic (and its .dlq) the configuration asks for. */
+/**
+ * Creates every pipeline topic (and its .dlq) the configuration asks for, and the schema
+ * registry's storage topics (compacted, kept forever), so a registry started after this never
+ * creates them with the broker's defaults.
+ */
 export async function createPipelineTopics(config: Config, logger: Logger): Promise<EnsureTopicsResult> {
   const admin = createKafka(config.kafka, logger, 'admin').admin();
   await admin.connect();
   try {
-    return await ensureTopics(admin, plannedTopics(config.topics), logger);
+    const { brokers } = await admin.describeCluster();
+    return await ensureTopics(
+      admin,
+      [...registryStorageTopics(brokers.length), ...plannedTopics(config.topics)],
+      logger,
+    );
   } finally {
     await admin.disconnect();
   }

@@ -22,13 +22,17 @@ export function registerTopicCommands(program: Command): void {
     });
   topics
     .command('create')
-    .description('create missing topics (and grow under-partitioned ones) on KAFKA_BROKERS')
+    .description(
+      "create missing topics, grow under-partitioned ones and set the topology's settings on existing ones (KAFKA_BROKERS)",
+    )
     .action(async () => {
       const config = loadConfig();
       const logger = createLogger({ level: config.logLevel, name: 'topics' });
       const result = await createPipelineTopics(config, logger);
       process.stdout.write(
-        `created ${result.created.length}, already present ${result.existing.length}, grown ${result.grown.length}\n`,
+        `created ${result.created.length}, already present ${result.existing.length}, grown ${result.grown.length}, ` +
+          `settings fixed ${result.reconfigured.length}\n` +
+          result.weaker.map((problem) => `warning: ${problem}: reassign its partitions\n`).join(''),
       );
     });
 

@@ -120,17 +120,33 @@ export class SchemaRegistryClient {
     schema: object,
     compatibility: Compatibility = 'BACKWARD',
   ): Promise<number> {
-    await this.setCompatibility(subject, compatibility);
+    // Apicurio keeps rules per artifact and answers 404 for a subject with no version yet: there,
+    // the first version goes in first and the rule right after (nothing to be compatible with yet).
+    let ruleSet = true;
     try {
-      const { id } = await this.registry.register(
-        { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
-        { subject, compatibility: compatibility as never },
-      );
+      await this.setCompatibility(subject, compatibility);
+    } catch (error) {
+      if (!(error instanceof RegistryHttpError && error.status === 404)) throw error;
+      ruleSet = false;
+    }
+    try {
+      // normalize=true: Apicurio otherwise matches a schema byte for byte, and the same schema
+      // written with its keys in another order would become a new version (issue 21).
+      const { id } = (await this.request(
+        'POST',
+        `/subjects/${encodeURIComponent(subject)}/versions?normalize=true`,
+        {
+          schema: canonicalJson(schema),
+          schemaType: SchemaType.AVRO,
+        },
+      )) as { id: number };
+      if (!ruleSet) await this.setCompatibility(subject, compatibility);
       return id;
     } catch (error) {
       if (statusOf(error) === 409) {
         throw new IncompatibleSchemaError(subject, (error as Error).message);
       }
+      if (error instanceof RetryableError) throw error;
       throw this.classify(error, `registering ${subject}`);
     }
   }
@@ -236,4 +252,22 @@ export class RegistryHttpError extends Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * A schema's JSON with every object's keys sorted (arrays, such as a record's fields, keep their
+ * order, which is meaningful): one text per schema whatever order its keys were written in.
+ */
+export function canonicalJson(value: unknown): string {
+  const sorted = (node: unknown): unknown =>
+    Array.isArray(node)
+      ? node.map(sorted)
+      : node !== null && typeof node === 'object'
+        ? Object.fromEntries(
+            Object.keys(node)
+              .sort()
+              .map((key) => [key, sorted((node as Record<string, unknown>)[key])]),
+          )
+        : node;
+  return JSON.stringify(sorted(value));
 }

@@ -19,6 +19,8 @@ export interface KafkaBrokerOptions {
   /** Try this port first (e.g. 9092); otherwise any free one. */
   preferredPort?: number;
   heapMb?: number;
+  /** More server.properties, after the defaults (a test's short retention clock). */
+  extraProperties?: Record<string, string>;
 }
 
 /** Downloads (once) and verifies the pinned Kafka jars; returns the directory holding them. */
@@ -54,7 +56,13 @@ export class KafkaBroker {
     const controllerPort = await freePort();
     const logDir = join(options.dataDir, 'kraft');
     const properties = join(options.dataDir, 'server.properties');
-    writeFileSync(properties, brokerProperties({ port, controllerPort, logDir }));
+    writeFileSync(
+      properties,
+      brokerProperties({ port, controllerPort, logDir }) +
+        Object.entries(options.extraProperties ?? {})
+          .map(([name, value]) => `${name}=${value}\n`)
+          .join(''),
+    );
     const log4j = join(options.dataDir, 'log4j.properties');
     writeFileSync(
       log4j,

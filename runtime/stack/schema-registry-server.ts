@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { ensureTopics, REGISTRY_STORAGE_TOPICS, registryStorageTopics } from '../kafka/topics.js';
 import type { Logger } from '../logger.js';
 import { ensureArtifacts, fileName } from './artifacts.js';
 import { findJava } from './java.js';
@@ -48,9 +50,25 @@ async function ensureApicurio(options: SchemaRegistryServerOptions): Promise<str
   return join(unpacked, runner);
 }
 
+/** Creates (or repairs the settings of) the registry's storage topics on the given cluster. */
+export async function ensureRegistryStorage(bootstrap: string, logger: Logger): Promise<void> {
+  const admin = new Kafka({
+    brokers: bootstrap.split(','),
+    logLevel: logLevel.NOTHING,
+    clientId: 'registry-storage',
+  }).admin();
+  await admin.connect();
+  try {
+    const { brokers } = await admin.describeCluster();
+    await ensureTopics(admin, registryStorageTopics(brokers.length), logger);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /**
- * Apicurio Registry in its Confluent-compatible mode, storing schemas in a Kafka topic (kafkasql),
- * so registered schemas live exactly as long as the Kafka data does.
+ * Apicurio Registry in its Confluent-compatible mode, storing schemas in a Kafka topic (kafkasql)
+ * that is compacted and never expires, so registered schemas outlive every record that names them.
  */
 export class SchemaRegistryServer {
   private constructor(
@@ -61,6 +79,9 @@ export class SchemaRegistryServer {
   static async start(options: SchemaRegistryServerOptions): Promise<SchemaRegistryServer> {
     const java = findJava();
     const runner = await ensureApicurio(options);
+    // Its storage topics exist, compacted and kept forever, before it starts: Apicurio would
+    // otherwise create them with the broker's defaults (delete after 7 days).
+    await ensureRegistryStorage(options.kafkaBootstrap, options.logger);
     mkdirSync(options.dataDir, { recursive: true });
     const port = await freePort(options.preferredPort);
     const server = ManagedProcess.start({
@@ -74,8 +95,8 @@ export class SchemaRegistryServer {
         QUARKUS_LOG_CONSOLE_COLOR: 'false',
         APICURIO_STORAGE_KIND: 'kafkasql',
         APICURIO_KAFKASQL_BOOTSTRAP_SERVERS: options.kafkaBootstrap,
-        APICURIO_KAFKASQL_TOPIC: '_schemas',
-        APICURIO_KAFKASQL_SNAPSHOTS_TOPIC: '_schemas_snapshots',
+        APICURIO_KAFKASQL_TOPIC: REGISTRY_STORAGE_TOPICS[0],
+        APICURIO_KAFKASQL_SNAPSHOTS_TOPIC: REGISTRY_STORAGE_TOPICS[1],
         // The Confluent API deletes subjects through these; off by default in Apicurio 3.
         APICURIO_REST_DELETION_ARTIFACT_ENABLED: 'true',
         APICURIO_REST_DELETION_ARTIFACT_VERSION_ENABLED: 'true',
