@@ -4,11 +4,12 @@
  * predict takes --seconds S per level (default 10) and --connections N,M,... for the levels after
  * concurrency 1 (16,24,32);
  * audio takes --repeats N (pairs of sentences in the live stream, default 5) and --parts 1,2,3,4;
- * csv-job takes --rows N (default 100000).
+ * csv-job takes --rows N (default 100000); compression takes --rows N (default 50000).
  */
 const benchmarks: Record<string, () => Promise<{ main(json: boolean): Promise<void> }>> = {
   audio: () => import('./audio.js'),
   classify: () => import('./classify.js'),
+  compression: () => import('./compression.js'),
   'csv-job': () => import('./csv-job.js'),
   pipeline: () => import('./pipeline.js'),
   predict: () => import('./predict.js'),

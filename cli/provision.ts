@@ -1,6 +1,11 @@
 import type { Config } from '../runtime/config/index.js';
 import { createKafka } from '../runtime/kafka/client.js';
-import { type EnsureTopicsResult, ensureTopics, registryStorageTopics } from '../runtime/kafka/topics.js';
+import {
+  durabilityFor,
+  type EnsureTopicsResult,
+  ensureTopics,
+  registryStorageTopics,
+} from '../runtime/kafka/topics.js';
 import type { Logger } from '../runtime/logger.js';
 import { SchemaRegistryClient } from '../runtime/serde/schema-registry.js';
 import { avroSchemas, plannedTopics, subjectOf } from '../schemas/index.js';
@@ -15,9 +20,23 @@ export async function createPipelineTopics(config: Config, logger: Logger): Prom
   await admin.connect();
   try {
     const { brokers } = await admin.describeCluster();
+    const durability = durabilityFor(brokers.length);
+    const replicationFactor = config.topics.replicationFactor ?? durability.replicationFactor;
+    if (brokers.length < 3)
+      logger.warn(
+        { brokers: brokers.length, replicationFactor },
+        'fewer than 3 brokers: topics keep a single copy, so losing a broker loses data (fine for development only)',
+      );
     return await ensureTopics(
       admin,
-      [...registryStorageTopics(brokers.length), ...plannedTopics(config.topics)],
+      [
+        ...registryStorageTopics(brokers.length),
+        ...plannedTopics({
+          ...config.topics,
+          replicationFactor,
+          minInsyncReplicas: durabilityFor(replicationFactor).minInsyncReplicas,
+        }).map((topic) => ({ ...topic, replicationFactor })),
+      ],
       logger,
     );
   } finally {

@@ -94,7 +94,10 @@ export function subjectOf(topic: string): string {
 export interface TopologyOptions {
   prefix: string;
   partitions: number;
-  replicationFactor: number;
+  /** Undefined until the cluster's size decides it (cli/provision.ts). */
+  replicationFactor: number | undefined;
+  /** Replicas that must have a write before it is acknowledged (acks=all); 1 when unset. */
+  minInsyncReplicas?: number;
 }
 
 /** The names of the pipeline's topics under a deployment's prefix. */
@@ -107,7 +110,7 @@ export function topicNames(prefix: string): Record<TopicKey, string> {
 export interface PlannedTopic {
   name: string;
   partitions: number;
-  replicationFactor: number;
+  replicationFactor: number | undefined;
   config: Record<string, string>;
   /** Record the value must be; undefined for dead-letter topics, which keep whatever bytes failed. */
   value: EventName | undefined;
@@ -125,6 +128,7 @@ export function plannedTopics(options: TopologyOptions): PlannedTopic[] {
         config: {
           'retention.ms': String(definition.retentionMs),
           'cleanup.policy': definition.cleanupPolicy,
+          'min.insync.replicas': String(options.minInsyncReplicas ?? 1),
         },
         value: definition.value,
       },
@@ -132,7 +136,11 @@ export function plannedTopics(options: TopologyOptions): PlannedTopic[] {
         name: deadLetterTopicOf(name),
         partitions: Math.min(options.partitions, DEAD_LETTER_PARTITIONS),
         replicationFactor: options.replicationFactor,
-        config: { 'retention.ms': String(DEAD_LETTER_RETENTION_MS), 'cleanup.policy': 'delete' },
+        config: {
+          'retention.ms': String(DEAD_LETTER_RETENTION_MS),
+          'cleanup.policy': 'delete',
+          'min.insync.replicas': String(options.minInsyncReplicas ?? 1),
+        },
         value: undefined,
       },
     ];

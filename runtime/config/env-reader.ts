@@ -45,6 +45,11 @@ export class EnvReader {
     return parsed;
   }
 
+  /** An integer, or undefined when unset (the caller decides later, e.g. from the cluster's size). */
+  optionalInt(name: string, bounds: { min?: number; max?: number } = {}): number | undefined {
+    return this.raw(name) === undefined ? undefined : this.int(name, 0, bounds);
+  }
+
   bool(name: string, fallback: boolean): boolean {
     const value = this.raw(name)?.toLowerCase();
     if (value === undefined) return fallback;

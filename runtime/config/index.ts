@@ -19,7 +19,11 @@ export interface KafkaConfig {
   sasl: { mechanism: SaslMechanism; username: string; password: string } | undefined;
   connectionTimeoutMs: number;
   requestTimeoutMs: number;
+  /** How produced record batches are compressed (runtime/kafka/compression.ts). */
+  compression: (typeof KAFKA_COMPRESSIONS)[number];
 }
+
+export const KAFKA_COMPRESSIONS = ['none', 'gzip', 'lz4'] as const;
 
 export interface SchemaRegistryConfig {
   url: string | undefined;
@@ -67,7 +71,11 @@ export interface TopicsConfig {
   /** Prefix for every topic and group name, so several deployments can share one cluster. */
   prefix: string;
   partitions: number;
-  replicationFactor: number;
+  /**
+   * Replicas of each partition; unset, `topics create` takes 3 (with min.insync.replicas=2) on a
+   * cluster of three or more brokers and 1 on a single-broker stack (runtime/kafka/topics.ts).
+   */
+  replicationFactor: number | undefined;
 }
 
 export interface StageConfig {
@@ -280,7 +288,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     topics: {
       prefix: readPrefix(read),
       partitions: read.int('TOPIC_PARTITIONS', 6, { min: 1, max: 10_000 }),
-      replicationFactor: read.int('TOPIC_REPLICATION_FACTOR', 1, { min: 1, max: 32 }),
+      replicationFactor: read.optionalInt('TOPIC_REPLICATION_FACTOR', { min: 1, max: 32 }),
     },
     stage: readStage(read),
     metricsPort: read.int('METRICS_PORT', 9464, { min: 0, max: 65535 }),
@@ -326,6 +334,7 @@ function readKafka(read: EnvReader): KafkaConfig {
       : undefined,
     connectionTimeoutMs: read.int('KAFKA_CONNECTION_TIMEOUT_MS', 3000, { min: 100 }),
     requestTimeoutMs: read.int('KAFKA_REQUEST_TIMEOUT_MS', 30_000, { min: 100 }),
+    compression: read.oneOf('KAFKA_COMPRESSION', KAFKA_COMPRESSIONS, 'lz4'),
   };
 }
 

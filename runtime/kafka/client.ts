@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Kafka, type KafkaConfig as KafkaJsConfig, type logCreator, logLevel } from 'kafkajs';
 import { ConfigError, type KafkaConfig } from '../config/index.js';
 import type { Logger } from '../logger.js';
+import { withCompression } from './compression.js';
 
 /**
  * kafkajs warns about this whenever an idempotent producer has bounded retries. Our transactional
@@ -53,5 +54,6 @@ export function createKafka(config: KafkaConfig, logger: Logger, clientIdSuffix?
     const { mechanism, username, password } = config.sasl;
     options.sasl = { mechanism, username, password } as KafkaJsConfig['sasl'];
   }
-  return new Kafka(options);
+  // Every client can read LZ4 batches; producers compress as KAFKA_COMPRESSION says.
+  return withCompression(new Kafka(options), config.compression);
 }

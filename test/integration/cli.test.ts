@@ -62,6 +62,42 @@ describe('emotion-stream CLI', () => {
     for (const topic of expected) {
       expect(metadata.topics.find((t) => t.name === topic.name)?.partitions).toHaveLength(topic.partitions);
     }
+
+    // A topic someone weakened (a day's retention instead of the topology's) is set right again,
+    // and the other overrides on it are kept.
+    const emotions = `${prefix}emotions`;
+    const weakened = testStack().kafka.admin();
+    await weakened.connect();
+    await weakened.alterConfigs({
+      validateOnly: false,
+      resources: [
+        {
+          type: 2,
+          name: emotions,
+          configEntries: [
+            { name: 'retention.ms', value: '86400000' },
+            { name: 'segment.bytes', value: '33554432' },
+          ],
+        },
+      ],
+    });
+    const again = spawnSync(process.execPath, [CLI, 'topics', 'create'], {
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+    });
+    expect(again.status).toBe(0);
+    expect(again.stdout).toContain('created 0');
+    expect(again.stdout).toContain('settings fixed 1');
+    const described = await weakened.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: 2, name: emotions }],
+    });
+    await weakened.disconnect();
+    const value = (name: string) =>
+      described.resources[0]!.configEntries.find((e) => e.configName === name)?.configValue;
+    expect(value('retention.ms')).toBe(expected.find((t) => t.name === emotions)!.config['retention.ms']);
+    expect(value('segment.bytes')).toBe('33554432');
+    expect(value('min.insync.replicas')).toBe('1');
   });
 
   it('`up` downloads and verifies once, starts everything, the four stages, the two sinks and the gateway, and stops it all on Ctrl-C and on SIGTERM', async () => {

@@ -18,7 +18,7 @@ describe('loadConfig', () => {
   it('has working defaults for an empty environment', () => {
     const config = loadConfig({});
     expect(config.kafka.brokers).toBeUndefined();
-    expect(config.topics).toEqual({ prefix: '', partitions: 6, replicationFactor: 1 });
+    expect(config.topics).toEqual({ prefix: '', partitions: 6, replicationFactor: undefined });
     expect(config.stage.maxBatchRecords).toBe(500);
     expect(config.logLevel).toBe('info');
     expect(config.stack.mavenRepositoryUrl).toBe('https://repo1.maven.org/maven2');

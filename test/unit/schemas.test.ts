@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
+import { durabilityFor, registryStorageTopics } from '../../runtime/kafka/topics.js';
 import { generateModule, readAvroDir } from '../../schemas/codegen.js';
 import { avroSchemas, deadLetterTopicOf, plannedTopics, TOPICS } from '../../schemas/index.js';
 
@@ -91,5 +92,30 @@ describe('topic topology', () => {
     expect(segments).toMatchObject({ partitions: 12, replicationFactor: 3, value: 'TextSegment' });
     expect(planned.find((t) => t.name === 'p.feedback')!.config['retention.ms']).toBe('-1');
     expect(planned.find((t) => t.name === 'p.emotions.dlq')!.value).toBeUndefined();
+    // acks=all waits for min.insync.replicas copies: 2 of 3 on a cluster, 1 when unset.
+    const durable = plannedTopics({
+      prefix: 'p.',
+      partitions: 12,
+      replicationFactor: 3,
+      minInsyncReplicas: 2,
+    });
+    expect(durable.every((t) => t.config['min.insync.replicas'] === '2')).toBe(true);
+    expect(planned.every((t) => t.config['min.insync.replicas'] === '1')).toBe(true);
+  });
+
+  it('asks for 3 copies and 2 in sync on a cluster of three or more brokers, 1 and 1 on a single broker', () => {
+    expect(durabilityFor(1)).toEqual({ replicationFactor: 1, minInsyncReplicas: 1 });
+    expect(durabilityFor(3)).toEqual({ replicationFactor: 3, minInsyncReplicas: 2 });
+    expect(durabilityFor(5)).toEqual({ replicationFactor: 3, minInsyncReplicas: 2 });
+    expect(
+      registryStorageTopics(3).map((t) => [t.name, t.partitions, t.replicationFactor, t.config]),
+    ).toEqual(
+      ['_schemas', '_schemas_snapshots'].map((name) => [
+        name,
+        1,
+        3,
+        { 'cleanup.policy': 'compact', 'retention.ms': '-1', 'min.insync.replicas': '2' },
+      ]),
+    );
   });
 });
