@@ -74,17 +74,31 @@ export async function spansOf(
   admin: Admin,
   topic: string,
   fromMs: number | undefined,
+  toMs?: number,
 ): Promise<PartitionSpan[]> {
   const ends = await admin.fetchTopicOffsets(topic);
-  const starts =
-    fromMs === undefined
-      ? ends.map((e) => ({ partition: e.partition, offset: e.low }))
-      : await admin.fetchTopicOffsetsByTimestamp(topic, fromMs);
-  return ends.map((end) => ({
-    partition: end.partition,
-    from: BigInt(starts.find((s) => s.partition === end.partition)?.offset ?? end.high),
-    to: BigInt(end.high),
-  }));
+  const offsetsAt = async (ms: number | undefined) =>
+    ms === undefined ? undefined : await admin.fetchTopicOffsetsByTimestamp(topic, ms);
+  const starts = (await offsetsAt(fromMs)) ?? ends.map((e) => ({ partition: e.partition, offset: e.low }));
+  // With an end time, each span stops before the first record stamped at or after it (issue 21:
+  // a replay read every partition to its end and skipped what lay past --to).
+  const stops = await offsetsAt(toMs);
+  const offsetOf = (
+    list: Array<{ partition: number; offset: string }> | undefined,
+    partition: number,
+    fallback: string,
+  ) => {
+    const offset = list?.find((entry) => entry.partition === partition)?.offset;
+    return BigInt(offset === undefined || BigInt(offset) < 0n ? fallback : offset);
+  };
+  return ends.map((end) => {
+    const to = offsetOf(stops, end.partition, end.high);
+    return {
+      partition: end.partition,
+      from: offsetOf(starts, end.partition, end.high),
+      to: to < BigInt(end.high) ? to : BigInt(end.high),
+    };
+  });
 }
 
 /**
@@ -155,7 +169,7 @@ export async function readTopicRange<T>(
   await admin.connect();
   let spans: PartitionSpan[];
   try {
-    spans = await spansOf(admin, topic, options.fromMs);
+    spans = await spansOf(admin, topic, options.fromMs, options.toMs);
     if (options.key !== undefined) {
       const partition = partitionOf(options.key, topic, spans.length);
       spans = spans.filter((span) => span.partition === partition);

@@ -38,6 +38,11 @@ export interface ExactlyOnceStageOptions<In, Out> {
   settings: StageConfig;
   /** Distinguishes instances in logs and dead-letter headers. */
   instanceId?: string;
+  /**
+   * A bounded run (replay): per input partition, the offset to stop before. Records from there on
+   * are neither processed nor committed, and the partition is paused once it reaches it.
+   */
+  endOffsets?: ReadonlyMap<number, bigint>;
 }
 
 type Decoded<In> =
@@ -198,6 +203,9 @@ export class ExactlyOnceStage<In, Out> {
           }
         }
       }
+      const end = this.options.endOffsets?.get(partition);
+      const reachedEnd = end !== undefined && messages.some((message) => BigInt(message.offset) >= end);
+      if (end !== undefined) messages = messages.filter((message) => BigInt(message.offset) < end);
       const size = this.options.settings.maxBatchRecords;
       for (let start = 0; start < messages.length; start += size) {
         if (!isRunning() || isStale() || this.stopping) return;
@@ -221,6 +229,10 @@ export class ExactlyOnceStage<In, Out> {
         { stage: this.name, topic, partition: String(partition) },
         Number(batch.offsetLag()),
       );
+      if (reachedEnd) {
+        this.log.info({ topic, partition, end: String(end) }, 'partition reached the end of its range');
+        this.consumer.pause([{ topic, partitions: [partition] }]);
+      }
     } catch (error) {
       if (isKafkaRebalance(error)) throw error;
       // Whatever failed, the partition's producer may be new when it resumes: re-read its position.

@@ -16,7 +16,11 @@ export interface ReplayOptions<In, Out> {
   work: StageWork<In, Out>;
   /** Records stamped at or after this; the start of the topic when absent. */
   fromMs?: number;
-  /** Records stamped before this; everything up to the end offsets at the start when absent. */
+  /**
+   * Records stamped before this: each partition is read up to its first record stamped at or
+   * after it (a record stamped earlier but written after that one is left out); everything up to
+   * the end offsets at the start when absent.
+   */
   toMs?: number;
   /** Per partition: the first offset to replay (instead of a time). */
   fromOffsets?: Map<number, bigint>;
@@ -54,7 +58,7 @@ export async function replayRange<In, Out>(
   await admin.connect();
   try {
     const topic = options.input.topic;
-    const spans = (await spansOf(admin, topic, options.fromMs)).map((span) => {
+    const spans = (await spansOf(admin, topic, options.fromMs, options.toMs)).map((span) => {
       const from = options.fromOffsets?.get(span.partition) ?? span.from;
       const to = options.toOffsets?.get(span.partition);
       return { ...span, from, to: to !== undefined && to < span.to ? to : span.to };
@@ -147,6 +151,8 @@ export async function replayRange<In, Out>(
       input: options.input,
       outputs: [options.output],
       handler,
+      // Each partition stops at the end of its span instead of reading on to the topic's end.
+      endOffsets: new Map(spans.map((span) => [span.partition, span.to])),
     });
     try {
       // A stage that fails rejects the race and ends the replay with its error.

@@ -13,6 +13,8 @@ export interface StageDefinition<In, Out> {
   handler: StageHandler<In, Out>;
   /** Defaults to `<prefix>emotion-stream.<name>`. */
   groupId?: string;
+  /** A bounded run: per input partition, the offset to stop before (see ExactlyOnceStage). */
+  endOffsets?: ReadonlyMap<number, bigint>;
 }
 
 /** Wires a stage from the service context: Kafka client, registry, metrics, dead-letter topic. */
@@ -34,6 +36,7 @@ export async function startStage<In, Out>(
     logger,
     metrics: new StageMetrics(metrics),
     settings: config.stage,
+    ...(definition.endOffsets ? { endOffsets: definition.endOffsets } : {}),
   });
   await stage.start();
   return {

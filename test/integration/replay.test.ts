@@ -108,6 +108,18 @@ describe('replay and offsets reset', () => {
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stdout).toContain('resuming an earlier run');
     expect(resumed.stdout).toMatch(/models +emotion-stream-en@replayed-2/);
+    // It stopped at --to: the 500 records after it were never read (issue 21), and its group's
+    // offsets end exactly where the range does.
+    expect(resumed.stdout).toContain(', 0 outside the time range');
+    const rangeEnd = sum(await admin.fetchTopicOffsetsByTimestamp(topics.segmentsTranslated, to));
+    const replayGroup = (await admin.listGroups()).groups.find((g) =>
+      g.groupId.includes('emotion-stream.replay-classify-'),
+    )!;
+    const [replayCommitted] = await admin.fetchOffsets({
+      groupId: replayGroup.groupId,
+      topics: [topics.segmentsTranslated],
+    });
+    expect(sum(replayCommitted!.partitions)).toBe(rangeEnd);
 
     const decoder = new AvroDecoder<EmotionResult>(stack.registry, avroSchemas.EmotionResult);
     const results = await Promise.all(
