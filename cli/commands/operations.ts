@@ -5,10 +5,17 @@ import { STAGE_FLOWS } from '../../processors/stage-flows.js';
 import { PIPELINE_STAGE_NAMES, type PipelineStageName } from '../../processors/stages.js';
 import { loadConfig } from '../../runtime/config/index.js';
 import { createKafka } from '../../runtime/kafka/client.js';
+import { redriveDeadLetters } from '../../runtime/kafka/dlq-redrive.js';
 import { createLogger } from '../../runtime/logger.js';
 import { createMetricsRegistry } from '../../runtime/metrics/registry.js';
 import { replayRange } from '../../runtime/stage/replay.js';
-import { avroSchemas, type EmotionResult, TOPICS, topicNames } from '../../schemas/index.js';
+import {
+  avroSchemas,
+  deadLetterTopicOf,
+  type EmotionResult,
+  TOPICS,
+  topicNames,
+} from '../../schemas/index.js';
 import { UsageError } from '../errors.js';
 import { choice } from '../options.js';
 import { terminalProgress } from '../progress.js';
@@ -34,6 +41,13 @@ export function topicPoint(value: string): TopicPoint {
     );
   }
   return { timeMs };
+}
+
+/** An ISO time or epoch ms, as epoch ms. */
+function timeOption(value: string): number {
+  const point = topicPoint(value);
+  if (!('timeMs' in point)) throw new InvalidArgumentError('expected an ISO time or epoch ms');
+  return point.timeMs;
 }
 
 function describePoint(point: TopicPoint | undefined, fallback: string): string {
@@ -157,6 +171,67 @@ export function registerOperationsCommands(program: Command): void {
         );
       },
     );
+
+  const dlq = program.command('dlq').description('dead-letter topics');
+  dlq
+    .command('redrive')
+    .description(
+      'send the dead letters of a range back to the topic each came from, exactly once, once the cause is fixed; ' +
+        're-running the same redrive resumes it or finds it done',
+    )
+    .requiredOption(
+      '--topic <name>',
+      'the topic whose dead letters to redrive (or its .dlq), e.g. segments.raw',
+    )
+    .option('--from <time>', 'ISO time or epoch ms (default: the start of the dead-letter topic)', timeOption)
+    .option('--to <time>', 'ISO time or epoch ms (default: now)', timeOption)
+    .option('--dry-run', 'count the dead letters by origin and error, send nothing')
+    .action(async (options: { topic: string; from?: number; to?: number; dryRun?: boolean }) => {
+      const config = loadConfig();
+      const logger = createLogger({ level: config.logLevel, name: 'dlq' });
+      const prefixed = options.topic.startsWith(config.topics.prefix)
+        ? options.topic
+        : `${config.topics.prefix}${options.topic}`;
+      const deadLetterTopic = prefixed.endsWith('.dlq') ? prefixed : deadLetterTopicOf(prefixed);
+      const fallbackTopic = deadLetterTopic.slice(0, -'.dlq'.length);
+      const groupId = `${config.topics.prefix}emotion-stream.dlq-redrive-${createHash('sha256')
+        .update(JSON.stringify([deadLetterTopic, options.from ?? null, options.to ?? null]))
+        .digest('hex')
+        .slice(0, 12)}`;
+      const kafka = createKafka(config.kafka, logger, 'dlq-redrive');
+      const progress = terminalProgress();
+      let stepStarted = false;
+      const summary = await redriveDeadLetters({
+        kafka,
+        logger,
+        deadLetterTopic,
+        fallbackTopic,
+        groupId,
+        ...(options.from !== undefined ? { fromMs: options.from } : {}),
+        ...(options.to !== undefined ? { toMs: options.to } : {}),
+        dryRun: options.dryRun ?? false,
+        maxBatchRecords: config.stage.maxBatchRecords,
+        onProgress: (done, total) => {
+          if (!stepStarted) {
+            progress.step('dead letters', Number(total));
+            stepStarted = true;
+          }
+          progress.advance(Number(done));
+        },
+      });
+      progress.end();
+      const origins = Object.entries(summary.byOrigin)
+        .sort((a, b) => b[1] - a[1])
+        .map(([origin, n]) => `  ${String(n).padStart(8)}  ${origin}\n`)
+        .join('');
+      process.stdout.write(
+        options.dryRun
+          ? `${summary.records} dead letters in ${deadLetterTopic} (dry run: nothing sent)\n${origins}`
+          : `${summary.records} dead letters sent back from ${deadLetterTopic} in ${(summary.durationMs / 1000).toFixed(1)} s` +
+              `${summary.resumed ? ', resuming an earlier run' : ''} (group ${groupId})\n${origins}` +
+              (summary.records === 0 && summary.resumed ? '  (this redrive had already finished)\n' : ''),
+      );
+    });
 
   const offsets = program.command('offsets').description("a consumer group's committed offsets");
   offsets

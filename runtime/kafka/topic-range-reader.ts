@@ -221,3 +221,18 @@ export function partitionOf(key: string, topic: string, partitions: number): num
     message: { key, value: null },
   });
 }
+
+/** A group's committed offset per partition of a topic (partitions it never committed are absent). */
+export async function committedOffsets(
+  admin: Admin,
+  groupId: string,
+  topic: string,
+): Promise<Map<number, bigint>> {
+  const offsets = await admin.fetchOffsets({ groupId, topics: [topic] });
+  const result = new Map<number, bigint>();
+  for (const entry of offsets.find((t) => t.topic === topic)?.partitions ?? []) {
+    const offset = BigInt(entry.offset);
+    if (offset >= 0n) result.set(entry.partition, offset);
+  }
+  return result;
+}

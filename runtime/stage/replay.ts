@@ -1,7 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Admin } from 'kafkajs';
 import { createKafka } from '../kafka/client.js';
-import { lastRecordOffsets, type PartitionSpan, spansOf } from '../kafka/topic-range-reader.js';
+import {
+  committedOffsets,
+  lastRecordOffsets,
+  type PartitionSpan,
+  spansOf,
+} from '../kafka/topic-range-reader.js';
 import type { ServiceContext } from '../service.js';
 import { startStage } from './run-stage.js';
 import type { InputRecord, Outcome, OutputRecord, StageHandler, StageWork } from './types.js';
@@ -169,14 +173,4 @@ export async function replayRange<In, Out>(
 
 function spanSize(span: PartitionSpan, last: bigint | undefined): bigint {
   return last === undefined ? 0n : last + 1n - span.from;
-}
-
-async function committedOffsets(admin: Admin, groupId: string, topic: string): Promise<Map<number, bigint>> {
-  const offsets = await admin.fetchOffsets({ groupId, topics: [topic] });
-  const result = new Map<number, bigint>();
-  for (const entry of offsets.find((t) => t.topic === topic)?.partitions ?? []) {
-    const offset = BigInt(entry.offset);
-    if (offset >= 0n) result.set(entry.partition, offset);
-  }
-  return result;
 }
