@@ -10,6 +10,8 @@ export interface KeyedSegment {
   /** streamId for streams (ordered per stream), the row id for batch rows (spread out). */
   key: string;
   segment: TextSegment;
+  /** Record headers: the W3C trace context of the request that sent it. */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -39,9 +41,10 @@ export class SegmentProducer {
   async send(items: readonly KeyedSegment[], origin = 'produce'): Promise<void> {
     const atMs = Date.now();
     await this.producer.send(
-      items.map(({ key, segment }) => ({
+      items.map(({ key, segment, headers }) => ({
         key,
         value: { ...segment, trace: segment.trace.length > 0 ? segment.trace : [{ stage: origin, atMs }] },
+        ...(headers ? { headers } : {}),
       })),
     );
   }

@@ -43,6 +43,8 @@ export interface CsvUpload {
   idColumn?: string | undefined;
   language?: string | undefined;
   streamId?: string | undefined;
+  /** The upload request's trace context, continued by every row. */
+  traceHeaders?: Record<string, string>;
 }
 
 /** A growable bitset over row positions: which rows have a result (a replay may add a second one). */

@@ -4,12 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AvroProducer } from '../../runtime/kafka/avro-producer.js';
+import { childTraceHeaders } from '../../runtime/kafka/trace-context.js';
 import type { Feedback } from '../../schemas/index.js';
 import { ALL_LABELS, errorResponse } from '../api-schemas.js';
 import type { FeedbackOutcomes } from '../feedback/feedback-outcomes.js';
 import { REVIEW_COLUMNS, ReviewedCsvError, readReviewedCsv } from '../feedback/reviewed-csv.js';
 import { sendError } from '../http-errors.js';
 import type { LiveHub } from '../live/live-hub.js';
+import { requestTrace } from '../request-trace.js';
 import { receiveUpload, UploadError } from './multipart-upload.js';
 
 interface FeedbackBody {
@@ -110,7 +112,9 @@ export const feedbackRoutes: FastifyPluginAsync<{
         label: label ?? null,
         comment: comment ?? null,
       });
-      await producer.send([{ key: resultId, value: feedback }]);
+      await producer.send([
+        { key: resultId, value: feedback, headers: childTraceHeaders(requestTrace(request)) },
+      ]);
       const tracked = outcomes.track(feedback, seen);
       return reply
         .code(202)

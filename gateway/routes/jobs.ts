@@ -5,6 +5,7 @@ import { CsvInputError } from '../../producers/csv/csv-input.js';
 import { errorResponse, languageCode, streamIdSchema } from '../api-schemas.js';
 import { sendError } from '../http-errors.js';
 import type { CsvJobs } from '../jobs/csv-jobs.js';
+import { requestTrace } from '../request-trace.js';
 import { receiveUpload, UploadError } from './multipart-upload.js';
 
 const jobStatus = {
@@ -90,6 +91,7 @@ export const jobRoutes: FastifyPluginAsync<{ jobs: CsvJobs; uploadLimitBytes: nu
           idColumn: upload.fields.idColumn,
           language: upload.fields.language,
           streamId: upload.fields.streamId,
+          traceHeaders: requestTrace(request),
         });
         return reply.code(202).header('Location', `/v1/jobs/${jobId}`).send(status);
       } catch (error) {

@@ -7,6 +7,8 @@ import type { SchemaRegistryClient } from '../serde/schema-registry.js';
 export interface KeyedValue<T> {
   key: string;
   value: T;
+  /** Record headers, e.g. the W3C trace context (runtime/kafka/trace-context.ts). */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -47,7 +49,11 @@ export class AvroProducer<T> {
   /** Encodes every value first (a value that does not fit the schema sends nothing), then sends. */
   async send(items: readonly KeyedValue<T>[]): Promise<void> {
     if (items.length === 0) return;
-    const messages = items.map(({ key, value }) => ({ key, value: this.encoder.encode(value) }));
+    const messages = items.map(({ key, value, headers }) => ({
+      key,
+      value: this.encoder.encode(value),
+      ...(headers ? { headers } : {}),
+    }));
     await this.producer.send({ topic: this.topic, acks: -1, messages });
   }
 

@@ -3,6 +3,7 @@ import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Message } 
 import type { StageConfig } from '../config/index.js';
 import { errorMessage, isRetryable, RetryableError, UnprocessableRecordError } from '../errors.js';
 import { isFencingError, isKafkaRebalance } from '../kafka/errors.js';
+import { childTraceHeaders } from '../kafka/trace-context.js';
 import { workConsumer } from '../kafka/work-consumer.js';
 import type { Logger } from '../logger.js';
 import type { StageMetrics } from '../metrics/stage-metrics.js';
@@ -283,7 +284,7 @@ export class ExactlyOnceStage<In, Out> {
       }
       try {
         // All of a record's outputs, or none of them.
-        encoded.push(...outcome.outputs.map((output) => this.encodeOutput(output)));
+        encoded.push(...outcome.outputs.map((output) => this.encodeOutput(output, entry.record.headers)));
       } catch (error) {
         // An output the schema refuses is a handler bug for this record: dead-letter the input.
         dead(entry.message, error as Error, 'TRANSFORMATION');
@@ -348,7 +349,8 @@ export class ExactlyOnceStage<In, Out> {
     return outcomes;
   }
 
-  private encodeOutput(output: OutputRecord<Out>): EncodedOutput {
+  /** An output of an input record: its value encoded, and the input's trace context carried on. */
+  private encodeOutput(output: OutputRecord<Out>, inputHeaders: Record<string, string>): EncodedOutput {
     const encoder = this.encoders.get(output.topic);
     if (!encoder) {
       throw new UnprocessableRecordError(`handler produced to undeclared topic '${output.topic}'`);
@@ -357,7 +359,11 @@ export class ExactlyOnceStage<In, Out> {
     const value = isTraced(output.value) ? withStamp(output.value, this.name) : output.value;
     return {
       topic: output.topic,
-      message: { key: output.key, value: encoder.encode(value), headers: output.headers ?? {} },
+      message: {
+        key: output.key,
+        value: encoder.encode(value),
+        headers: { ...childTraceHeaders(inputHeaders), ...(output.headers ?? {}) },
+      },
       originMs: traceOrigin(value),
     };
   }
