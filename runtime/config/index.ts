@@ -88,6 +88,11 @@ export interface StageConfig {
   transactionTimeoutMs: number;
   retryInitialMs: number;
   retryMaxMs: number;
+  /**
+   * How long a stage or sink rides out an unreachable Kafka in-process (reconnecting and
+   * rejoining) before it gives up and exits for its supervisor to restart it.
+   */
+  kafkaOutageMaxMs: number;
 }
 
 export interface Config {
@@ -365,6 +370,7 @@ function readStage(read: EnvReader): StageConfig {
     transactionTimeoutMs: read.int('KAFKA_TRANSACTION_TIMEOUT_MS', 60_000, { min: 1000 }),
     retryInitialMs,
     retryMaxMs,
+    kafkaOutageMaxMs: read.int('KAFKA_OUTAGE_MAX_MS', 300_000, { min: 1000 }),
   };
 }
 

@@ -128,8 +128,14 @@ export class TopicToBlobSink<T> {
       this.log.info({ assigned: event.payload.memberAssignment, groupId }, 'joined consumer group');
     });
     this.consumer.on(this.consumer.events.CRASH, (event) => {
-      this.log.error({ err: event.payload.error }, 'consumer crashed');
-      this.crashed?.(event.payload.error);
+      const { error, restart } = event.payload;
+      if (restart) {
+        // Kafka is away: the consumer reconnects and rejoins by itself (work-consumer.ts).
+        this.log.warn({ err: error }, 'Kafka unreachable; the consumer restarts and rejoins its group');
+        return;
+      }
+      this.log.error({ err: error }, 'consumer crashed');
+      this.crashed?.(error);
     });
     await this.consumer.connect();
     await this.consumer.subscribe({ topic, fromBeginning: true });

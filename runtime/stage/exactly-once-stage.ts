@@ -156,7 +156,12 @@ export class ExactlyOnceStage<In, Out> {
       }
     });
     this.consumer.on(CRASH, (event) => {
-      const error = event.payload.error;
+      const { error, restart } = event.payload;
+      if (restart) {
+        // Kafka is away: the consumer reconnects and rejoins by itself (work-consumer.ts).
+        this.log.warn({ err: error }, 'Kafka unreachable; the consumer restarts and rejoins its group');
+        return;
+      }
       this.log.error({ err: error }, 'consumer crashed');
       this.crashed?.(error);
     });

@@ -1,6 +1,7 @@
 import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { isRetryable, RetryableError, UnprocessableRecordError } from '../../runtime/errors.js';
+import { isTransientKafkaError } from '../../runtime/kafka/work-consumer.js';
 import { Backoff } from '../../runtime/stage/backoff.js';
 import { DLQ_HEADERS, deadLetterMessage, headersAsStrings } from '../../runtime/stage/dead-letter.js';
 import { traceOrigin, withStamp } from '../../runtime/stage/trace.js';
@@ -76,5 +77,27 @@ describe('trace', () => {
     expect(value.trace).toHaveLength(1);
     expect(traceOrigin(stamped)).toBe(1000);
     expect(traceOrigin({ text: 'no trace' })).toBeUndefined();
+  });
+});
+
+describe('riding out a Kafka outage', () => {
+  it('restarts in-process on errors that mean Kafka is away, not on errors a person must fix', () => {
+    expect(isTransientKafkaError({ name: 'KafkaJSConnectionError', retriable: true })).toBe(true);
+    expect(isTransientKafkaError({ name: 'KafkaJSBrokerNotFound' })).toBe(true);
+    expect(
+      isTransientKafkaError({
+        name: 'KafkaJSNumberOfRetriesExceeded',
+        retriable: false,
+        originalError: { name: 'KafkaJSProtocolError', type: 'NOT_COORDINATOR', retriable: true },
+      }),
+    ).toBe(true);
+    expect(
+      isTransientKafkaError({
+        name: 'KafkaJSProtocolError',
+        type: 'TOPIC_AUTHORIZATION_FAILED',
+        retriable: false,
+      }),
+    ).toBe(false);
+    expect(isTransientKafkaError(new TypeError('a bug'))).toBe(false);
   });
 });
