@@ -14,6 +14,10 @@ export default defineConfig({
       ...(process.env.EMOTION_STREAM_REPRODUCE
         ? [{ extends: true as const, test: { name: 'reproduce', include: ['test/reproduce/**/*.test.ts'] } }]
         : []),
+      // `npm run test:cluster` only: chaos on a 3-broker KRaft cluster of its own (issue 21).
+      ...(process.env.EMOTION_STREAM_CLUSTER
+        ? [{ extends: true as const, test: { name: 'cluster', include: ['test/cluster/**/*.test.ts'] } }]
+        : []),
       {
         extends: true,
         test: { name: 'unit', include: ['test/unit/**/*.test.ts'] },

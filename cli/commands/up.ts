@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { PIPELINE_STAGE_NAMES } from '../../processors/stages.js';
 import { type Config, loadConfig } from '../../runtime/config/index.js';
 import { createLogger } from '../../runtime/logger.js';
@@ -32,14 +32,30 @@ export function registerUpCommand(program: Command): void {
       '--no-stages',
       'start only the infrastructure, not the pipeline stages, the sinks and the gateway',
     )
-    .action(async (options: { dataDir?: string; fresh?: boolean; stages: boolean }) => {
+    .option(
+      '--brokers <n>',
+      'Kafka nodes: 1 (default), or a KRaft cluster of 3 where topics keep 3 copies with 2 in sync',
+      (value: string) => {
+        const n = Number(value);
+        if (!Number.isInteger(n) || n < 1 || n > 9) throw new InvalidArgumentError('expected 1 to 9');
+        return n;
+      },
+      1,
+    )
+    .action(async (options: { dataDir?: string; fresh?: boolean; stages: boolean; brokers: number }) => {
       const config = loadConfig();
       const logger = createLogger({ level: config.logLevel, name: 'up' });
       const dataDir = options.dataDir ?? join(defaultCacheDir(config), 'stack');
       if (options.fresh) rmSync(dataDir, { recursive: true, force: true });
 
       const startedAt = Date.now();
-      const stack = await LocalStack.start({ config, dataDir, logger, preferWellKnownPorts: true });
+      const stack = await LocalStack.start({
+        config,
+        dataDir,
+        logger,
+        preferWellKnownPorts: true,
+        brokers: options.brokers,
+      });
       let supervisor: ServiceSupervisor | undefined;
       let stopping: Promise<void> | undefined;
       const stop = (signal: string) => {

@@ -45,7 +45,9 @@ export async function ensureTopics(
   const missing = specs.filter((spec) => !present.has(spec.name));
   if (missing.length > 0) {
     await admin.createTopics({
-      waitForLeaders: true,
+      // Waited for below: kafkajs' own wait gives up when a node of a cluster does not know the
+      // new topic yet (UNKNOWN_TOPIC_OR_PARTITION), which is normal for a moment.
+      waitForLeaders: false,
       topics: missing.map((spec) => ({
         topic: spec.name,
         numPartitions: spec.partitions,
@@ -54,6 +56,11 @@ export async function ensureTopics(
       })),
     });
   }
+  if (missing.length > 0)
+    await untilLeadersElected(
+      admin,
+      missing.map((spec) => spec.name),
+    );
   const existingSpecs = specs.filter((spec) => present.has(spec.name));
   const grown: string[] = [];
   if (existingSpecs.length > 0) {
@@ -168,4 +175,24 @@ export function registryStorageTopics(brokers: number): TopicSpec[] {
       'min.insync.replicas': String(minInsyncReplicas),
     },
   }));
+}
+
+/** Until every partition of the topics has a leader (metadata errors meanwhile are expected). */
+async function untilLeadersElected(admin: Admin, topics: string[], timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics });
+      const ready = metadata.topics.every(
+        (topic) =>
+          topic.partitions.length > 0 && topic.partitions.every((partition) => partition.leader >= 0),
+      );
+      if (ready && metadata.topics.length === topics.length) return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`no leaders elected for ${topics.join(', ')} in ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }

@@ -14,12 +14,11 @@ const TRANSIENT_NAMES = new Set([
 
 /** True for an error that comes from Kafka being away, not from something only a person can fix. */
 export function isTransientKafkaError(error: unknown): boolean {
-  const e = error as
-    | { name?: string; retriable?: boolean; originalError?: unknown; type?: string }
-    | undefined;
+  const e = error as { name?: string; retriable?: boolean; cause?: unknown; type?: string } | undefined;
   if (!e) return false;
   if (e.type === 'TOPIC_AUTHORIZATION_FAILED' || e.type === 'GROUP_AUTHORIZATION_FAILED') return false;
-  if (e.name === 'KafkaJSNumberOfRetriesExceeded') return isTransientKafkaError(e.originalError);
+  // kafkajs wraps the last error of a retry loop: KafkaJSNumberOfRetriesExceeded, its cause inside.
+  if (e.name === 'KafkaJSNumberOfRetriesExceeded') return isTransientKafkaError(e.cause);
   return e.retriable === true || TRANSIENT_NAMES.has(e.name ?? '');
 }
 

@@ -38,27 +38,54 @@ export async function ensureKafkaJars(
   return { dir, ...result };
 }
 
+/** One node of a KRaft quorum: its id, its ports, and the quorum it votes in. */
+interface NodeLayout {
+  nodeId: number;
+  port: number;
+  controllerPort: number;
+  /** `controller.quorum.voters`: id@host:port of every node. */
+  voters: string;
+  /** Nodes in the cluster: internal topics are replicated across up to three of them. */
+  clusterSize: number;
+}
+
 /**
- * A single-node Apache Kafka in KRaft mode (broker and controller in one JVM) on 127.0.0.1, run
- * from the pinned jars with the machine's Java.
+ * Apache Kafka in KRaft mode (each node broker and controller in one JVM) on 127.0.0.1, run from
+ * the pinned jars with the machine's Java: one node for the development stack, or one node of a
+ * cluster (KafkaCluster).
  */
 export class KafkaBroker {
   private constructor(
     readonly bootstrap: string,
-    private readonly process: ManagedProcess,
+    private process: ManagedProcess,
+    private readonly relaunch: () => Promise<ManagedProcess>,
   ) {}
 
   static async start(options: KafkaBrokerOptions): Promise<KafkaBroker> {
+    const port = await freePort(options.preferredPort);
+    const controllerPort = await freePort();
+    return KafkaBroker.startNode(options, {
+      nodeId: 1,
+      port,
+      controllerPort,
+      voters: `1@127.0.0.1:${controllerPort}`,
+      clusterSize: 1,
+    });
+  }
+
+  /** Starts one node of a quorum; `ready` says when to count it as up (a lone node: it answers). */
+  static async startNode(
+    options: KafkaBrokerOptions & { clusterId?: string; ready?: (bootstrap: string) => Promise<boolean> },
+    layout: NodeLayout,
+  ): Promise<KafkaBroker> {
     const java = findJava();
     const { dir: libs } = await ensureKafkaJars(options);
     mkdirSync(options.dataDir, { recursive: true });
-    const port = await freePort(options.preferredPort);
-    const controllerPort = await freePort();
     const logDir = join(options.dataDir, 'kraft');
     const properties = join(options.dataDir, 'server.properties');
     writeFileSync(
       properties,
-      brokerProperties({ port, controllerPort, logDir }) +
+      brokerProperties({ ...layout, logDir }) +
         Object.entries(options.extraProperties ?? {})
           .map(([name, value]) => `${name}=${value}\n`)
           .join(''),
@@ -82,7 +109,8 @@ export class KafkaBroker {
     // KRaft needs its storage formatted once with a cluster id; keep the id so data survives restarts.
     // Passed as --cluster-id=<id>: a base64url id may start with '-', which would read as an option.
     const clusterIdFile = join(options.dataDir, 'cluster.id');
-    if (!existsSync(clusterIdFile)) writeFileSync(clusterIdFile, randomBytes(16).toString('base64url'));
+    if (!existsSync(clusterIdFile))
+      writeFileSync(clusterIdFile, options.clusterId ?? randomBytes(16).toString('base64url'));
     const clusterId = readFileSync(clusterIdFile, 'utf8').trim();
     const format = spawnSync(
       java,
@@ -102,22 +130,29 @@ export class KafkaBroker {
     }
 
     const heap = options.heapMb ?? 768;
-    const broker = ManagedProcess.start({
-      name: 'kafka',
-      command: java,
-      args: [`-Xms256m`, `-Xmx${heap}m`, '-XX:+UseG1GC', ...jvm, 'kafka.Kafka', properties],
-      logFile: join(options.dataDir, 'kafka.log'),
-      logger: options.logger,
-    });
-    const bootstrap = `127.0.0.1:${port}`;
-    try {
-      await broker.waitUntilReady(() => KafkaBroker.answers(bootstrap), 90_000);
-    } catch (error) {
-      await broker.kill();
-      throw error;
-    }
-    options.logger.info({ bootstrap, pid: broker.pid, version: options.lock.kafka.version }, 'kafka ready');
-    return new KafkaBroker(bootstrap, broker);
+    const name = layout.clusterSize > 1 ? `kafka-${layout.nodeId}` : 'kafka';
+    const bootstrap = `127.0.0.1:${layout.port}`;
+    const launch = async () => {
+      const broker = ManagedProcess.start({
+        name,
+        command: java,
+        args: [`-Xms256m`, `-Xmx${heap}m`, '-XX:+UseG1GC', ...jvm, 'kafka.Kafka', properties],
+        logFile: join(options.dataDir, 'kafka.log'),
+        logger: options.logger,
+      });
+      try {
+        await broker.waitUntilReady(() => (options.ready ?? KafkaBroker.answers)(bootstrap), 90_000);
+      } catch (error) {
+        await broker.kill();
+        throw error;
+      }
+      options.logger.info(
+        { bootstrap, node: layout.nodeId, pid: broker.pid, version: options.lock.kafka.version },
+        'kafka ready',
+      );
+      return broker;
+    };
+    return new KafkaBroker(bootstrap, await launch(), launch);
   }
 
   /** True when the broker answers metadata requests. */
@@ -152,14 +187,23 @@ export class KafkaBroker {
   async kill(): Promise<void> {
     await this.process.kill();
   }
+
+  /** Starts the node again on the same ports and data (after stop or kill). */
+  async restart(): Promise<void> {
+    this.process = await this.relaunch();
+  }
 }
 
-function brokerProperties(options: { port: number; controllerPort: number; logDir: string }): string {
-  const { port, controllerPort, logDir } = options;
+function brokerProperties(options: NodeLayout & { logDir: string }): string {
+  const { nodeId, port, controllerPort, voters, clusterSize, logDir } = options;
+  // Internal topics keep up to three copies, two of which must have a write: one node of a
+  // cluster can be lost or restarted without losing offsets or transaction state.
+  const copies = Math.min(3, clusterSize);
+  const inSync = copies >= 3 ? 2 : 1;
   return [
     'process.roles=broker,controller',
-    'node.id=1',
-    `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+    `node.id=${nodeId}`,
+    `controller.quorum.voters=${voters}`,
     `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
     `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
     'controller.listener.names=CONTROLLER',
@@ -169,12 +213,15 @@ function brokerProperties(options: { port: number; controllerPort: number; logDi
     // Topics come from the project's topology; a typo in a topic name should fail, not create one.
     'auto.create.topics.enable=false',
     'num.partitions=6',
-    // One node: every internal topic has a single replica.
-    'offsets.topic.replication.factor=1',
+    `default.replication.factor=${copies}`,
+    `min.insync.replicas=${inSync}`,
+    `offsets.topic.replication.factor=${copies}`,
     'offsets.topic.num.partitions=10',
-    'transaction.state.log.replication.factor=1',
-    'transaction.state.log.min.isr=1',
+    `transaction.state.log.replication.factor=${copies}`,
+    `transaction.state.log.min.isr=${inSync}`,
     'transaction.state.log.num.partitions=10',
+    // A replica that falls behind (its node restarting) must not become leader and lose writes.
+    'unclean.leader.election.enable=false',
     // Development settings: consumers join at once, and short session timeouts are allowed so a
     // killed stage's partitions move quickly.
     'group.initial.rebalance.delay.ms=0',

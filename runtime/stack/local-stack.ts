@@ -5,6 +5,7 @@ import type { Logger } from '../logger.js';
 import { packageRoot } from '../package-root.js';
 import { BlobEmulator } from './blob-emulator.js';
 import { KafkaBroker } from './kafka-broker.js';
+import { KafkaCluster } from './kafka-cluster.js';
 import { readArtifactLock } from './lock.js';
 import { SchemaRegistryServer } from './schema-registry-server.js';
 
@@ -21,6 +22,8 @@ export interface LocalStackOptions {
   logger: Logger;
   /** Try 9092 / 8081 / 10000 first, so a developer's endpoints stay the same between runs. */
   preferWellKnownPorts?: boolean;
+  /** Kafka nodes to start: 1 (the development default) or a KRaft cluster of several. */
+  brokers?: number;
 }
 
 export class StackInUseError extends Error {
@@ -48,7 +51,7 @@ function isAlive(pid: number): boolean {
 export class LocalStack {
   private constructor(
     readonly endpoints: StackEndpoints,
-    readonly kafka: KafkaBroker | undefined,
+    readonly kafka: KafkaBroker | KafkaCluster | undefined,
     readonly registry: SchemaRegistryServer | undefined,
     readonly blob: BlobEmulator | undefined,
     private readonly lockFile: string,
@@ -80,20 +83,30 @@ export class LocalStack {
     const lock = readArtifactLock();
     const cacheDir = defaultCacheDir(config);
     const repositoryUrl = config.stack.mavenRepositoryUrl;
-    let kafka: KafkaBroker | undefined;
+    let kafka: KafkaBroker | KafkaCluster | undefined;
     let registry: SchemaRegistryServer | undefined;
     let blob: BlobEmulator | undefined;
     try {
+      const brokers = options.brokers ?? 1;
       const kafkaStarting = config.kafka.brokers
         ? Promise.resolve(undefined)
-        : KafkaBroker.start({
-            lock,
-            cacheDir,
-            repositoryUrl,
-            dataDir: join(dataDir, 'kafka'),
-            logger,
-            ...(prefer ? { preferredPort: 9092 } : {}),
-          });
+        : brokers > 1
+          ? KafkaCluster.start({
+              size: brokers,
+              lock,
+              cacheDir,
+              repositoryUrl,
+              dataDir: join(dataDir, 'kafka'),
+              logger,
+            })
+          : KafkaBroker.start({
+              lock,
+              cacheDir,
+              repositoryUrl,
+              dataDir: join(dataDir, 'kafka'),
+              logger,
+              ...(prefer ? { preferredPort: 9092 } : {}),
+            });
       const blobStarting = config.blob.connectionString
         ? Promise.resolve(undefined)
         : BlobEmulator.start({
@@ -108,7 +121,7 @@ export class LocalStack {
       if (kafkaResult.status === 'rejected') throw kafkaResult.reason;
       if (blobResult.status === 'rejected') throw blobResult.reason;
 
-      const kafkaBrokers = config.kafka.brokers ?? [kafka!.bootstrap];
+      const kafkaBrokers = config.kafka.brokers ?? kafka!.bootstrap.split(',');
       if (!config.schemaRegistry.url) {
         if (config.kafka.brokers && (config.kafka.ssl || config.kafka.sasl)) {
           throw new Error(

@@ -88,7 +88,7 @@ describe('riding out a Kafka outage', () => {
       isTransientKafkaError({
         name: 'KafkaJSNumberOfRetriesExceeded',
         retriable: false,
-        originalError: { name: 'KafkaJSProtocolError', type: 'NOT_COORDINATOR', retriable: true },
+        cause: { name: 'KafkaJSConnectionError', retriable: true },
       }),
     ).toBe(true);
     expect(
