@@ -128,7 +128,14 @@ export function writeEncoderModelCard(
     command: string;
     seed: number;
     base: string;
-    training: { epochs: number; learningRate: number; batch: number; trainTokens: number; seconds: number };
+    training: {
+      epochs: number;
+      learningRate: number;
+      batch: number;
+      trainTokens: number;
+      seconds: number;
+      extra?: { dataset: string; examples: number };
+    };
     dev: Partial<Record<'core' | 'fine', EvaluationReport>>;
     test: Partial<Record<'core' | 'fine', EvaluationReport>>;
     sizeBytes: number;
@@ -161,6 +168,11 @@ export function writeEncoderModelCard(
     '',
     `- ${DATA.goemotions.source}.`,
     `- ${DATA.goemotions.license} The base encoder is Apache-2.0 (sentence-transformers/all-MiniLM-L6-v2).`,
+    ...(training.extra
+      ? [
+          `- The core head also learned from ${training.extra.examples} English film-subtitle lines of XED (Öhman et al., COLING 2020; CC BY 4.0): each line's Plutchik labels mapped to the core classes (anticipation and trust have none; such lines were left out), XED's neutral lines added in GoEmotions' neutral share, and none of the lines the out-of-domain report scores (training/xed-training.ts). It trades a little of the GoEmotions score for the out-of-domain sets (see the two tables below): speech-like dialogue is what users send.`,
+        ]
+      : []),
     '- Thresholds were chosen on the development split; the test split and the out-of-domain sets were scored once, for this card. Nothing was tuned on them.',
     '',
     '## Results',

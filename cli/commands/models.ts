@@ -31,6 +31,7 @@ export function registerModelCommands(program: Command): void {
       'fast',
     )
     .option('--epochs <n>', 'encoder tier: passes over the training data', integer, 3)
+    .option('--no-xed', "encoder tier: train on GoEmotions only, without XED's subtitle lines")
     .action(
       async (options: {
         lang: 'en' | 'ro';
@@ -40,6 +41,7 @@ export function registerModelCommands(program: Command): void {
         workers?: number;
         tier: 'fast' | 'encoder';
         epochs: number;
+        xed: boolean;
       }) => {
         const config = loadConfig();
         const logger = createLogger({ level: config.logLevel, name: 'train' });
@@ -55,6 +57,7 @@ export function registerModelCommands(program: Command): void {
             logger,
             seed: options.seed,
             epochs: options.epochs,
+            xed: options.xed,
             ...(datasetsDir ? { datasetsDir } : {}),
           });
           process.stdout.write(

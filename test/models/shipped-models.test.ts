@@ -62,7 +62,7 @@ describe('shipped models', () => {
       JSON.parse(readFileSync(join(resolveModelDir(model), MODEL_FILES.metrics), 'utf8')).outOfDomain.sets;
     const fast = ood('en');
     const quality = ood('en-encoder');
-    for (const set of ['written-en', 'xed-dialogue-en']) {
+    for (const set of ['written-en', 'xed-dialogue-en', 'xed-dialogue-en-late']) {
       expect(quality[set].core.macroF1).toBeGreaterThan(fast[set].core.macroF1);
       expect(quality[set].core.accuracy).toBeGreaterThan(fast[set].core.accuracy);
       // Neutral no longer swallows the rest: its predicted share is closer to the gold share.
@@ -72,12 +72,14 @@ describe('shipped models', () => {
     }
   });
 
-  it('the quality tier beats the fast tier on GoEmotions test too (core and fine-grained)', () => {
+  it('the quality tier is no worse than the fast tier on GoEmotions test (core), better on the fine labels', () => {
     const test = (model: string) =>
       JSON.parse(readFileSync(join(resolveModelDir(model), MODEL_FILES.metrics), 'utf8')).test;
     const quality = test('en-encoder');
     const fast = test('en');
-    expect(quality.core.macroF1).toBeGreaterThan(fast.core.macroF1 + 0.015);
+    // The encoder also learned XED's dialogue (issue 18): it gave up some of its Reddit lead
+    // (0.638 → 0.620, the fast tier 0.617) for every out-of-domain set (the test above).
+    expect(quality.core.macroF1).toBeGreaterThanOrEqual(fast.core.macroF1);
     expect(quality.core.accuracy).toBeGreaterThan(fast.core.accuracy);
     expect(quality.fine.macroF1).toBeGreaterThan(fast.fine.macroF1);
     expect(quality.fine.macroF1).toBeGreaterThanOrEqual(0.5);
