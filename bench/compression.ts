@@ -18,7 +18,7 @@ import { AvroProducer } from '../runtime/kafka/avro-producer.js';
 import { createKafka } from '../runtime/kafka/client.js';
 import { createLogger } from '../runtime/logger.js';
 import { SchemaRegistryClient } from '../runtime/serde/schema-registry.js';
-import { LocalStack } from '../runtime/stack/local-stack.js';
+import { LocalStack, withoutStackEndpoints } from '../runtime/stack/local-stack.js';
 import { avroSchemas, type EmotionResult } from '../schemas/index.js';
 import { defaultDatasetsDir, loadGoEmotions } from '../training/datasets.js';
 import { format, numberOption, printTable } from './table.js';
@@ -36,12 +36,7 @@ export async function main(json: boolean): Promise<void> {
   const rows = numberOption('rows', 50_000);
   const logger = createLogger({ level: (process.env.BENCH_LOG_LEVEL as 'warn') ?? 'warn', name: 'bench' });
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-compression-'));
-  const {
-    KAFKA_BROKERS: _k,
-    SCHEMA_REGISTRY_URL: _r,
-    AZURE_STORAGE_CONNECTION_STRING: _a,
-    ...env
-  } = process.env;
+  const env = withoutStackEndpoints(process.env);
   const stack = await LocalStack.start({ config: loadConfig(env), dataDir, logger });
   try {
     const base = loadConfig({ ...env, ...stack.env(), CLASSIFY_TIER: 'fast' });

@@ -1,5 +1,6 @@
 import { CORE_EMOTIONS } from '../processors/classify/labels.js';
 import type { ModelLabels } from '../processors/classify/model-labels.js';
+import type { EncoderMetrics } from './encoder-trainer.js';
 import type { EvaluationReport } from './metrics.js';
 import type { Recipe } from './recipes.js';
 import type { ModelMetrics } from './train.js';
@@ -124,23 +125,10 @@ export function outOfDomainTable(report: OutOfDomainSummary): string {
 /** MODEL_CARD.md of the encoder tier. */
 export function writeEncoderModelCard(
   labels: ModelLabels,
-  metrics: {
-    command: string;
-    seed: number;
-    base: string;
-    training: {
-      epochs: number;
-      learningRate: number;
-      batch: number;
-      trainTokens: number;
-      seconds: number;
-      extra?: { dataset: string; examples: number };
-    };
-    dev: Partial<Record<'core' | 'fine', EvaluationReport>>;
-    test: Partial<Record<'core' | 'fine', EvaluationReport>>;
-    sizeBytes: number;
-    outOfDomain?: unknown;
-  },
+  metrics: Pick<
+    EncoderMetrics,
+    'command' | 'seed' | 'base' | 'training' | 'dev' | 'test' | 'sizeBytes' | 'outOfDomain'
+  >,
 ): string {
   const { test, dev, training } = metrics;
   const ood = metrics.outOfDomain as OutOfDomainSummary | undefined;

@@ -119,7 +119,7 @@ export class StreamOverview {
     }
     const results = counts.reduce((a, b) => a + b, 0);
     const mix: StreamSummary['window']['mix'] = {};
-    if (results > 0) CORE_EMOTIONS.forEach((emotion, i) => (mix[emotion] = counts[i]! / results));
+    if (results > 0) for (const [i, emotion] of CORE_EMOTIONS.entries()) mix[emotion] = counts[i]! / results;
     const alerts =
       results >= EMOTION_SHARE_RULE.minResults
         ? alertOn.filter((emotion) => (mix[emotion] ?? 0) > EMOTION_SHARE_RULE.share)

@@ -6,6 +6,7 @@ import {
   committedOffsets,
   lastRecordOffsets,
   type PartitionSpan,
+  rangeProgress,
   scanSpans,
   spansOf,
 } from './topic-range-reader.js';
@@ -107,22 +108,9 @@ export async function redriveDeadLetters(options: RedriveOptions): Promise<Redri
         topic,
         partitions: spans.map((span) => ({ partition: span.partition, offset: span.from.toString() })),
       });
-    const total = spans.reduce((sum, s) => {
-      const last = lastRecords.get(s.partition);
-      return sum + (last === undefined ? 0n : last + 1n - s.from);
-    }, 0n);
     const finished = async () => {
-      const now = await committedOffsets(admin, groupId, topic);
-      let done = 0n;
-      let all = true;
-      for (const span of spans) {
-        const last = lastRecords.get(span.partition);
-        if (last === undefined) continue;
-        const at = now.get(span.partition) ?? span.from;
-        done += (at > last + 1n ? last + 1n : at) - span.from;
-        if (at <= last) all = false;
-      }
-      options.onProgress?.(done < 0n ? 0n : done, total);
+      const { done, total, finished: all } = await rangeProgress(admin, groupId, topic, spans, lastRecords);
+      options.onProgress?.(done, total);
       return all;
     };
     let records = 0;

@@ -236,3 +236,29 @@ export async function committedOffsets(
   }
   return result;
 }
+
+/**
+ * How far a group has come through spans (records committed past, of the records in them) and
+ * whether it is past each span's last record: a bounded run (replay, dlq redrive) is done then.
+ */
+export async function rangeProgress(
+  admin: Admin,
+  groupId: string,
+  topic: string,
+  spans: PartitionSpan[],
+  lastRecords: ReadonlyMap<number, bigint | undefined>,
+): Promise<{ done: bigint; total: bigint; finished: boolean }> {
+  const now = await committedOffsets(admin, groupId, topic);
+  let done = 0n;
+  let total = 0n;
+  let finished = true;
+  for (const span of spans) {
+    const last = lastRecords.get(span.partition);
+    if (last === undefined) continue;
+    total += last + 1n - span.from;
+    const at = now.get(span.partition) ?? span.from;
+    done += (at > last + 1n ? last + 1n : at) - span.from;
+    if (at <= last) finished = false;
+  }
+  return { done: done < 0n ? 0n : done, total, finished };
+}

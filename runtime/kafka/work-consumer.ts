@@ -1,5 +1,6 @@
 import type { Consumer, Kafka } from 'kafkajs';
 import type { StageConfig } from '../config/index.js';
+import type { Logger } from '../logger.js';
 
 /** kafkajs errors that say Kafka is unreachable or moving (a broker down, a leader election). */
 const TRANSIENT_NAMES = new Set([
@@ -52,4 +53,20 @@ export function workConsumer(kafka: Kafka, groupId: string, settings: StageConfi
     outageSince = undefined;
   });
   return consumer;
+}
+
+/**
+ * Wires a work consumer's CRASH event: a restart it does by itself (Kafka away) is logged as a
+ * warning and ridden out; any other crash is the service's failure (`crashed`).
+ */
+export function onConsumerCrash(consumer: Consumer, log: Logger, crashed: (error: Error) => void): void {
+  consumer.on(consumer.events.CRASH, (event) => {
+    const { error, restart } = event.payload;
+    if (restart) {
+      log.warn({ err: error }, 'Kafka unreachable; the consumer restarts and rejoins its group');
+      return;
+    }
+    log.error({ err: error }, 'consumer crashed');
+    crashed(error);
+  });
 }

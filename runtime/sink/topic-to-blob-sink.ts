@@ -6,7 +6,7 @@ import { KeyedMutex, mapConcurrent } from '../concurrency.js';
 import type { SinkConfig, StageConfig } from '../config/index.js';
 import { errorMessage, UnprocessableRecordError } from '../errors.js';
 import { isKafkaRebalance } from '../kafka/errors.js';
-import { workConsumer } from '../kafka/work-consumer.js';
+import { onConsumerCrash, workConsumer } from '../kafka/work-consumer.js';
 import type { Logger } from '../logger.js';
 import { AvroDecoder } from '../serde/avro-serde.js';
 import type { SchemaRegistryClient } from '../serde/schema-registry.js';
@@ -127,16 +127,7 @@ export class TopicToBlobSink<T> {
       this.joined = true;
       this.log.info({ assigned: event.payload.memberAssignment, groupId }, 'joined consumer group');
     });
-    this.consumer.on(this.consumer.events.CRASH, (event) => {
-      const { error, restart } = event.payload;
-      if (restart) {
-        // Kafka is away: the consumer reconnects and rejoins by itself (work-consumer.ts).
-        this.log.warn({ err: error }, 'Kafka unreachable; the consumer restarts and rejoins its group');
-        return;
-      }
-      this.log.error({ err: error }, 'consumer crashed');
-      this.crashed?.(error);
-    });
+    onConsumerCrash(this.consumer, this.log, (error) => this.crashed?.(error));
     await this.consumer.connect();
     await this.consumer.subscribe({ topic, fromBeginning: true });
     await this.consumer.run({

@@ -157,22 +157,7 @@ export class KafkaBroker {
 
   /** True when the broker answers metadata requests. */
   static async answers(bootstrap: string): Promise<boolean> {
-    const admin = new Kafka({
-      brokers: [bootstrap],
-      clientId: 'stack-probe',
-      logLevel: logLevel.NOTHING,
-      connectionTimeout: 1000,
-      retry: { retries: 0 },
-    }).admin();
-    try {
-      await admin.connect();
-      const cluster = await admin.describeCluster();
-      return cluster.brokers.length > 0;
-    } catch {
-      return false;
-    } finally {
-      await admin.disconnect().catch(() => undefined);
-    }
+    return (await brokersSeen(bootstrap)) > 0;
   }
 
   get pid(): number | undefined {
@@ -229,4 +214,23 @@ function brokerProperties(options: NodeLayout & { logDir: string }): string {
     'log.segment.bytes=67108864',
     '',
   ].join('\n');
+}
+
+/** How many brokers a node reports in its cluster; 0 when it does not answer. */
+export async function brokersSeen(bootstrap: string): Promise<number> {
+  const admin = new Kafka({
+    brokers: [bootstrap],
+    clientId: 'stack-probe',
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 1000,
+    retry: { retries: 0 },
+  }).admin();
+  try {
+    await admin.connect();
+    return (await admin.describeCluster()).brokers.length;
+  } catch {
+    return 0;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
 }

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
-import { KafkaBroker, type KafkaBrokerOptions } from './kafka-broker.js';
+import { brokersSeen, KafkaBroker, type KafkaBrokerOptions } from './kafka-broker.js';
 import { freePort } from './ports.js';
 
 /**
@@ -50,24 +49,5 @@ export class KafkaCluster {
   /** Stops every node (in reverse order, the controllers' quorum last). */
   async stop(): Promise<void> {
     for (const node of [...this.nodes].reverse()) await node.stop();
-  }
-}
-
-/** How many brokers a node reports in its cluster; 0 when it does not answer. */
-export async function brokersSeen(bootstrap: string): Promise<number> {
-  const admin = new Kafka({
-    brokers: [bootstrap],
-    clientId: 'stack-probe',
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 1000,
-    retry: { retries: 0 },
-  }).admin();
-  try {
-    await admin.connect();
-    return (await admin.describeCluster()).brokers.length;
-  } catch {
-    return 0;
-  } finally {
-    await admin.disconnect().catch(() => undefined);
   }
 }

@@ -26,6 +26,16 @@ export interface LocalStackOptions {
   brokers?: number;
 }
 
+/**
+ * An environment without the endpoints of a running stack (KAFKA_BROKERS, SCHEMA_REGISTRY_URL,
+ * AZURE_STORAGE_CONNECTION_STRING), so a stack of its own starts everything (chaos tests,
+ * benchmarks that need a broker nobody else uses).
+ */
+export function withoutStackEndpoints(env: NodeJS.ProcessEnv): Record<string, string | undefined> {
+  const { KAFKA_BROKERS: _k, SCHEMA_REGISTRY_URL: _r, AZURE_STORAGE_CONNECTION_STRING: _a, ...rest } = env;
+  return rest;
+}
+
 export class StackInUseError extends Error {
   override readonly name = 'StackInUseError';
 }

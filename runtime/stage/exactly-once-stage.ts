@@ -4,7 +4,7 @@ import type { StageConfig } from '../config/index.js';
 import { errorMessage, isRetryable, RetryableError, UnprocessableRecordError } from '../errors.js';
 import { isFencingError, isKafkaRebalance } from '../kafka/errors.js';
 import { childTraceHeaders } from '../kafka/trace-context.js';
-import { workConsumer } from '../kafka/work-consumer.js';
+import { onConsumerCrash, workConsumer } from '../kafka/work-consumer.js';
 import type { Logger } from '../logger.js';
 import type { StageMetrics } from '../metrics/stage-metrics.js';
 import { AvroDecoder, AvroEncoder } from '../serde/avro-serde.js';
@@ -132,7 +132,7 @@ export class ExactlyOnceStage<In, Out> {
       this.encoders.set(output.topic, encoder);
     }
     await this.admin.connect();
-    const { GROUP_JOIN, CRASH } = this.consumer.events;
+    const { GROUP_JOIN } = this.consumer.events;
     this.consumer.on(GROUP_JOIN, (event) => {
       const assigned = event.payload.memberAssignment as Record<string, number[]>;
       const owned = new Set(
@@ -155,16 +155,7 @@ export class ExactlyOnceStage<In, Out> {
         for (const partition of partitions) this.producers.get(topic, partition).catch(() => undefined);
       }
     });
-    this.consumer.on(CRASH, (event) => {
-      const { error, restart } = event.payload;
-      if (restart) {
-        // Kafka is away: the consumer reconnects and rejoins by itself (work-consumer.ts).
-        this.log.warn({ err: error }, 'Kafka unreachable; the consumer restarts and rejoins its group');
-        return;
-      }
-      this.log.error({ err: error }, 'consumer crashed');
-      this.crashed?.(error);
-    });
+    onConsumerCrash(this.consumer, this.log, (error) => this.crashed?.(error));
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: input.topic, fromBeginning: true });
     await this.consumer.run({

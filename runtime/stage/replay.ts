@@ -4,6 +4,7 @@ import {
   committedOffsets,
   lastRecordOffsets,
   type PartitionSpan,
+  rangeProgress,
   spansOf,
 } from '../kafka/topic-range-reader.js';
 import type { ServiceContext } from '../service.js';
@@ -80,19 +81,15 @@ export async function replayRange<In, Out>(
     }
     const startOf = (span: PartitionSpan) =>
       resumed ? (committed.get(span.partition) ?? span.from) : span.from;
-    const total = spans.reduce((sum, s) => sum + spanSize(s, lastRecords.get(s.partition)), 0n);
     const progress = async () => {
-      const now = await committedOffsets(admin, options.groupId, topic);
-      let done = 0n;
-      let finished = true;
-      for (const span of spans) {
-        const last = lastRecords.get(span.partition);
-        if (last === undefined) continue;
-        const at = now.get(span.partition) ?? span.from;
-        done += (at > last + 1n ? last + 1n : at) - span.from;
-        if (at <= last) finished = false;
-      }
-      options.onProgress?.(done < 0n ? 0n : done, total);
+      const { done, total, finished } = await rangeProgress(
+        admin,
+        options.groupId,
+        topic,
+        spans,
+        lastRecords,
+      );
+      options.onProgress?.(done, total);
       return finished;
     };
     const counts = { records: 0, outputs: 0, skipped: 0 };
@@ -169,8 +166,4 @@ export async function replayRange<In, Out>(
     await options.work.close();
     await admin.disconnect();
   }
-}
-
-function spanSize(span: PartitionSpan, last: bigint | undefined): bigint {
-  return last === undefined ? 0n : last + 1n - span.from;
 }

@@ -5,7 +5,7 @@ import { type Config, loadConfig } from '../../runtime/config/index.js';
 import type { Logger } from '../../runtime/logger.js';
 import { BlobEmulator } from '../../runtime/stack/blob-emulator.js';
 import { KafkaBroker } from '../../runtime/stack/kafka-broker.js';
-import { defaultCacheDir } from '../../runtime/stack/local-stack.js';
+import { defaultCacheDir, withoutStackEndpoints } from '../../runtime/stack/local-stack.js';
 import { readArtifactLock } from '../../runtime/stack/lock.js';
 import { CCOMPAT_PATH, SchemaRegistryServer } from '../../runtime/stack/schema-registry-server.js';
 
@@ -30,12 +30,7 @@ export class FaultyStack {
 
   static async start(logger: Logger): Promise<FaultyStack> {
     // The config without the shared stack's endpoints, which the global setup put in process.env.
-    const {
-      KAFKA_BROKERS: _k,
-      SCHEMA_REGISTRY_URL: _r,
-      AZURE_STORAGE_CONNECTION_STRING: _a,
-      ...env
-    } = process.env;
+    const env = withoutStackEndpoints(process.env);
     const stack = new FaultyStack(loadConfig(env), logger);
     await Promise.all([stack.startKafka(), stack.startBlob()]);
     await stack.startRegistry();

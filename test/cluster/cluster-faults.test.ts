@@ -9,7 +9,7 @@ import { createKafka } from '../../runtime/kafka/client.js';
 import { createLogger } from '../../runtime/logger.js';
 import { SchemaRegistryClient } from '../../runtime/serde/schema-registry.js';
 import type { KafkaCluster } from '../../runtime/stack/kafka-cluster.js';
-import { LocalStack } from '../../runtime/stack/local-stack.js';
+import { LocalStack, withoutStackEndpoints } from '../../runtime/stack/local-stack.js';
 import { avroSchemas, type EmotionResult, topicNames } from '../../schemas/index.js';
 import { reportChaos } from '../chaos/chaos-report.js';
 import { readJsonLines, testBlobStore, uniqueContainer } from '../support/blob.js';
@@ -36,12 +36,7 @@ const processes: StageProcess[] = [];
 
 beforeAll(async () => {
   // A stack of its own: the config without the shared stack's endpoints.
-  const {
-    KAFKA_BROKERS: _k,
-    SCHEMA_REGISTRY_URL: _r,
-    AZURE_STORAGE_CONNECTION_STRING: _a,
-    ...env
-  } = process.env;
+  const env = withoutStackEndpoints(process.env);
   stack = await LocalStack.start({ config: loadConfig(env), dataDir, logger, brokers: 3 });
 }, 300_000);
 afterEach(async () => {

@@ -1,45 +1,17 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { REDRIVEN_FROM_HEADER } from '../../runtime/kafka/dlq-redrive.js';
 import { DLQ_HEADERS, deadLetterMessage, headersAsStrings } from '../../runtime/stage/dead-letter.js';
 import { deadLetterTopicOf } from '../../schemas/index.js';
+import { killCliProcesses, runCli } from '../support/cli.js';
 import { pipelineStack } from '../support/pipeline.js';
 import { stackEnv } from '../support/stack.js';
 import { readTopic } from '../support/topics.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const children: ChildProcess[] = [];
 afterEach(() => {
-  for (const child of children.splice(0)) child.kill('SIGKILL');
+  killCliProcesses();
 });
-
-function cli(
-  args: string[],
-  env: Record<string, string>,
-  meanwhile?: (child: ChildProcess) => Promise<void>,
-) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/run.ts', ...args], {
-    env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (data) => {
-    stdout += data;
-  });
-  child.stderr!.on('data', (data) => {
-    stderr += data;
-  });
-  const exited = new Promise<{
-    code: number | null;
-    signal: NodeJS.Signals | null;
-    stdout: string;
-    stderr: string;
-  }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, stdout, stderr })));
-  void meanwhile?.(child);
-  return exited;
-}
 
 describe('dlq redrive', () => {
   it('sends dead letters back to their topic exactly once, as they were, also when killed and resumed', async () => {
@@ -70,7 +42,7 @@ describe('dlq redrive', () => {
     await producer.disconnect();
     const env = stackEnv(overrides);
 
-    const dry = await cli(['dlq', 'redrive', '--topic', 'segments.raw', '--dry-run'], env);
+    const dry = await runCli(['dlq', 'redrive', '--topic', 'segments.raw', '--dry-run'], env);
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toContain(`1000 dead letters in ${dlq} (dry run: nothing sent)`);
     expect(dry.stdout).toContain(`1000  ${origin} (RetryableError)`);
@@ -94,9 +66,9 @@ describe('dlq redrive', () => {
       }
     };
     const args = ['dlq', 'redrive', '--topic', 'segments.raw'];
-    const killed = await cli(args, { ...env, STAGE_MAX_BATCH_RECORDS: '5' }, killMidway);
+    const killed = await runCli(args, { ...env, STAGE_MAX_BATCH_RECORDS: '5' }, killMidway);
     expect(killed.signal, killed.stdout + killed.stderr).toBe('SIGKILL');
-    const resumed = await cli(args, env);
+    const resumed = await runCli(args, env);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stdout).toContain('resuming an earlier run');
     await admin.disconnect();
@@ -115,7 +87,7 @@ describe('dlq redrive', () => {
     }
 
     // The same redrive again: done, nothing sent.
-    const again = await cli(args, env);
+    const again = await runCli(args, env);
     expect(again.stdout).toContain('already finished');
     expect(await readTopic(stack.kafka, origin)).toHaveLength(1000);
   });

@@ -1,8 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startClassifyService } from '../../processors/classify/service.js';
 import { AvroDecoder } from '../../runtime/serde/avro-serde.js';
 import { avroSchemas, type EmotionResult } from '../../schemas/index.js';
+import { killCliProcesses, runCli } from '../support/cli.js';
 import { relabelledModel } from '../support/models.js';
 import { pipelineStack, TestServices } from '../support/pipeline.js';
 import { stackEnv } from '../support/stack.js';
@@ -10,40 +11,10 @@ import { produceSegments, readTopic, textSegment, waitForRecords } from '../supp
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const services = new TestServices();
-const children: ChildProcess[] = [];
 afterEach(async () => {
-  for (const child of children.splice(0)) child.kill('SIGKILL');
+  killCliProcesses();
   await services.stopAll();
 });
-
-/** Runs the CLI; `meanwhile` gets the process (to kill it) while it runs. */
-function cli(
-  args: string[],
-  env: Record<string, string>,
-  meanwhile?: (child: ChildProcess) => Promise<void>,
-): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/run.ts', ...args], {
-    env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (data) => {
-    stdout += data;
-  });
-  child.stderr!.on('data', (data) => {
-    stderr += data;
-  });
-  const exited = new Promise<{
-    code: number | null;
-    signal: NodeJS.Signals | null;
-    stdout: string;
-    stderr: string;
-  }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, stdout, stderr })));
-  void meanwhile?.(child);
-  return exited;
-}
 
 describe('replay and offsets reset', () => {
   it('reprocesses a time range with a new model version exactly once, also when killed and resumed', async () => {
@@ -102,9 +73,9 @@ describe('replay and offsets reset', () => {
         await sleep(50);
       }
     };
-    const killed = await cli(args, { ...env, STAGE_MAX_BATCH_RECORDS: '5' }, killMidway);
+    const killed = await runCli(args, { ...env, STAGE_MAX_BATCH_RECORDS: '5' }, killMidway);
     expect(killed.signal, killed.stdout + killed.stderr).toBe('SIGKILL');
-    const resumed = await cli(args, env);
+    const resumed = await runCli(args, env);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stdout).toContain('resuming an earlier run');
     expect(resumed.stdout).toMatch(/models +emotion-stream-en@replayed-2/);
@@ -142,20 +113,20 @@ describe('replay and offsets reset', () => {
     expect(results.filter((r) => r.model.version !== 'replayed-2')).toHaveLength(4500);
 
     // The same replay again: already done, nothing written.
-    const again = await cli(args, env);
+    const again = await runCli(args, env);
     expect(again.stdout).toContain('already finished');
     expect((await readTopic(stack.kafka, topics.emotions)).length).toBe(7500);
 
     // offsets reset refuses a live group, then moves a stopped one to a time.
     const group = `${overrides.TOPIC_PREFIX}emotion-stream.classify`;
-    const live = await cli(
+    const live = await runCli(
       ['offsets', 'reset', '--group', group, '--to-time', new Date(from).toISOString()],
       env,
     );
     expect(live.code).toBe(2);
     expect(live.stderr).toMatch(/active member\(s\); stop its instances first/);
     await services.stopAll();
-    const reset = await cli(
+    const reset = await runCli(
       ['offsets', 'reset', '--group', group, '--to-time', new Date(from).toISOString()],
       env,
     );
