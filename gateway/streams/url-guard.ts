@@ -8,9 +8,10 @@ import { BlockList, isIP } from 'node:net';
  * A10:2021; issue 21). URLs whose host resolves to such an address are refused unless
  * GATEWAY_STREAM_URL_ALLOW names it, and so is an HTTP redirect that leads there.
  *
- * Known limit: ffmpeg resolves the host again when it opens the URL, and an HLS playlist names
+ * Known limits: ffmpeg resolves the host again when it opens the URL, and an HLS playlist names
  * further URLs ffmpeg fetches itself; a DNS answer that changes between the two lookups, or a
- * playlist pointing inward, is not caught here. Network policy (egress rules) is the backstop.
+ * playlist pointing inward, is not caught here. A host the allow-list names is trusted, its
+ * redirects included. Network policy (egress rules) is the backstop.
  */
 
 export class RefusedUrlError extends Error {
@@ -102,12 +103,24 @@ export interface UrlGuardOptions {
   allow: UrlAllowList;
   /** DNS lookup; the system resolver by default. */
   resolve?: Resolve;
+  /** HTTP client for the redirect hops; the global fetch by default. */
+  fetch?: typeof fetch;
 }
 
-/** Throws RefusedUrlError when the URL's host resolves to an internal address that is not allowed. */
-export async function checkUrlHost(input: string, options: UrlGuardOptions): Promise<void> {
-  const url = new URL(input);
+/**
+ * Throws RefusedUrlError when the URL's host resolves to an internal address that is not allowed.
+ * Returns 'allowed' when it reaches an internal address the allow-list names (a host the operator
+ * trusts), 'public' otherwise.
+ */
+export async function checkUrlHost(input: string, options: UrlGuardOptions): Promise<'public' | 'allowed'> {
+  let url: URL;
+  try {
+    url = new URL(input);
+  } catch {
+    throw new RefusedUrlError(`not a valid URL: ${input}`);
+  }
   const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (!host) throw new RefusedUrlError(`not a valid URL (no host): ${input}`);
   const resolve: Resolve = options.resolve ?? ((name) => lookup(name, { all: true, verbatim: true }));
   let addresses: Array<{ address: string; family: number }>;
   if (isIP(host)) addresses = [{ address: host, family: isIP(host) }];
@@ -118,18 +131,22 @@ export async function checkUrlHost(input: string, options: UrlGuardOptions): Pro
       throw new RefusedUrlError(`cannot resolve ${host}: ${(error as NodeJS.ErrnoException).code ?? error}`);
     }
   }
+  let reach: 'public' | 'allowed' = 'public';
   for (const { address, family } of addresses) {
     const type: 'ipv4' | 'ipv6' = family === 6 ? 'ipv6' : 'ipv4';
     // An IPv4 address written as IPv6 (::ffff:127.0.0.1) is checked as the IPv4 address it is.
     const mapped = type === 'ipv6' ? mappedIpv4(address) : undefined;
     const [checked, checkedType]: [string, 'ipv4' | 'ipv6'] = mapped ? [mapped, 'ipv4'] : [address, type];
-    if (INTERNAL.check(checked, checkedType) && !options.allow.allows(host, checked, checkedType)) {
+    if (!INTERNAL.check(checked, checkedType)) continue;
+    if (!options.allow.allows(host, checked, checkedType)) {
       throw new RefusedUrlError(
         `refused: ${host} is ${address}, ${describeAddress(checked, checkedType)}; stream URLs may only ` +
           'reach public addresses unless GATEWAY_STREAM_URL_ALLOW names it',
       );
     }
+    reach = 'allowed';
   }
+  return reach;
 }
 
 /**
@@ -139,13 +156,16 @@ export async function checkUrlHost(input: string, options: UrlGuardOptions): Pro
  */
 export async function checkStreamUrl(input: string, options: UrlGuardOptions): Promise<string> {
   let current = input;
+  const request = options.fetch ?? fetch;
   for (let hop = 0; ; hop++) {
-    await checkUrlHost(current, options);
+    // A host the allow-list names is trusted, its redirects included: no request is made to it
+    // here (a live source may serve one client only, and it must be ffmpeg).
+    if ((await checkUrlHost(current, options)) === 'allowed') return current;
     const url = new URL(current);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') return current;
     let response: Response;
     try {
-      response = await fetch(current, {
+      response = await request(current, {
         method: 'GET',
         redirect: 'manual',
         signal: AbortSignal.timeout(10_000),
