@@ -55,35 +55,29 @@ export async function ensureTopics(
         configEntries: Object.entries(spec.config).map(([name, value]) => ({ name, value })),
       })),
     });
-  }
-  if (missing.length > 0)
     await untilLeadersElected(
       admin,
       missing.map((spec) => spec.name),
     );
+  }
   const existingSpecs = specs.filter((spec) => present.has(spec.name));
   const grown: string[] = [];
+  const reconfigured: string[] = [];
+  const weaker: string[] = [];
   if (existingSpecs.length > 0) {
+    // One metadata read serves both checks: partitions to grow, and copies kept.
     const metadata = await admin.fetchTopicMetadata({ topics: existingSpecs.map((spec) => spec.name) });
-    const growth = existingSpecs.flatMap((spec) => {
-      const current = metadata.topics.find((topic) => topic.name === spec.name)?.partitions.length ?? 0;
-      return current < spec.partitions ? [{ topic: spec.name, count: spec.partitions }] : [];
-    });
+    const partitionsOf = (spec: TopicSpec) =>
+      metadata.topics.find((topic) => topic.name === spec.name)?.partitions ?? [];
+    const growth = existingSpecs.flatMap((spec) =>
+      partitionsOf(spec).length < spec.partitions ? [{ topic: spec.name, count: spec.partitions }] : [],
+    );
     if (growth.length > 0) {
       await admin.createPartitions({ topicPartitions: growth });
       grown.push(...growth.map((entry) => entry.topic));
     }
-  }
-  const reconfigured: string[] = [];
-  const weaker: string[] = [];
-  if (existingSpecs.length > 0) {
-    const metadata = await admin.fetchTopicMetadata({ topics: existingSpecs.map((spec) => spec.name) });
     for (const spec of existingSpecs) {
-      const replicas = Math.min(
-        ...(metadata.topics.find((topic) => topic.name === spec.name)?.partitions ?? []).map(
-          (partition) => partition.replicas.length,
-        ),
-      );
+      const replicas = Math.min(...partitionsOf(spec).map((partition) => partition.replicas.length));
       if (replicas < spec.replicationFactor)
         weaker.push(`${spec.name}: ${replicas} replicas, ${spec.replicationFactor} asked`);
     }
