@@ -25,7 +25,8 @@ import { avroSchemas, type EmotionResult, topicNames } from '../schemas/index.js
 import { defaultDatasetsDir, loadGoEmotions, loadRedV1 } from '../training/datasets.js';
 import { format, numberOption, printTable, profilingArgs } from './table.js';
 
-function sampleTexts(): string[] {
+/** 12,000 dataset texts, three English to one Romanian (shared with bench/runtime.ts). */
+export function sampleTexts(): string[] {
   const datasets = defaultDatasetsDir();
   const english = loadGoEmotions(join(datasets, 'goemotions'), 'train').map((e) => e.text);
   const romanian = loadRedV1(join(datasets, 'red-ro', 'v1'), 'train').map((e) => e.text);

@@ -9,8 +9,17 @@
 # schemathesis for fuzzing the REST API.
 # Kafka's jars and the schema registry are not installed here: the local stack fetches and verifies
 # them (pinned in runtime/stack/artifacts.lock.json) the first time it starts.
+#
+# Usage: bootstrap.sh [--test] [-- COMMAND...]: with a command, runs it afterwards on Node.js 24
+# (deploy/local/install-node.sh), with the command's stdout as the script's stdout; the bootstrap's
+# own output goes to stderr either way, so `npm run bench -- … --json` prints only the JSON.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+
+mode=""
+if [ "${1:-}" = "--test" ]; then mode=--test; shift; fi
+if [ "${1:-}" = "--" ]; then shift; fi
+exec 3>&1 1>&2
 
 missing=()
 command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
@@ -20,14 +29,14 @@ command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v pocketsphinx_batch >/dev/null 2>&1 || missing+=(pocketsphinx)
 [ -f /usr/share/pocketsphinx/model/en-us/en-us.lm.bin ] || missing+=(pocketsphinx-en-us)
 command -v yt-dlp >/dev/null 2>&1 || missing+=(yt-dlp)
-if [ "${1:-}" = "--test" ]; then
+if [ "$mode" = "--test" ]; then
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
   [ -d /usr/share/pocketsphinx/test/data/librivox ] || missing+=(pocketsphinx-testdata)
   command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 fi
 # Python for faster-whisper: installed where we can (root) or must (tests); elsewhere optional.
-if [ "${1:-}" = "--test" ] || [ "$(id -u)" = 0 ]; then
+if [ "$mode" = "--test" ] || [ "$(id -u)" = 0 ]; then
   command -v python3 >/dev/null 2>&1 || missing+=(python3)
   python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
 fi
@@ -42,28 +51,30 @@ if ((${#missing[@]})); then
   fi
 fi
 
-node_major=$(node -p 'process.versions.node.split(".")[0]')
-if [ "$node_major" -lt 20 ]; then
-  echo "bootstrap: Node.js 20 or newer is required (found $(node -v))" >&2
-  exit 1
-fi
+# Node.js 24 LTS first on PATH for everything below and for the command (issue 22).
+node_bin=$(bash deploy/local/install-node.sh)
+export PATH="$node_bin:$PATH"
 
 # Install npm dependencies when they are missing or package-lock.json changed since the last install.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "bootstrap: npm ci" >&2
   ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error
 fi
+# The project's fixes to its dependencies (deploy/patches/README.md); a no-op once applied.
+node deploy/patches/apply.mjs
 
 # faster-whisper in .cache/asr: the tests need it; `up` falls back to pocketsphinx without it (and says so).
 if ! bash deploy/local/install-asr.sh; then
-  [ "${1:-}" = "--test" ] && exit 1
+  [ "$mode" = "--test" ] && exit 1
   echo "bootstrap: faster-whisper is not installed; transcription will use pocketsphinx" >&2
 fi
 
-if [ "${1:-}" = "--test" ]; then
+if [ "$mode" = "--test" ]; then
   bash deploy/tools/install-validators.sh
   bash deploy/tools/install-fuzzer.sh
 fi
 
 # Incremental: only what changed since the last build is compiled.
 npx --no-install tsc -p tsconfig.build.json
+
+if (($#)); then exec "$@" 1>&3 3>&-; fi

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { Kafka, type KafkaConfig as KafkaJsConfig, type logCreator, logLevel } from 'kafkajs';
 import { ConfigError, type KafkaConfig } from '../config/index.js';
 import type { Logger } from '../logger.js';
@@ -29,6 +30,27 @@ function pinoLogCreator(logger: Logger): logCreator {
     };
 }
 
+/** The first line of the fixed kafkajs send path (deploy/patches/kafkajs/sendMessages.js). */
+const SEND_FIX_MARKER = '// emotion-stream patch: acknowledged per partition';
+let sendFixChecked = false;
+
+/**
+ * Refuses to run on an unpatched kafkajs: its send resolves without writing the partitions whose
+ * leader moved to a broker that had already answered (lost rows on a rolling restart, issue 21).
+ * `npm ci` and the bootstrap apply the fix; an install with scripts off must run it itself.
+ */
+export function assertKafkaSendFix(): void {
+  if (sendFixChecked) return;
+  const path = createRequire(import.meta.url).resolve('kafkajs/src/producer/sendMessages.js');
+  if (!readFileSync(path, 'utf8').startsWith(SEND_FIX_MARKER)) {
+    throw new Error(
+      `kafkajs is missing the project's send fix (${path}): run \`node deploy/patches/apply.mjs\`` +
+        ' (npm ci runs it; an install with --ignore-scripts does not)',
+    );
+  }
+  sendFixChecked = true;
+}
+
 /** Builds the kafkajs client for a cluster, with TLS and SASL as configured. */
 export function createKafka(config: KafkaConfig, logger: Logger, clientIdSuffix?: string): Kafka {
   if (!config.brokers) {
@@ -37,6 +59,7 @@ export function createKafka(config: KafkaConfig, logger: Logger, clientIdSuffix?
       'is required (comma-separated host:port list of the Kafka cluster)',
     );
   }
+  assertKafkaSendFix();
   const options: KafkaJsConfig = {
     clientId: clientIdSuffix ? `${config.clientId}-${clientIdSuffix}` : config.clientId,
     brokers: config.brokers,

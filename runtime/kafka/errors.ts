@@ -1,8 +1,17 @@
 /** What kafkajs errors mean for the caller, read from their protocol error type. */
 
+/**
+ * The protocol error type, looked for through the wrappers kafkajs' retrier puts around it
+ * (KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded carry it in `cause`): an
+ * ILLEGAL_GENERATION from a commit arrives wrapped, and the blob sink exited on it (cluster suite).
+ */
 function errorType(error: unknown): string | undefined {
-  const type = (error as { type?: unknown } | undefined)?.type;
-  return typeof type === 'string' ? type : undefined;
+  let current = error as { type?: unknown; cause?: unknown } | undefined;
+  for (let depth = 0; current && depth < 5; depth++) {
+    if (typeof current.type === 'string') return current.type;
+    current = current.cause as typeof current;
+  }
+  return undefined;
 }
 
 export function isFencingError(error: unknown): boolean {

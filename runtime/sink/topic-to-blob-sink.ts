@@ -6,7 +6,7 @@ import { KeyedMutex, mapConcurrent } from '../concurrency.js';
 import type { SinkConfig, StageConfig } from '../config/index.js';
 import { errorMessage, UnprocessableRecordError } from '../errors.js';
 import { isKafkaRebalance } from '../kafka/errors.js';
-import { onConsumerCrash, workConsumer } from '../kafka/work-consumer.js';
+import { isTransientKafkaError, onConsumerCrash, workConsumer } from '../kafka/work-consumer.js';
 import type { Logger } from '../logger.js';
 import { AvroDecoder } from '../serde/avro-serde.js';
 import type { SchemaRegistryClient } from '../serde/schema-registry.js';
@@ -193,6 +193,13 @@ export class TopicToBlobSink<T> {
       });
     } catch (error) {
       if (isKafkaRebalance(error)) throw error;
+      // Kafka away (a broker killed while the range's offsets were read or committed): kafkajs
+      // retries the batch, then restarts the consumer (workConsumer); the buffered lines stay and the
+      // batch's records already in them are skipped. The sink used to exit here (cluster suite).
+      if (isTransientKafkaError(error)) {
+        this.log.warn({ err: error, partition: batch.partition }, 'Kafka unreachable; the batch is retried');
+        throw error;
+      }
       this.log.error({ err: error, partition: batch.partition }, 'sink failed');
       this.crashed?.(error as Error);
     } finally {
@@ -377,6 +384,12 @@ export class TopicToBlobSink<T> {
         .run(String(range.partition), () => this.flushRange(range))
         .catch((error) => {
           if (isKafkaRebalance(error) || this.stopping) return;
+          // Kafka away: the range stays buffered and the next tick flushes it again (its file
+          // names are its offsets, so rewriting them is harmless).
+          if (isTransientKafkaError(error)) {
+            this.log.warn({ err: error, partition: range.partition }, 'Kafka unreachable; the timed flush is retried');
+            return;
+          }
           this.log.error({ err: error, partition: range.partition }, 'timed flush failed');
           this.crashed?.(error as Error);
         });

