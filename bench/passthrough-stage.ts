@@ -22,7 +22,9 @@ await runService(name, (context) =>
     outputs: [{ topic: to, schema: avroSchemas.TextSegment }],
     handler: {
       process: async (records) =>
-        records.map((record) => outputs({ topic: to, key: record.key, value: record.value, headers: record.headers })),
+        records.map((record) =>
+          outputs({ topic: to, key: record.key, value: record.value, headers: record.headers }),
+        ),
     },
   }),
 );

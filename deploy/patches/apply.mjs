@@ -33,7 +33,10 @@ for (const patch of patches) {
   }
   const current = sha256(target);
   if (current === sha256(patch.replacement)) continue;
-  if (current !== patch.upstreamSha256) {
+  // An earlier revision of the same fix (its first line starts with the same marker) is replaced too.
+  const marker = (path) => readFileSync(path, 'utf8').split('\n', 1)[0].split(' (')[0];
+  const ours = marker(target) === marker(patch.replacement);
+  if (current !== patch.upstreamSha256 && !ours) {
     process.stderr.write(
       `patches: ${patch.target} is not the version the patch was written for (sha256 ${current});` +
         ` review deploy/patches/ for "${patch.name}"\n`,

@@ -387,7 +387,10 @@ export class TopicToBlobSink<T> {
           // Kafka away: the range stays buffered and the next tick flushes it again (its file
           // names are its offsets, so rewriting them is harmless).
           if (isTransientKafkaError(error)) {
-            this.log.warn({ err: error, partition: range.partition }, 'Kafka unreachable; the timed flush is retried');
+            this.log.warn(
+              { err: error, partition: range.partition },
+              'Kafka unreachable; the timed flush is retried',
+            );
             return;
           }
           this.log.error({ err: error, partition: range.partition }, 'timed flush failed');

@@ -111,7 +111,7 @@ const lock: ArtifactLock = {
   apicurio: { version: apicurioVersion, distribution: await apicurioDistribution() },
   kafkaStreams: {
     version: kafkaVersion,
-    comment: 'Only `npm run bench -- runtime` uses these (Kafka Streams beside the broker\'s jars, issue 22).',
+    comment: "Only `npm run bench -- runtime` uses these (Kafka Streams beside the broker's jars, issue 22).",
     jars: await kafkaStreamsJars(),
   },
 };

@@ -263,7 +263,9 @@ describe('images and workflows', () => {
     ]);
     expect(readFileSync('deploy/docker/Dockerfile.cuda', 'utf8')).toMatch(/nodesource\.com\/setup_24\.x/);
     const ci = parse(readFileSync('.github/workflows/ci.yml', 'utf8'));
-    const nodeVersions = Object.values(ci.jobs as Record<string, { steps: Array<{ with?: Record<string, unknown> }> }>)
+    const nodeVersions = Object.values(
+      ci.jobs as Record<string, { steps: Array<{ with?: Record<string, unknown> }> }>,
+    )
       .flatMap((job) => job.steps)
       .flatMap((step) => (step.with?.['node-version'] === undefined ? [] : [step.with['node-version']]));
     expect(new Set(nodeVersions)).toEqual(new Set([24]));
@@ -277,12 +279,16 @@ describe('images and workflows', () => {
   });
 
   it('apply the dependency fixes in every install: npm, the bootstrap and both images', () => {
-    expect(JSON.parse(readFileSync('package.json', 'utf8')).scripts.postinstall).toBe('node deploy/patches/apply.mjs');
+    expect(JSON.parse(readFileSync('package.json', 'utf8')).scripts.postinstall).toBe(
+      'node deploy/patches/apply.mjs',
+    );
     expect(readFileSync('deploy/local/bootstrap.sh', 'utf8')).toMatch(/^node deploy\/patches\/apply.mjs$/m);
     for (const file of ['deploy/docker/Dockerfile', 'deploy/docker/Dockerfile.cuda']) {
       const build = readFileSync(file, 'utf8').split(/^FROM /m)[1]!;
       // The install runs with --ignore-scripts, so the image applies them itself, before compiling.
-      expect(build.indexOf('RUN node deploy/patches/apply.mjs'), file).toBeGreaterThan(build.indexOf('npm ci'));
+      expect(build.indexOf('RUN node deploy/patches/apply.mjs'), file).toBeGreaterThan(
+        build.indexOf('npm ci'),
+      );
     }
   });
 

@@ -6,11 +6,16 @@ import { isTransientKafkaError } from '../../runtime/kafka/work-consumer.js';
 /** kafkajs' own error classes, wrapped as its retrier wraps them (src/retry/index.js). */
 const require = createRequire(import.meta.url);
 const { createErrorFromCode } = require('kafkajs/src/protocol/error');
-const { KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded, KafkaJSConnectionError } = require('kafkajs/src/errors');
+const {
+  KafkaJSNonRetriableError,
+  KafkaJSNumberOfRetriesExceeded,
+  KafkaJSConnectionError,
+} = require('kafkajs/src/errors');
 const ILLEGAL_GENERATION = 22;
 const INVALID_PRODUCER_EPOCH = 47;
 const bailed = (error: Error) => new KafkaJSNonRetriableError(error, { cause: error });
-const exhausted = (error: Error) => new KafkaJSNumberOfRetriesExceeded(error, { retryCount: 5, retryTime: 100 });
+const exhausted = (error: Error) =>
+  new KafkaJSNumberOfRetriesExceeded(error, { retryCount: 5, retryTime: 100 });
 
 describe('reading kafkajs errors', () => {
   it('finds a rebalance inside the retrier wrappers (the blob sink exited on a wrapped commit error)', () => {

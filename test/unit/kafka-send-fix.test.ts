@@ -19,6 +19,13 @@ interface Message {
   key: string;
   value: string;
 }
+/** A produce request as kafkajs' sendMessages builds it (src/producer/createTopicData.js). */
+interface ProduceRequest {
+  topicData: Array<{
+    topic: string;
+    partitions: Array<{ partition: number; firstSequence: number; messages: Message[] }>;
+  }>;
+}
 interface Produced {
   nodeId: number;
   topic: string;
@@ -30,14 +37,17 @@ interface Produced {
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** A topic `t` with two partitions; `leaders` says which node leads each, and may change. */
-function fakeCluster(leaders: Map<number, number | null>, produce: (nodeId: number, request: any) => Promise<void>) {
+function fakeCluster(
+  leaders: Map<number, number | null>,
+  produce: (nodeId: number, request: ProduceRequest) => Promise<void>,
+) {
   const produced: Produced[] = [];
   const brokers = new Map<number, object>();
   const brokerFor = (nodeId: number) => {
     if (!brokers.has(nodeId)) {
       brokers.set(nodeId, {
         nodeId,
-        async produce(request: any) {
+        async produce(request: ProduceRequest) {
           await produce(nodeId, request);
           for (const { topic, partitions } of request.topicData)
             for (const entry of partitions)
@@ -46,12 +56,16 @@ function fakeCluster(leaders: Map<number, number | null>, produce: (nodeId: numb
                 topic,
                 partition: entry.partition,
                 firstSequence: entry.firstSequence,
-                keys: entry.messages.map((m: Message) => m.key),
+                keys: entry.messages.map((m) => m.key),
               });
           return {
-            topics: request.topicData.map(({ topic, partitions }: any) => ({
+            topics: request.topicData.map(({ topic, partitions }) => ({
               topicName: topic,
-              partitions: partitions.map((entry: any) => ({ partition: entry.partition, errorCode: 0, baseOffset: '0' })),
+              partitions: partitions.map((entry) => ({
+                partition: entry.partition,
+                errorCode: 0,
+                baseOffset: '0',
+              })),
             })),
           };
         },
@@ -77,7 +91,7 @@ function fakeCluster(leaders: Map<number, number | null>, produce: (nodeId: numb
       for (const id of partitions) {
         const leader = leaders.get(Number(id));
         if (leader == null) continue;
-        (result[leader] ??= []).push(Number(id));
+        result[leader] = [...(result[leader] ?? []), Number(id)];
       }
       return result;
     },

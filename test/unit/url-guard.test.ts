@@ -27,9 +27,9 @@ describe('stream URL guard', () => {
   const none = new UrlAllowList([]);
 
   it('lets public addresses through and refuses a host when any of its addresses is internal', async () => {
-    await expect(
-      checkUrlHost('https://radio.example/live.mp3', { allow: none, resolve }),
-    ).resolves.toBe('public');
+    await expect(checkUrlHost('https://radio.example/live.mp3', { allow: none, resolve })).resolves.toBe(
+      'public',
+    );
     await expect(checkUrlHost('http://internal.example/a', { allow: none, resolve })).rejects.toThrow(
       /internal\.example is 10\.0\.0\.5, a private or reserved address/,
     );

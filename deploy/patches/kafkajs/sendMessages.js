@@ -1,4 +1,4 @@
-// emotion-stream patch: acknowledged per partition (deploy/patches/kafkajs/README.md)
+// emotion-stream patch: acknowledged per partition (deploy/patches/README.md)
 //
 // kafkajs 2.2.4's src/producer/sendMessages.js with one fix. kafkajs is MIT-licensed
 // (Copyright (c) 2018 Túlio Ornelas, Kafkajs contributors); this file keeps its license.
@@ -126,7 +126,9 @@ module.exports = ({ logger, cluster, partitioner, eosManager, retrier }) => {
             }
           } else {
             topicData.forEach(({ topic, partitions }) => {
-              partitions.forEach(entry => acknowledged.get(topic).set(entry.partition, null))
+              partitions.forEach(entry => {
+                acknowledged.get(topic).set(entry.partition, null)
+              })
             })
           }
         } finally {
