@@ -2,12 +2,13 @@
  * Our Kafka runtime against Kafka Streams on one stack, in one run (issue 22): N rows through
  *   (a) three of our exactly-once stages as passthrough hops (bench/passthrough-stage.ts),
  *   (b) the real pipeline, correct → translate → classify (each stage its own process),
+ *   (d) opt-in: the same pipeline fused in one process (`stage text-pipeline`), --only d,
  *   (c) three Kafka Streams passthrough hops, exactly_once_v2, one JVM each
  *       (bench/kafka-streams/Passthrough.java, compiled here against the pinned kafka-streams jar),
  * each measured from the first produce to the last committed output a read_committed consumer
  * receives. With --json the last line is {passthrough_rows_per_s, pipeline_rows_per_s,
  * kafka_streams_rows_per_s, pipeline_ratio, …}. Options: --rows N (default 100000),
- * --only a,b,c, --tier fast|quality (the classify tier of (b); default fast, the tier the issue's
+ * --only a,b,c,d, --tier fast|quality (the classify tier of (b); default fast, the tier the issue's
  * 3,065 rows/s was measured with: the quality tier's encoder, not the runtime, sets (b)'s pace on a
  * CPU), --cpu-prof DIR (profiles of our processes).
  */
@@ -163,7 +164,9 @@ async function measure(options: {
 export async function main(json: boolean): Promise<void> {
   const rows = numberOption('rows', 100_000);
   const onlyIndex = process.argv.indexOf('--only');
-  const only = new Set(onlyIndex >= 0 ? (process.argv[onlyIndex + 1] ?? '').split(',') : ['a', 'b', 'c']);
+  const only = new Set(
+    onlyIndex >= 0 ? (process.argv[onlyIndex + 1] ?? '').split(',') : ['a', 'b', 'c', 'd'],
+  );
   const tierIndex = process.argv.indexOf('--tier');
   const tier = tierIndex >= 0 ? process.argv[tierIndex + 1] : 'fast';
   if (tier !== 'fast' && tier !== 'quality') throw new Error('--tier is fast or quality');
@@ -180,10 +183,14 @@ export async function main(json: boolean): Promise<void> {
   const partitions = config.topics.partitions;
   const bootstrap = (config.kafka.brokers ?? []).join(',');
   const figures: Record<string, number> = {};
-  const supervise = async (services: ServiceSpec[], cliScript: string) => {
+  const supervise = async (
+    services: ServiceSpec[],
+    cliScript: string,
+    extraEnv: Record<string, string> = {},
+  ) => {
     const supervisor = new ServiceSupervisor({
       services,
-      env: { ...env, CLASSIFY_TIER: tier },
+      env: { ...env, CLASSIFY_TIER: tier, ...extraEnv },
       logDir: join(dataDir, 'logs'),
       logger,
       cliScript,
@@ -192,109 +199,106 @@ export async function main(json: boolean): Promise<void> {
     await supervisor.start();
     return supervisor;
   };
+  /** One measured run: rows onto `first`, counted on `last`, with what `start` runs in between. */
+  const run = async (label: string, first: string, last: string, start: () => Promise<Running>) =>
+    measure({
+      label,
+      kafka,
+      encoder: await AvroEncoder.forSubject<TextSegment>(registry, `${first}-value`, avroSchemas.TextSegment),
+      texts,
+      rows,
+      first,
+      last,
+      start,
+    });
   try {
     const classpath = only.has('c') ? await kafkaStreamsClasspath(config, logger) : '';
 
     if (only.has('c')) {
       const topics = Array.from({ length: HOPS + 1 }, (_, i) => `${prefix}ks.${i}`);
       await createTopics(kafka, topics, partitions);
-      figures.kafka_streams_rows_per_s = await measure({
-        label: 'kafka-streams',
-        kafka,
-        encoder: await AvroEncoder.forSubject<TextSegment>(
-          registry,
-          `${topics[0]}-value`,
-          avroSchemas.TextSegment,
-        ),
-        texts,
-        rows,
-        first: topics[0]!,
-        last: topics[HOPS]!,
-        start: async () => {
-          const java = findJava();
-          mkdirSync(join(dataDir, 'logs'), { recursive: true });
-          const hops = topics.slice(0, HOPS).map((from, i) =>
-            ManagedProcess.start({
-              name: `kafka-streams-${i + 1}`,
-              command: java,
-              args: [
-                '-Xmx512m',
-                '-cp',
-                classpath,
-                'Passthrough',
-                bootstrap,
-                `${prefix}ks-hop-${i + 1}`,
-                from,
-                topics[i + 1]!,
-                join(dataDir, `ks-state-${i + 1}`),
-              ],
-              env: process.env,
-              logFile: join(dataDir, 'logs', `kafka-streams-${i + 1}.log`),
-              logger,
-            }),
-          );
-          await Promise.all(
-            hops.map((hop, i) =>
-              hop.waitUntilReady(async () => {
-                const log = join(dataDir, 'logs', `kafka-streams-${i + 1}.log`);
-                return existsSync(log) && readFileSync(log, 'utf8').includes('RUNNING');
-              }, 120_000),
-            ),
-          );
-          return { stop: async () => void (await Promise.all(hops.map((hop) => hop.stop()))) };
-        },
+      figures.kafka_streams_rows_per_s = await run('kafka-streams', topics[0]!, topics[HOPS]!, async () => {
+        const java = findJava();
+        mkdirSync(join(dataDir, 'logs'), { recursive: true });
+        const hops = topics.slice(0, HOPS).map((from, i) =>
+          ManagedProcess.start({
+            name: `kafka-streams-${i + 1}`,
+            command: java,
+            args: [
+              '-Xmx512m',
+              '-cp',
+              classpath,
+              'Passthrough',
+              bootstrap,
+              `${prefix}ks-hop-${i + 1}`,
+              from,
+              topics[i + 1]!,
+              join(dataDir, `ks-state-${i + 1}`),
+            ],
+            env: process.env,
+            logFile: join(dataDir, 'logs', `kafka-streams-${i + 1}.log`),
+            logger,
+          }),
+        );
+        await Promise.all(
+          hops.map((hop, i) =>
+            hop.waitUntilReady(async () => {
+              const log = join(dataDir, 'logs', `kafka-streams-${i + 1}.log`);
+              return existsSync(log) && readFileSync(log, 'utf8').includes('RUNNING');
+            }, 120_000),
+          ),
+        );
+        return { stop: async () => void (await Promise.all(hops.map((hop) => hop.stop()))) };
       });
     }
 
     if (only.has('a')) {
       const topics = Array.from({ length: HOPS + 1 }, (_, i) => `${prefix}pt.${i}`);
       await createTopics(kafka, topics, partitions);
-      figures.passthrough_rows_per_s = await measure({
-        label: 'passthrough',
-        kafka,
-        encoder: await AvroEncoder.forSubject<TextSegment>(
-          registry,
-          `${topics[0]}-value`,
-          avroSchemas.TextSegment,
+      figures.passthrough_rows_per_s = await run('passthrough', topics[0]!, topics[HOPS]!, () =>
+        supervise(
+          topics.slice(0, HOPS).map((from, i) => ({
+            name: `passthrough-${i + 1}`,
+            args: [`passthrough-${i + 1}`, from, topics[i + 1]!],
+            portVariable: 'METRICS_PORT',
+            preferredPort: 19_480 + i,
+          })),
+          join(packageRoot(), 'bench', 'passthrough-stage.ts'),
         ),
-        texts,
-        rows,
-        first: topics[0]!,
-        last: topics[HOPS]!,
-        start: () =>
-          supervise(
-            topics.slice(0, HOPS).map((from, i) => ({
-              name: `passthrough-${i + 1}`,
-              args: [`passthrough-${i + 1}`, from, topics[i + 1]!],
-              portVariable: 'METRICS_PORT',
-              preferredPort: 19_480 + i,
-            })),
-            join(packageRoot(), 'bench', 'passthrough-stage.ts'),
-          ),
-      });
+      );
     }
 
     if (only.has('b')) {
       await createPipelineTopics(config, logger);
       const topics = topicNames(prefix);
-      figures.pipeline_rows_per_s = await measure({
-        label: 'pipeline',
-        kafka,
-        encoder: await AvroEncoder.forSubject<TextSegment>(
-          registry,
-          `${topics.segmentsRaw}-value`,
-          avroSchemas.TextSegment,
+      figures.pipeline_rows_per_s = await run('pipeline', topics.segmentsRaw, topics.emotions, () =>
+        supervise(
+          pipelineStageSpecs(19_464).filter((spec) => spec.name !== 'transcribe'),
+          join(packageRoot(), 'cli', 'run.ts'),
         ),
-        texts,
-        rows,
-        first: topics.segmentsRaw,
-        last: topics.emotions,
-        start: () =>
-          supervise(
-            pipelineStageSpecs(19_464).filter((spec) => spec.name !== 'transcribe'),
-            join(packageRoot(), 'cli', 'run.ts'),
-          ),
-      });
+      );
+    }
+
+    if (only.has('d')) {
+      // A prefix of its own: the fused stage writes the same topics as (b).
+      const fusedPrefix = `${prefix}fused.`;
+      const fusedConfig = loadConfig({ ...env, TOPIC_PREFIX: fusedPrefix });
+      await createPipelineTopics(fusedConfig, logger);
+      const topics = topicNames(fusedPrefix);
+      figures.fused_pipeline_rows_per_s = await run('fused', topics.segmentsRaw, topics.emotions, () =>
+        supervise(
+          [
+            {
+              name: 'text-pipeline',
+              args: ['stage', 'text-pipeline'],
+              portVariable: 'METRICS_PORT',
+              preferredPort: 19_490,
+            },
+          ],
+          join(packageRoot(), 'cli', 'run.ts'),
+          { TOPIC_PREFIX: fusedPrefix },
+        ),
+      );
     }
 
     const ks = figures.kafka_streams_rows_per_s;
@@ -306,6 +310,12 @@ export async function main(json: boolean): Promise<void> {
       kafka_streams_rows_per_s: Math.round(ks ?? Number.NaN),
       pipeline_ratio: ratio(figures.pipeline_rows_per_s),
       passthrough_ratio: ratio(figures.passthrough_rows_per_s),
+      ...(figures.fused_pipeline_rows_per_s === undefined
+        ? {}
+        : {
+            fused_pipeline_rows_per_s: Math.round(figures.fused_pipeline_rows_per_s),
+            fused_pipeline_ratio: ratio(figures.fused_pipeline_rows_per_s),
+          }),
       rows,
       partitions,
       classify_tier: tier,
@@ -323,6 +333,15 @@ export async function main(json: boolean): Promise<void> {
           format(result.pipeline_rows_per_s),
           `${format(result.pipeline_ratio, 2)}× Kafka Streams`,
         ],
+        ...(result.fused_pipeline_rows_per_s === undefined
+          ? []
+          : [
+              [
+                `(d) the same pipeline fused in one process (stage text-pipeline), ${tier} tier (rows/s)`,
+                format(result.fused_pipeline_rows_per_s),
+                `${format(result.fused_pipeline_ratio ?? Number.NaN, 2)}× Kafka Streams`,
+              ] as [string, string, string],
+            ]),
         [
           '(c) Kafka Streams 3.9.2, 3 passthrough hops, exactly_once_v2 (rows/s)',
           format(result.kafka_streams_rows_per_s),

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { type Command, InvalidArgumentError } from 'commander';
 import { startGatewayService } from '../../gateway/service.js';
-import { PIPELINE_STAGE_NAMES, PIPELINE_STAGES, type PipelineStageName } from '../../processors/stages.js';
+import {
+  OPT_IN_STAGES,
+  type OptInStageName,
+  PIPELINE_STAGE_NAMES,
+  PIPELINE_STAGES,
+  type PipelineStageName,
+} from '../../processors/stages.js';
 import { AudioInputError } from '../../producers/audio/ffmpeg-decoder.js';
 import { connectAudioProducers, ingestAudio } from '../../producers/audio/ingest-audio.js';
 import { vadModelOf } from '../../producers/audio/speech-chunker.js';
@@ -18,21 +24,29 @@ import { SINK_NAMES, SINKS, type SinkName } from '../../sinks/index.js';
 import { languageOption } from '../options.js';
 import { byteProgress } from '../progress.js';
 
+const STAGE_CHOICES = [...PIPELINE_STAGE_NAMES, ...Object.keys(OPT_IN_STAGES)];
+
 export function registerPipelineCommands(program: Command): void {
   program
     .command('stage')
     .description(
       `run one pipeline stage as a service (${PIPELINE_STAGE_NAMES.join(', ')}); start more to scale out: ` +
-        'instances share the work through their consumer group',
+        'instances share the work through their consumer group. Opt-in: text-pipeline runs correct, ' +
+        'translate and classify in one process and one transaction per batch, instead of those three',
     )
-    .argument('<name>', PIPELINE_STAGE_NAMES.join(' | '), (value: string) => {
-      if (!(PIPELINE_STAGE_NAMES as string[]).includes(value)) {
-        throw new InvalidArgumentError(`expected one of ${PIPELINE_STAGE_NAMES.join(', ')}`);
+    .argument('<name>', STAGE_CHOICES.join(' | '), (value: string) => {
+      if (!STAGE_CHOICES.includes(value)) {
+        throw new InvalidArgumentError(`expected one of ${STAGE_CHOICES.join(', ')}`);
       }
-      return value as PipelineStageName;
+      return value as PipelineStageName | OptInStageName;
     })
-    .action(async (name: PipelineStageName) => {
-      await runService(name, PIPELINE_STAGES[name]);
+    .action(async (name: PipelineStageName | OptInStageName) => {
+      await runService(
+        name,
+        name in OPT_IN_STAGES
+          ? OPT_IN_STAGES[name as OptInStageName]
+          : PIPELINE_STAGES[name as PipelineStageName],
+      );
       // runService keeps the process alive until SIGTERM/SIGINT and exits itself.
       await new Promise<never>(() => undefined);
     });

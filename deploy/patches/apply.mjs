@@ -19,6 +19,12 @@ const patches = [
     upstreamSha256: '8a120e6993955e040a13014cccebd79b8d41e7355d6eda1065fa83fea2fbbcdb',
     replacement: join(here, 'kafkajs', 'sendMessages.js'),
   },
+  {
+    name: 'kafkajs 2.2.4: the request queue schedules no negative timer (a warning in every process on Node 24)',
+    target: 'node_modules/kafkajs/src/network/requestQueue/index.js',
+    upstreamSha256: 'b55986089c14f8f7bfc377922e2e65b3e4c1e7c7af2752d3b10a75dfe9e9260c',
+    replacement: join(here, 'kafkajs', 'requestQueue.js'),
+  },
 ];
 
 const sha256 = (path) => createHash('sha256').update(readFileSync(path)).digest('hex');

@@ -226,4 +226,83 @@ describe('chaos: SIGKILL every stage and the blob sink', () => {
     });
     expect(figures).toEqual({ lost: 0, duplicated: 0 });
   });
+
+  it('writes every one of 6,000 rows exactly once to all three topics while the fused text-pipeline stage is killed at random 8 times', {
+    timeout: 600_000,
+  }, async () => {
+    // The opt-in fused mode (issue 22): correct → translate → classify in one process and one
+    // transaction per batch, still writing the intermediate topics.
+    const { stack, overrides, topics } = await pipelineStack('chaos-fused', {
+      STAGE_MAX_BATCH_RECORDS: '200',
+      LOG_LEVEL: 'info',
+    });
+    const fused = new StageProcess(
+      stackEnv(overrides),
+      join(mkdtempSync(join(tmpdir(), 'chaos-fused-')), 'text-pipeline.log'),
+      ['cli/run.ts', 'stage', 'text-pipeline'],
+    );
+    fused.start();
+    processes.push(fused);
+
+    const total = 6000;
+    const ids = Array.from({ length: total }, (_, i) => `fused-${i}`);
+    const producing = (async () => {
+      for (let start = 0; start < total; start += 300) {
+        const rows = ids
+          .slice(start, start + 300)
+          .map((id, k) => textSegment(id, TEXTS[(start + k) % TEXTS.length]!));
+        await produceSegments(stack, topics.segmentsRaw, rows);
+        await sleep(700);
+      }
+    })();
+    let kills = 0;
+    let lastKillAt = Date.now();
+    await sleep(3000);
+    while (kills < 8) {
+      await sleep(1500 + Math.random() * 1500);
+      await fused.kill('SIGKILL');
+      kills += 1;
+      fused.start();
+      lastKillAt = Date.now();
+    }
+    await producing;
+
+    const results = await collect(
+      async () =>
+        (await decodeAll<EmotionResult>(stack, topics.emotions, avroSchemas.EmotionResult)).map(
+          (r) => r.segmentId,
+        ),
+      total,
+      240_000,
+    );
+    const figures = {
+      emotions: tally(ids, results),
+      corrected: tally(
+        ids,
+        (await decodeAll<TextSegment>(stack, topics.segmentsCorrected, avroSchemas.TextSegment)).map(
+          (s) => s.id,
+        ),
+      ),
+      translated: tally(
+        ids,
+        (await decodeAll<TextSegment>(stack, topics.segmentsTranslated, avroSchemas.TextSegment)).map(
+          (s) => s.id,
+        ),
+      ),
+    };
+    for (const [topic, tallied] of Object.entries(figures)) {
+      reportChaos({
+        scenario: `SIGKILL the fused text-pipeline stage, ${topic} in Kafka`,
+        faults: `text-pipeline ${kills}`,
+        records: total,
+        ...tallied,
+        recoveryMs: Date.now() - lastKillAt,
+      });
+    }
+    expect(figures).toEqual({
+      emotions: { lost: 0, duplicated: 0 },
+      corrected: { lost: 0, duplicated: 0 },
+      translated: { lost: 0, duplicated: 0 },
+    });
+  });
 });

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { assertKafkaSendFix } from '../../runtime/kafka/client.js';
@@ -127,8 +129,14 @@ const messages: Message[] = [
 ];
 
 describe('kafkajs send with the per-partition acknowledgement fix', () => {
-  it('is installed: createKafka refuses an unpatched kafkajs', () => {
+  it('is installed: createKafka refuses an unpatched kafkajs, and applying the fixes again changes nothing', () => {
     expect(() => assertKafkaSendFix()).not.toThrow();
+    const again = spawnSync(process.execPath, ['deploy/patches/apply.mjs'], { encoding: 'utf8' });
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stderr).toBe('');
+    for (const file of ['src/producer/sendMessages.js', 'src/network/requestQueue/index.js']) {
+      expect(readFileSync(require.resolve(`kafkajs/${file}`), 'utf8')).toMatch(/^\/\/ emotion-stream patch: /);
+    }
   });
 
   it('sends a partition whose leader moved to a broker that already answered, once, with its first sequence', async () => {
