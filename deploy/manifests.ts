@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
+import { groupIdOf } from '../runtime/kafka/group-ids.js';
 import { packageRoot } from '../runtime/package-root.js';
 import { topicNames } from '../schemas/index.js';
 
@@ -38,7 +39,7 @@ export const SERVICES: ServiceDescription[] = [
     name: 'transcribe',
     args: ['stage', 'transcribe'],
     gpu: { variable: 'TRANSCRIBE_EXECUTION_PROVIDER' },
-    scaleOn: { topic: topics.audioChunks, group: 'emotion-stream.transcribe', maxReplicas: 12 },
+    scaleOn: { topic: topics.audioChunks, group: groupIdOf('', 'transcribe'), maxReplicas: 12 },
     replicas: 1,
     port: { name: 'metrics', number: 9464 },
     resources: { cpu: '1', memory: '2Gi', memoryLimit: '6Gi' },
@@ -46,7 +47,7 @@ export const SERVICES: ServiceDescription[] = [
   {
     name: 'correct',
     args: ['stage', 'correct'],
-    scaleOn: { topic: topics.segmentsRaw, group: 'emotion-stream.correct', maxReplicas: 12 },
+    scaleOn: { topic: topics.segmentsRaw, group: groupIdOf('', 'correct'), maxReplicas: 12 },
     replicas: 2,
     port: { name: 'metrics', number: 9464 },
     resources: { cpu: '500m', memory: '512Mi', memoryLimit: '1Gi' },
@@ -54,7 +55,7 @@ export const SERVICES: ServiceDescription[] = [
   {
     name: 'translate',
     args: ['stage', 'translate'],
-    scaleOn: { topic: topics.segmentsCorrected, group: 'emotion-stream.translate', maxReplicas: 12 },
+    scaleOn: { topic: topics.segmentsCorrected, group: groupIdOf('', 'translate'), maxReplicas: 12 },
     replicas: 2,
     port: { name: 'metrics', number: 9464 },
     resources: { cpu: '500m', memory: '1Gi', memoryLimit: '2Gi' },
@@ -74,7 +75,7 @@ export const SERVICES: ServiceDescription[] = [
       },
       scaleOn: {
         topic: topics.segmentsTranslated,
-        group: `emotion-stream.classify-${color}`,
+        group: groupIdOf('', `classify-${color}`),
         maxReplicas: 12,
       },
       replicas: 1,
@@ -85,7 +86,7 @@ export const SERVICES: ServiceDescription[] = [
   {
     name: 'blob-sink',
     args: ['sink', 'blob'],
-    scaleOn: { topic: topics.emotions, group: 'emotion-stream.blob-sink', maxReplicas: 6 },
+    scaleOn: { topic: topics.emotions, group: groupIdOf('', 'blob-sink'), maxReplicas: 6 },
     replicas: 1,
     port: { name: 'metrics', number: 9464 },
     resources: { cpu: '250m', memory: '512Mi', memoryLimit: '1Gi' },

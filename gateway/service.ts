@@ -12,6 +12,7 @@ import type { Config } from '../runtime/config/index.js';
 import { errorMessage } from '../runtime/errors.js';
 import { AvroProducer } from '../runtime/kafka/avro-producer.js';
 import { createKafka } from '../runtime/kafka/client.js';
+import { groupIdOf } from '../runtime/kafka/group-ids.js';
 import { LiveTopicReader, liveTopic } from '../runtime/kafka/live-reader.js';
 import type { Logger } from '../runtime/logger.js';
 import { packageRoot } from '../runtime/package-root.js';
@@ -96,7 +97,7 @@ export async function startGatewayService(context: ServiceContext): Promise<Runn
   const feed = await LiveTopicReader.start({
     kafka,
     registry,
-    groupId: `${config.topics.prefix}emotion-stream.gateway.${instance}`,
+    groupId: groupIdOf(config.topics.prefix, `gateway.${instance}`),
     logger,
     metrics,
     topics: [

@@ -6,6 +6,7 @@ import { PIPELINE_STAGE_NAMES, type PipelineStageName } from '../../processors/s
 import { loadConfig } from '../../runtime/config/index.js';
 import { createKafka } from '../../runtime/kafka/client.js';
 import { redriveDeadLetters } from '../../runtime/kafka/dlq-redrive.js';
+import { groupIdOf, groupNameOf } from '../../runtime/kafka/group-ids.js';
 import { createLogger } from '../../runtime/logger.js';
 import { createMetricsRegistry } from '../../runtime/metrics/registry.js';
 import { replayRange } from '../../runtime/stage/replay.js';
@@ -108,18 +109,21 @@ export function registerOperationsCommands(program: Command): void {
         const output = options.output ?? topics[flow.output];
         const groupId =
           options.group ??
-          `${config.topics.prefix}emotion-stream.replay-${options.stage}-${createHash('sha256')
-            .update(
-              JSON.stringify([
-                input,
-                output,
-                describePoint(options.from, ''),
-                describePoint(options.to, ''),
-                options.model ?? '',
-              ]),
-            )
-            .digest('hex')
-            .slice(0, 12)}`;
+          groupIdOf(
+            config.topics.prefix,
+            `replay-${options.stage}-${createHash('sha256')
+              .update(
+                JSON.stringify([
+                  input,
+                  output,
+                  describePoint(options.from, ''),
+                  describePoint(options.to, ''),
+                  options.model ?? '',
+                ]),
+              )
+              .digest('hex')
+              .slice(0, 12)}`,
+          );
         const context = { config, logger, metrics: createMetricsRegistry({ service: 'replay' }) };
         const perClass = new Map<string, number>();
         const versions = new Set<string>();
@@ -194,10 +198,13 @@ export function registerOperationsCommands(program: Command): void {
         : `${config.topics.prefix}${options.topic}`;
       const deadLetterTopic = prefixed.endsWith('.dlq') ? prefixed : deadLetterTopicOf(prefixed);
       const fallbackTopic = deadLetterTopic.slice(0, -'.dlq'.length);
-      const groupId = `${config.topics.prefix}emotion-stream.dlq-redrive-${createHash('sha256')
-        .update(JSON.stringify([deadLetterTopic, options.from ?? null, options.to ?? null]))
-        .digest('hex')
-        .slice(0, 12)}`;
+      const groupId = groupIdOf(
+        config.topics.prefix,
+        `dlq-redrive-${createHash('sha256')
+          .update(JSON.stringify([deadLetterTopic, options.from ?? null, options.to ?? null]))
+          .digest('hex')
+          .slice(0, 12)}`,
+      );
       const kafka = createKafka(config.kafka, logger, 'dlq-redrive');
       const progress = terminalProgress();
       let stepStarted = false;
@@ -248,10 +255,9 @@ export function registerOperationsCommands(program: Command): void {
       const config = loadConfig();
       const logger = createLogger({ level: config.logLevel, name: 'offsets' });
       const topics = topicNames(config.topics.prefix);
+      const groupName = groupNameOf(config.topics.prefix, options.group) ?? '';
       const stage = PIPELINE_STAGE_NAMES.find(
-        (name) =>
-          options.group === `${config.topics.prefix}emotion-stream.${name}` ||
-          options.group.startsWith(`${config.topics.prefix}emotion-stream.${name}-`),
+        (name) => groupName === name || groupName.startsWith(`${name}-`),
       );
       const topic = options.topic ?? (stage ? topics[STAGE_FLOWS[stage].input] : undefined);
       if (!topic) throw new UsageError(`--topic is needed: ${options.group} is not a stage's group`);

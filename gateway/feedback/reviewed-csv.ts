@@ -1,6 +1,7 @@
 import { readCsvRecords } from '../../producers/csv/csv-rows.js';
 import type { Feedback } from '../../schemas/index.js';
 import { ALL_LABELS } from '../api-schemas.js';
+import { HttpError } from '../http-errors.js';
 
 /**
  * A results file a person has reviewed (issue 19, the prototype's /feedback-csv): the downloaded
@@ -10,8 +11,11 @@ import { ALL_LABELS } from '../api-schemas.js';
  */
 export const REVIEW_COLUMNS = { resultId: 'result_id', label: 'correct_label' } as const;
 
-export class ReviewedCsvError extends Error {
+export class ReviewedCsvError extends HttpError {
   override readonly name = 'ReviewedCsvError';
+  constructor(message: string) {
+    super(400, message);
+  }
 }
 
 export type Verdict = Pick<Feedback, 'resultId' | 'verdict' | 'label' | 'comment'>;

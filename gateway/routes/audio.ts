@@ -6,10 +6,10 @@ import type { FastifyPluginAsync } from 'fastify';
 import { AudioInputError, describe } from '../../producers/audio/ffmpeg-decoder.js';
 import { probeAudioFile } from '../../producers/audio/probe-audio.js';
 import { errorResponse, languageCode, streamIdSchema } from '../api-schemas.js';
-import { sendError } from '../http-errors.js';
-import { type StreamIngests, TooManyStreamsError } from '../streams/stream-ingests.js';
-import { checkStreamUrl, RefusedUrlError, type UrlAllowList } from '../streams/url-guard.js';
-import { receiveUpload, UploadError } from './multipart-upload.js';
+import { HttpError, sendError } from '../http-errors.js';
+import type { StreamIngests } from '../streams/stream-ingests.js';
+import { checkStreamUrl, type UrlAllowList } from '../streams/url-guard.js';
+import { receiveUpload } from './multipart-upload.js';
 
 const streamStatus = {
   type: 'object',
@@ -110,9 +110,8 @@ export const audioRoutes: FastifyPluginAsync<{
         return reply.code(202).header('Location', `/v1/streams/${streamId}`).send(status);
       } catch (error) {
         await rm(file, { force: true });
-        if (error instanceof UploadError) return sendError(reply, error.statusCode, error.message);
-        if (error instanceof AudioInputError) return sendError(reply, 400, error.message);
-        if (error instanceof TooManyStreamsError) return sendError(reply, 429, error.message);
+        // Upload and stream-limit errors carry their status (HttpError); the decoder's are the client's file.
+        if (error instanceof AudioInputError) throw new HttpError(400, error.message, { cause: error });
         throw error;
       }
     },
@@ -149,22 +148,17 @@ export const audioRoutes: FastifyPluginAsync<{
       const { url, language, realtime } = request.body;
       const streamId = request.body.streamId ?? newStreamId();
       if (ingests.isRunning(streamId)) return sendError(reply, 409, `stream ${streamId} is already running`);
-      try {
-        // The URL and every redirect it leads through must reach public addresses (url-guard.ts).
-        const input = await checkStreamUrl(url, { allow: urlAllow });
-        const status = ingests.start({
-          streamId,
-          input,
-          source: describe(url),
-          realtime: realtime ?? false,
-          languageHint: language,
-        });
-        return reply.code(202).header('Location', `/v1/streams/${streamId}`).send(status);
-      } catch (error) {
-        if (error instanceof RefusedUrlError) return sendError(reply, 400, error.message);
-        if (error instanceof TooManyStreamsError) return sendError(reply, 429, error.message);
-        throw error;
-      }
+      // A refused URL (400) and the stream limit (429) carry their status to the error handler.
+      // The URL and every redirect it leads through must reach public addresses (url-guard.ts).
+      const input = await checkStreamUrl(url, { allow: urlAllow });
+      const status = ingests.start({
+        streamId,
+        input,
+        source: describe(url),
+        realtime: realtime ?? false,
+        languageHint: language,
+      });
+      return reply.code(202).header('Location', `/v1/streams/${streamId}`).send(status);
     },
   );
 

@@ -8,11 +8,11 @@ import { childTraceHeaders } from '../../runtime/kafka/trace-context.js';
 import type { Feedback } from '../../schemas/index.js';
 import { ALL_LABELS, errorResponse } from '../api-schemas.js';
 import type { FeedbackOutcomes } from '../feedback/feedback-outcomes.js';
-import { REVIEW_COLUMNS, ReviewedCsvError, readReviewedCsv } from '../feedback/reviewed-csv.js';
-import { sendError } from '../http-errors.js';
+import { REVIEW_COLUMNS, readReviewedCsv } from '../feedback/reviewed-csv.js';
+import { HttpError, sendError } from '../http-errors.js';
 import type { LiveHub } from '../live/live-hub.js';
 import { requestTrace } from '../request-trace.js';
-import { receiveUpload, UploadError } from './multipart-upload.js';
+import { receiveUpload } from './multipart-upload.js';
 
 interface FeedbackBody {
   resultId: string;
@@ -220,10 +220,11 @@ export const feedbackRoutes: FastifyPluginAsync<{
         }));
         return reply.code(202).send({ accepted: accepted.length, refused, refusedRows, feedback });
       } catch (error) {
-        if (error instanceof UploadError) return sendError(reply, error.statusCode, error.message);
-        if (error instanceof ReviewedCsvError) return sendError(reply, 400, error.message);
+        // Upload and reviewed-file errors carry their status (HttpError); the CSV parser's do not.
         if ((error as { code?: string }).code?.startsWith('CSV_'))
-          return sendError(reply, 400, `the file is not a readable CSV: ${(error as Error).message}`);
+          throw new HttpError(400, `the file is not a readable CSV: ${(error as Error).message}`, {
+            cause: error,
+          });
         throw error;
       } finally {
         await rm(dir, { recursive: true, force: true });

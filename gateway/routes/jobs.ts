@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
 import { CsvInputError } from '../../producers/csv/csv-input.js';
 import { errorResponse, languageCode, streamIdSchema } from '../api-schemas.js';
-import { sendError } from '../http-errors.js';
+import { HttpError, sendError } from '../http-errors.js';
 import type { CsvJobs } from '../jobs/csv-jobs.js';
 import { requestTrace } from '../request-trace.js';
-import { receiveUpload, UploadError } from './multipart-upload.js';
+import { receiveUpload } from './multipart-upload.js';
 
 const jobStatus = {
   type: 'object',
@@ -96,10 +96,9 @@ export const jobRoutes: FastifyPluginAsync<{ jobs: CsvJobs; uploadLimitBytes: nu
         return reply.code(202).header('Location', `/v1/jobs/${jobId}`).send(status);
       } catch (error) {
         await rm(dir, { recursive: true, force: true });
-        if (error instanceof UploadError) return sendError(reply, error.statusCode, error.message);
         // The spool path means nothing to the client; name the file it sent.
         if (error instanceof CsvInputError)
-          return sendError(reply, 400, error.message.replaceAll(file, fileName));
+          throw new HttpError(400, error.message.replaceAll(file, fileName), { cause: error });
         throw error;
       }
     },

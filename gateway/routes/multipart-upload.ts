@@ -1,16 +1,11 @@
 import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyRequest } from 'fastify';
+import { HttpError } from '../http-errors.js';
 
 /** The upload cannot be taken; `statusCode` (400, 413 or 415) and the message say why. */
-export class UploadError extends Error {
+export class UploadError extends HttpError {
   override readonly name = 'UploadError';
-  constructor(
-    readonly statusCode: number,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export interface UploadForm {

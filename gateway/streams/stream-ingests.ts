@@ -5,6 +5,7 @@ import { type IngestResult, ingestAudio } from '../../producers/audio/ingest-aud
 import type { AvroProducer } from '../../runtime/kafka/avro-producer.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { AudioChunk, StreamEvent } from '../../schemas/index.js';
+import { HttpError } from '../http-errors.js';
 
 export interface StreamStatus {
   streamId: string;
@@ -22,8 +23,11 @@ interface Ingest {
   done: Promise<IngestResult>;
 }
 
-export class TooManyStreamsError extends Error {
+export class TooManyStreamsError extends HttpError {
   override readonly name = 'TooManyStreamsError';
+  constructor(message: string) {
+    super(429, message);
+  }
 }
 
 /**

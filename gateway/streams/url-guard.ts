@@ -1,5 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
+import { HttpError } from '../http-errors.js';
 
 /**
  * `POST /v1/streams {url}` makes the gateway (ffmpeg, yt-dlp) fetch a URL a client names; left
@@ -14,8 +15,11 @@ import { BlockList, isIP } from 'node:net';
  * redirects included. Network policy (egress rules) is the backstop.
  */
 
-export class RefusedUrlError extends Error {
+export class RefusedUrlError extends HttpError {
   override readonly name = 'RefusedUrlError';
+  constructor(message: string) {
+    super(400, message);
+  }
 }
 
 /** Address ranges a stream URL may not reach unless allowed: not the public internet. */

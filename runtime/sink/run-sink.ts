@@ -1,6 +1,7 @@
 import { deadLetterTopicOf } from '../../schemas/topics.js';
 import { BlobStore } from '../blob/blob-store.js';
 import { createKafka } from '../kafka/client.js';
+import { groupIdOf } from '../kafka/group-ids.js';
 import { SchemaRegistryClient } from '../serde/schema-registry.js';
 import type { RunningService, ServiceContext } from '../service.js';
 import { type SinkRouter, TopicToBlobSink } from './topic-to-blob-sink.js';
@@ -25,7 +26,7 @@ export async function startSink<T>(
   const store = definition.store ?? BlobStore.connect(config.blob);
   const sink = new TopicToBlobSink<T>({
     name: definition.name,
-    groupId: `${config.topics.prefix}emotion-stream.${definition.name}`,
+    groupId: groupIdOf(config.topics.prefix, definition.name),
     topic: definition.topic,
     schema: definition.schema,
     deadLetterTopic: deadLetterTopicOf(definition.topic),

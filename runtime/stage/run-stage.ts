@@ -1,5 +1,6 @@
 import { deadLetterTopicOf, subjectOf } from '../../schemas/topics.js';
 import { createKafka } from '../kafka/client.js';
+import { groupIdOf } from '../kafka/group-ids.js';
 import { StageMetrics } from '../metrics/stage-metrics.js';
 import { SchemaRegistryClient } from '../serde/schema-registry.js';
 import type { RunningService, ServiceContext } from '../service.js';
@@ -11,7 +12,7 @@ export interface StageDefinition<In, Out> {
   input: { topic: string; schema: object };
   outputs: Array<{ topic: string; schema: object }>;
   handler: StageHandler<In, Out>;
-  /** Defaults to `<prefix>emotion-stream.<name>`. */
+  /** Defaults to groupIdOf(prefix, name): `<prefix>emotion-stream.<name>`. */
   groupId?: string;
   /** A bounded run: per input partition, the offset to stop before (see ExactlyOnceStage). */
   endOffsets?: ReadonlyMap<number, bigint>;
@@ -26,7 +27,7 @@ export async function startStage<In, Out>(
   const registry = new SchemaRegistryClient(config.schemaRegistry);
   const stage = new ExactlyOnceStage<In, Out>({
     name: definition.name,
-    groupId: definition.groupId ?? `${config.topics.prefix}emotion-stream.${definition.name}`,
+    groupId: definition.groupId ?? groupIdOf(config.topics.prefix, definition.name),
     input: definition.input,
     deadLetterTopic: deadLetterTopicOf(definition.input.topic),
     outputs: definition.outputs.map((output) => ({ ...output, subject: subjectOf(output.topic) })),

@@ -1,5 +1,6 @@
 import { errorMessage } from '../../runtime/errors.js';
 import { createKafka } from '../../runtime/kafka/client.js';
+import { groupIdOf } from '../../runtime/kafka/group-ids.js';
 import { SchemaRegistryClient } from '../../runtime/serde/schema-registry.js';
 import type { RunningService, ServiceContext } from '../../runtime/service.js';
 import { startSink } from '../../runtime/sink/run-sink.js';
@@ -25,7 +26,7 @@ export async function startFeedbackSinkService(context: ServiceContext): Promise
     maxResults: config.sink.feedback.joinMaxResults,
     logger,
     metrics,
-    groupPrefix: `${config.topics.prefix}emotion-stream.feedback-index`,
+    groupPrefix: groupIdOf(config.topics.prefix, 'feedback-index'),
   });
   await index.start();
   const root = topics.feedback;

@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { groupIdOf } from '../../runtime/kafka/group-ids.js';
 import { avroSchemas, type EmotionResult } from '../../schemas/index.js';
 import { emotionResult, readJsonLines, testBlobStore, uniqueContainer } from '../support/blob.js';
 import { pipelineStack } from '../support/pipeline.js';
@@ -84,7 +85,7 @@ describe('blob sink', () => {
     try {
       await waitForGroupCaughtUp(
         admin,
-        `${overrides.TOPIC_PREFIX}emotion-stream.blob-sink`,
+        groupIdOf(overrides.TOPIC_PREFIX, 'blob-sink'),
         topics.emotions,
         120_000,
       );

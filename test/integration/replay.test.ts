@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startClassifyService } from '../../processors/classify/service.js';
+import { groupIdOf } from '../../runtime/kafka/group-ids.js';
 import { AvroDecoder } from '../../runtime/serde/avro-serde.js';
 import { avroSchemas, type EmotionResult } from '../../schemas/index.js';
 import { killCliProcesses, runCli } from '../support/cli.js';
@@ -118,7 +119,7 @@ describe('replay and offsets reset', () => {
     expect((await readTopic(stack.kafka, topics.emotions)).length).toBe(7500);
 
     // offsets reset refuses a live group, then moves a stopped one to a time.
-    const group = `${overrides.TOPIC_PREFIX}emotion-stream.classify`;
+    const group = groupIdOf(overrides.TOPIC_PREFIX, 'classify');
     const live = await runCli(
       ['offsets', 'reset', '--group', group, '--to-time', new Date(from).toISOString()],
       env,

@@ -1,5 +1,6 @@
 import { Registry } from 'prom-client';
 import { createPipelineTopics } from '../../cli/provision.js';
+import { groupIdOf } from '../../runtime/kafka/group-ids.js';
 import { AvroDecoder } from '../../runtime/serde/avro-serde.js';
 import type { RunningService, ServiceContext } from '../../runtime/service.js';
 import { topicNames } from '../../schemas/index.js';
@@ -40,7 +41,7 @@ export async function caughtUp(stack: TestStack, prefix: string, stage: string, 
   const admin = stack.kafka.admin();
   await admin.connect();
   try {
-    await waitForGroupCaughtUp(admin, `${prefix}emotion-stream.${stage}`, topic, 240_000);
+    await waitForGroupCaughtUp(admin, groupIdOf(prefix, stage), topic, 240_000);
   } finally {
     await admin.disconnect();
   }

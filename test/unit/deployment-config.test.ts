@@ -7,6 +7,7 @@ import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { k8sManifests, SERVICES } from '../../deploy/manifests.js';
+import { groupIdOf } from '../../runtime/kafka/group-ids.js';
 import { plannedTopics } from '../../schemas/index.js';
 import { configVariables } from '../support/config-variables.js';
 
@@ -203,9 +204,9 @@ describe('Kubernetes manifests (deploy/k8s, kustomize)', () => {
     for (const { resource } of scaled) {
       const trigger = resource.spec.triggers[0].metadata;
       expect(topics.has(trigger.topic)).toBe(true);
-      // The group the deployment's stage really uses: emotion-stream.<stage name>.
+      // The group the deployment's stage really uses, made by the function the services use.
       expect(trigger.consumerGroup).toBe(
-        `emotion-stream.${resource.metadata.name.replace('emotion-stream-', '')}`,
+        groupIdOf('', resource.metadata.name.replace('emotion-stream-', '')),
       );
     }
     const rule = resources.find(({ resource }) => resource.kind === 'PrometheusRule')!;

@@ -135,7 +135,9 @@ describe('kafkajs send with the per-partition acknowledgement fix', () => {
     expect(again.status, again.stderr).toBe(0);
     expect(again.stderr).toBe('');
     for (const file of ['src/producer/sendMessages.js', 'src/network/requestQueue/index.js']) {
-      expect(readFileSync(require.resolve(`kafkajs/${file}`), 'utf8')).toMatch(/^\/\/ emotion-stream patch: /);
+      expect(readFileSync(require.resolve(`kafkajs/${file}`), 'utf8')).toMatch(
+        /^\/\/ emotion-stream patch: /,
+      );
     }
   });
 
