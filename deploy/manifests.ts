@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
+import { STAGE_FLOWS } from '../processors/stage-flows.js';
 import { groupIdOf } from '../runtime/kafka/group-ids.js';
 import { packageRoot } from '../runtime/package-root.js';
-import { topicNames } from '../schemas/index.js';
+import { type TopicKey, topicNames } from '../schemas/index.js';
+import { SINK_INPUTS } from '../sinks/index.js';
 
 /**
  * The Kubernetes manifests of deploy/k8s, from one description of the services: each service's
@@ -34,12 +36,21 @@ interface ServiceDescription {
 
 const topics = topicNames('');
 
+/**
+ * KEDA's signal for a service: its group's lag on the topic it consumes, both taken from the
+ * pipeline's own descriptions (STAGE_FLOWS, SINK_INPUTS) and groupIdOf, never typed here (issue 20:
+ * a stage moved in the flow used to leave its autoscaling on the old topic with every test green).
+ */
+function lagOf(service: string, input: TopicKey, maxReplicas: number): ServiceDescription['scaleOn'] {
+  return { topic: topics[input], group: groupIdOf('', service), maxReplicas };
+}
+
 export const SERVICES: ServiceDescription[] = [
   {
     name: 'transcribe',
     args: ['stage', 'transcribe'],
     gpu: { variable: 'TRANSCRIBE_EXECUTION_PROVIDER' },
-    scaleOn: { topic: topics.audioChunks, group: groupIdOf('', 'transcribe'), maxReplicas: 12 },
+    scaleOn: lagOf('transcribe', STAGE_FLOWS.transcribe.input, 12),
     replicas: 1,
     port: { name: 'metrics', number: 9464 },
     resources: { cpu: '1', memory: '2Gi', memoryLimit: '6Gi' },
@@ -47,7 +58,7 @@ export const SERVICES: ServiceDescription[] = [
   {
     name: 'correct',
     args: ['stage', 'correct'],
-    scaleOn: { topic: topics.segmentsRaw, group: groupIdOf('', 'correct'), maxReplicas: 12 },
+    scaleOn: lagOf('correct', STAGE_FLOWS.correct.input, 12),
     replicas: 2,
     port: { name: 'metrics', number: 9464 },
     resources: { cpu: '500m', memory: '512Mi', memoryLimit: '1Gi' },
@@ -55,7 +66,7 @@ export const SERVICES: ServiceDescription[] = [
   {
     name: 'translate',
     args: ['stage', 'translate'],
-    scaleOn: { topic: topics.segmentsCorrected, group: groupIdOf('', 'translate'), maxReplicas: 12 },
+    scaleOn: lagOf('translate', STAGE_FLOWS.translate.input, 12),
     replicas: 2,
     port: { name: 'metrics', number: 9464 },
     resources: { cpu: '500m', memory: '1Gi', memoryLimit: '2Gi' },
@@ -73,11 +84,7 @@ export const SERVICES: ServiceDescription[] = [
         // (registry:emotion-stream-en@<version>) and shift weights with `emotion-stream rollout set`.
         CLASSIFY_MODELS: 'en=registry:emotion-stream-en,ro=registry:emotion-stream-ro',
       },
-      scaleOn: {
-        topic: topics.segmentsTranslated,
-        group: groupIdOf('', `classify-${color}`),
-        maxReplicas: 12,
-      },
+      scaleOn: lagOf(`classify-${color}`, STAGE_FLOWS.classify.input, 12),
       replicas: 1,
       port: { name: 'metrics', number: 9464 },
       resources: { cpu: '1', memory: '1Gi', memoryLimit: '2Gi' },
@@ -86,7 +93,7 @@ export const SERVICES: ServiceDescription[] = [
   {
     name: 'blob-sink',
     args: ['sink', 'blob'],
-    scaleOn: { topic: topics.emotions, group: groupIdOf('', 'blob-sink'), maxReplicas: 6 },
+    scaleOn: lagOf('blob-sink', SINK_INPUTS.blob, 6),
     replicas: 1,
     port: { name: 'metrics', number: 9464 },
     resources: { cpu: '250m', memory: '512Mi', memoryLimit: '1Gi' },

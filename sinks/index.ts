@@ -1,4 +1,5 @@
 import type { RunningService, ServiceContext } from '../runtime/service.js';
+import type { TopicKey } from '../schemas/index.js';
 import { startBlobSinkService } from './blob/service.js';
 import { startFeedbackSinkService } from './feedback/service.js';
 
@@ -9,5 +10,11 @@ export const SINKS = {
 } as const satisfies Record<string, (context: ServiceContext) => Promise<RunningService>>;
 
 export type SinkName = keyof typeof SINKS;
+
+/** The topic each sink's group consumes (what its lag, and so its scaling, is measured on). */
+export const SINK_INPUTS: Record<SinkName, TopicKey> = {
+  blob: 'emotions',
+  feedback: 'feedback',
+};
 
 export const SINK_NAMES = Object.keys(SINKS) as SinkName[];

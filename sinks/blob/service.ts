@@ -1,11 +1,12 @@
 import type { RunningService, ServiceContext } from '../../runtime/service.js';
 import { startSink } from '../../runtime/sink/run-sink.js';
 import { avroSchemas, topicNames } from '../../schemas/index.js';
+import { SINK_INPUTS } from '../index.js';
 import { EmotionFileRouter } from './emotion-files.js';
 
 /** The blob sink as a service: emotions → `emotions/dt=…/stream=…/part-…jsonl` in Blob. */
 export async function startBlobSinkService(context: ServiceContext): Promise<RunningService> {
-  const topic = topicNames(context.config.topics.prefix).emotions;
+  const topic = topicNames(context.config.topics.prefix)[SINK_INPUTS.blob];
   return startSink(context, {
     name: 'blob-sink',
     topic,

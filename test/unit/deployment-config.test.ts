@@ -7,8 +7,11 @@ import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { k8sManifests, SERVICES } from '../../deploy/manifests.js';
+import { STAGE_FLOWS } from '../../processors/stage-flows.js';
+import type { PipelineStageName } from '../../processors/stages.js';
 import { groupIdOf } from '../../runtime/kafka/group-ids.js';
-import { plannedTopics } from '../../schemas/index.js';
+import { plannedTopics, topicNames } from '../../schemas/index.js';
+import { SINK_INPUTS, type SinkName } from '../../sinks/index.js';
 import { configVariables } from '../support/config-variables.js';
 
 const run = promisify(execFile);
@@ -124,6 +127,22 @@ describe('docker-compose.yml', () => {
     const gateway = compose.services.gateway!;
     expect(gateway.environment?.GATEWAY_API_KEYS).toMatch(/^\$\{GATEWAY_API_KEYS:\?/);
   });
+
+  it('runs the services the Kubernetes description has, with the same commands, and Prometheus scrapes each', () => {
+    const run = appServices.filter(([name]) => name !== 'topics' && name !== 'init');
+    expect(Object.fromEntries(run.map(([name, s]) => [name, s.command?.join(' ')]))).toEqual(
+      Object.fromEntries(SERVICES.map((service) => [service.name, service.args.join(' ')])),
+    );
+    const prometheus = parse(readFileSync('deploy/prometheus/prometheus.yml', 'utf8')) as {
+      scrape_configs: Array<{ job_name: string; dns_sd_configs: Array<{ names: string[]; port: number }> }>;
+    };
+    const scraped = prometheus.scrape_configs.flatMap((job) =>
+      job.dns_sd_configs.flatMap((sd) => sd.names.map((name) => [name, sd.port] as const)),
+    );
+    expect(Object.fromEntries(scraped)).toEqual(
+      Object.fromEntries(SERVICES.map((service) => [service.name, service.port.number])),
+    );
+  });
 });
 
 describe('Kubernetes manifests (deploy/k8s, kustomize)', () => {
@@ -204,6 +223,14 @@ describe('Kubernetes manifests (deploy/k8s, kustomize)', () => {
     for (const { resource } of scaled) {
       const trigger = resource.spec.triggers[0].metadata;
       expect(topics.has(trigger.topic)).toBe(true);
+      // The topic the service consumes, as the pipeline's flow says (stage) or the sink reads.
+      const service = SERVICES.find(
+        (candidate) => `emotion-stream-${candidate.name}` === resource.metadata.name,
+      )!;
+      const [kind, name] = service.args as [string, string];
+      const input =
+        kind === 'stage' ? STAGE_FLOWS[name as PipelineStageName].input : SINK_INPUTS[name as SinkName];
+      expect(trigger.topic, service.name).toBe(topicNames('')[input]);
       // The group the deployment's stage really uses, made by the function the services use.
       expect(trigger.consumerGroup).toBe(
         groupIdOf('', resource.metadata.name.replace('emotion-stream-', '')),
