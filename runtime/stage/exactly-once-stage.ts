@@ -1,20 +1,17 @@
 import { hostname } from 'node:os';
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Message } from 'kafkajs';
 import type { StageConfig } from '../config/index.js';
-import { errorMessage, isRetryable, RetryableError, UnprocessableRecordError } from '../errors.js';
+import { errorMessage, RetryableError } from '../errors.js';
 import { isFencingError, isKafkaRebalance } from '../kafka/errors.js';
-import { childTraceHeaders } from '../kafka/trace-context.js';
 import { onConsumerCrash, workConsumer } from '../kafka/work-consumer.js';
 import type { Logger } from '../logger.js';
 import type { StageMetrics } from '../metrics/stage-metrics.js';
 import { AvroDecoder, AvroEncoder } from '../serde/avro-serde.js';
 import type { SchemaRegistryClient } from '../serde/schema-registry.js';
 import { Backoff, untilAvailable } from './backoff.js';
-import { deadLetterMessage, type FailurePhase } from './dead-letter.js';
-import { inputRecordOf } from './input-record.js';
+import { BatchProcessor } from './batch-processor.js';
 import { PartitionProducers } from './partition-producers.js';
-import { isTraced, traceOrigin, withStamp } from './trace.js';
-import type { InputRecord, Outcome, OutputRecord, StageHandler } from './types.js';
+import type { StageHandler } from './types.js';
 
 export interface StageTopic {
   topic: string;
@@ -46,17 +43,6 @@ export interface ExactlyOnceStageOptions<In, Out> {
   endOffsets?: ReadonlyMap<number, bigint>;
 }
 
-type Decoded<In> =
-  | { message: KafkaMessage; record: InputRecord<In> }
-  | { message: KafkaMessage; error: Error };
-
-interface EncodedOutput {
-  topic: string;
-  message: Message;
-  /** When the data entered the system, from the output's trace. */
-  originMs: number | undefined;
-}
-
 /**
  * Consume (read_committed) → handle a batch → produce outputs, dead letters and the consumed
  * offsets in one Kafka transaction. Nothing is committed that was not produced, and nothing is
@@ -66,8 +52,8 @@ export class ExactlyOnceStage<In, Out> {
   private readonly consumer: Consumer;
   private readonly admin: Admin;
   private readonly producers: PartitionProducers;
-  private readonly decoder: AvroDecoder<In>;
   private readonly encoders = new Map<string, AvroEncoder<Out>>();
+  private readonly processor: BatchProcessor<In, Out>;
   private readonly backoffs = new Map<string, Backoff>();
   private readonly retryTimers = new Map<string, NodeJS.Timeout>();
   /** Partitions whose committed offset must be re-read before their next batch (see verifyPosition). */
@@ -90,7 +76,15 @@ export class ExactlyOnceStage<In, Out> {
       transactionTimeoutMs: settings.transactionTimeoutMs,
       logger: this.log,
     });
-    this.decoder = new AvroDecoder<In>(options.registry, options.input.schema);
+    this.processor = new BatchProcessor<In, Out>({
+      name,
+      instanceId: this.instanceId,
+      deadLetterTopic: options.deadLetterTopic,
+      decoder: new AvroDecoder<In>(options.registry, options.input.schema),
+      encoders: this.encoders,
+      handler: options.handler,
+      log: this.log,
+    });
     this.failed = new Promise<never>((_, reject) => {
       this.crashed = reject;
     });
@@ -255,51 +249,17 @@ export class ExactlyOnceStage<In, Out> {
 
   private async processChunk(topic: string, partition: number, chunk: KafkaMessage[]): Promise<void> {
     const startedAt = performance.now();
-    const decoded = await Promise.all(chunk.map((message) => this.decode(topic, partition, message)));
-    const records = decoded.flatMap((entry) => ('record' in entry ? [entry.record] : []));
-    const outcomes = records.length > 0 ? await this.handle(records) : [];
-
-    const context = { stage: this.name, instanceId: this.instanceId, topic, partition };
-    const deadLetters: Message[] = [];
-    const encoded: EncodedOutput[] = [];
-    let outcomeIndex = 0;
-    const dead = (message: KafkaMessage, error: Error, phase: FailurePhase) => {
-      deadLetters.push(deadLetterMessage(context, message, error, phase));
-      this.options.metrics.deadLettered.inc({ stage: this.name, topic, reason: error.name });
-      this.log.warn({ topic, partition, offset: message.offset, err: error, phase }, 'record dead-lettered');
-    };
-    for (const entry of decoded) {
-      if ('error' in entry) {
-        dead(entry.message, entry.error, 'VALUE_CONVERTER');
-        continue;
-      }
-      const outcome = outcomes[outcomeIndex++]!;
-      if ('rejected' in outcome) {
-        dead(entry.message, outcome.rejected, 'TRANSFORMATION');
-        continue;
-      }
-      try {
-        // All of a record's outputs, or none of them.
-        encoded.push(...outcome.outputs.map((output) => this.encodeOutput(output, entry.record.headers)));
-      } catch (error) {
-        // An output the schema refuses is a handler bug for this record: dead-letter the input.
-        dead(entry.message, error as Error, 'TRANSFORMATION');
-      }
-    }
-
-    const outputsByTopic = new Map<string, Message[]>();
-    for (const output of encoded) {
-      const list = outputsByTopic.get(output.topic) ?? [];
-      list.push(output.message);
-      outputsByTopic.set(output.topic, list);
-    }
-    if (deadLetters.length > 0) outputsByTopic.set(this.options.deadLetterTopic, deadLetters);
-    await this.commit(topic, partition, outputsByTopic, chunk[chunk.length - 1]!.offset);
-
+    const batch = await this.processor.process(topic, partition, chunk);
     const { metrics } = this.options;
+    for (const { offset, error, phase } of batch.deadLettered) {
+      metrics.deadLettered.inc({ stage: this.name, topic, reason: error.name });
+      this.log.warn({ topic, partition, offset, err: error, phase }, 'record dead-lettered');
+    }
+    await this.commit(topic, partition, batch.messagesByTopic, chunk[chunk.length - 1]!.offset);
+
     const committedAt = Date.now();
     metrics.recordsIn.inc({ stage: this.name, topic }, chunk.length);
-    for (const output of encoded) {
+    for (const output of batch.outputs) {
       metrics.recordsOut.inc({ stage: this.name, topic: output.topic });
       if (output.originMs !== undefined) {
         metrics.endToEndLatency.observe({ stage: this.name }, (committedAt - output.originMs) / 1000);
@@ -308,60 +268,6 @@ export class ExactlyOnceStage<In, Out> {
     metrics.batchDuration.observe({ stage: this.name }, (performance.now() - startedAt) / 1000);
     metrics.transactions.inc({ stage: this.name, outcome: 'committed' });
     metrics.lastProgress.set({ stage: this.name }, committedAt / 1000);
-  }
-
-  private async decode(topic: string, partition: number, message: KafkaMessage): Promise<Decoded<In>> {
-    try {
-      const value = await this.decoder.decode(message.value);
-      return { message, record: inputRecordOf(topic, partition, message, value) };
-    } catch (error) {
-      if (error instanceof UnprocessableRecordError) return { message, error };
-      throw error;
-    }
-  }
-
-  /**
-   * Runs the handler over the batch. A retryable failure propagates (the batch waits); any other
-   * failure is narrowed down by running the records one at a time, so only the record that fails
-   * alone is dead-lettered.
-   */
-  private async handle(records: InputRecord<In>[]): Promise<Outcome<Out>[]> {
-    try {
-      return this.checkedOutcomes(records, await this.options.handler.process(records));
-    } catch (error) {
-      if (isRetryable(error)) throw error;
-      if (records.length === 1) return [{ rejected: asError(error) }];
-      this.log.warn({ err: error, records: records.length }, 'batch failed; retrying its records one by one');
-      const outcomes: Outcome<Out>[] = [];
-      for (const record of records) outcomes.push(...(await this.handle([record])));
-      return outcomes;
-    }
-  }
-
-  private checkedOutcomes(records: InputRecord<In>[], outcomes: Outcome<Out>[]): Outcome<Out>[] {
-    if (!Array.isArray(outcomes) || outcomes.length !== records.length) {
-      throw new Error(`handler returned ${outcomes?.length} outcomes for ${records.length} records`);
-    }
-    return outcomes;
-  }
-
-  /** An output of an input record: its value encoded, and the input's trace context carried on. */
-  private encodeOutput(output: OutputRecord<Out>, inputHeaders: Record<string, string>): EncodedOutput {
-    const encoder = this.encoders.get(output.topic);
-    if (!encoder) {
-      throw new UnprocessableRecordError(`handler produced to undeclared topic '${output.topic}'`);
-    }
-    // Every stage stamps what it emits, so latency per hop can be read from the data.
-    const value = isTraced(output.value) ? withStamp(output.value, this.name) : output.value;
-    return {
-      topic: output.topic,
-      message: {
-        key: output.key,
-        value: encoder.encode(value),
-        headers: { ...childTraceHeaders(inputHeaders), ...(output.headers ?? {}) },
-      },
-      originMs: traceOrigin(value),
-    };
   }
 
   private async commit(
@@ -430,8 +336,4 @@ export class ExactlyOnceStage<In, Out> {
       }, delay),
     );
   }
-}
-
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
 }

@@ -1,0 +1,173 @@
+import type { KafkaMessage, Message } from 'kafkajs';
+import { isRetryable, UnprocessableRecordError } from '../errors.js';
+import { childTraceHeaders } from '../kafka/trace-context.js';
+import type { Logger } from '../logger.js';
+import { deadLetterMessage, type FailurePhase } from './dead-letter.js';
+import { inputRecordOf } from './input-record.js';
+import { isTraced, traceOrigin, withStamp } from './trace.js';
+import type { InputRecord, Outcome, OutputRecord, StageHandler } from './types.js';
+
+/** Reads a record value (the registry's Avro decoder); UnprocessableRecordError for a bad one. */
+export interface ValueDecoder<T> {
+  decode(value: Buffer | null): Promise<T>;
+}
+
+/** Writes a record value for one output topic (the registry's Avro encoder). */
+export interface ValueEncoder<T> {
+  encode(value: T): Buffer;
+}
+
+/** What to do when the handler throws for a batch (issue 20: the stage's failure policy, in one place). */
+export type FailureAction = 'retry' | 'split' | 'dead-letter';
+
+/**
+ * A dependency that is down (RetryableError, an unreachable registry) leaves the batch to be
+ * retried whole later; anything else is narrowed down by splitting the batch into single records,
+ * and a single record that still fails is dead-lettered.
+ */
+export function failurePolicy(error: unknown, records: number): FailureAction {
+  if (isRetryable(error)) return 'retry';
+  return records > 1 ? 'split' : 'dead-letter';
+}
+
+export interface DeadLettered {
+  offset: string;
+  error: Error;
+  phase: FailurePhase;
+}
+
+/** A batch ready to commit: every message per topic (dead letters under the dead-letter topic). */
+export interface ProcessedBatch {
+  messagesByTopic: Map<string, Message[]>;
+  outputs: Array<{ topic: string; originMs: number | undefined }>;
+  deadLettered: DeadLettered[];
+}
+
+/**
+ * The stage's work on one batch of one partition, without Kafka (Kafka Streams' StreamTask to the
+ * stage's RecordCollector): decode → handle → split a failing batch → encode, each record's
+ * outputs all or none, and every record that cannot be processed turned into a dead letter with
+ * Kafka Connect's headers. Throws only when the whole batch must wait (failurePolicy: retry).
+ */
+export class BatchProcessor<In, Out> {
+  constructor(
+    private readonly options: {
+      name: string;
+      instanceId: string;
+      deadLetterTopic: string;
+      decoder: ValueDecoder<In>;
+      /** Per declared output topic; filled once the stage has registered its schemas. */
+      encoders: ReadonlyMap<string, ValueEncoder<Out>>;
+      handler: StageHandler<In, Out>;
+      log: Logger;
+    },
+  ) {}
+
+  async process(topic: string, partition: number, chunk: readonly KafkaMessage[]): Promise<ProcessedBatch> {
+    const decoded = await Promise.all(chunk.map((message) => this.decode(topic, partition, message)));
+    const records = decoded.flatMap((entry) => ('record' in entry ? [entry.record] : []));
+    const outcomes = records.length > 0 ? await this.handle(records) : [];
+
+    const context = { stage: this.options.name, instanceId: this.options.instanceId, topic, partition };
+    const deadLetters: Message[] = [];
+    const deadLettered: DeadLettered[] = [];
+    const encoded: Array<{ topic: string; message: Message; originMs: number | undefined }> = [];
+    const dead = (message: KafkaMessage, error: Error, phase: FailurePhase) => {
+      deadLetters.push(deadLetterMessage(context, message, error, phase));
+      deadLettered.push({ offset: message.offset, error, phase });
+    };
+    let outcomeIndex = 0;
+    for (const entry of decoded) {
+      if ('error' in entry) {
+        dead(entry.message, entry.error, 'VALUE_CONVERTER');
+        continue;
+      }
+      const outcome = outcomes[outcomeIndex++]!;
+      if ('rejected' in outcome) {
+        dead(entry.message, outcome.rejected, 'TRANSFORMATION');
+        continue;
+      }
+      try {
+        // All of a record's outputs, or none of them.
+        encoded.push(...outcome.outputs.map((output) => this.encodeOutput(output, entry.record.headers)));
+      } catch (error) {
+        // An output the schema refuses is a handler bug for this record: dead-letter the input.
+        dead(entry.message, error as Error, 'TRANSFORMATION');
+      }
+    }
+
+    const messagesByTopic = new Map<string, Message[]>();
+    for (const output of encoded) {
+      const list = messagesByTopic.get(output.topic) ?? [];
+      list.push(output.message);
+      messagesByTopic.set(output.topic, list);
+    }
+    if (deadLetters.length > 0) messagesByTopic.set(this.options.deadLetterTopic, deadLetters);
+    return {
+      messagesByTopic,
+      outputs: encoded.map(({ topic: outputTopic, originMs }) => ({ topic: outputTopic, originMs })),
+      deadLettered,
+    };
+  }
+
+  private async decode(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+  ): Promise<{ message: KafkaMessage; record: InputRecord<In> } | { message: KafkaMessage; error: Error }> {
+    try {
+      const value = await this.options.decoder.decode(message.value);
+      return { message, record: inputRecordOf(topic, partition, message, value) };
+    } catch (error) {
+      if (error instanceof UnprocessableRecordError) return { message, error };
+      throw error;
+    }
+  }
+
+  /** The handler over the records, split down to single records as failurePolicy says. */
+  private async handle(records: InputRecord<In>[]): Promise<Outcome<Out>[]> {
+    try {
+      const outcomes = await this.options.handler.process(records);
+      // A handler that answers for the wrong number of records has a bug: a failure like any other.
+      if (!Array.isArray(outcomes) || outcomes.length !== records.length) {
+        throw new Error(`handler returned ${outcomes?.length} outcomes for ${records.length} records`);
+      }
+      return outcomes;
+    } catch (error) {
+      switch (failurePolicy(error, records.length)) {
+        case 'retry':
+          throw error;
+        case 'dead-letter':
+          return [{ rejected: error instanceof Error ? error : new Error(String(error)) }];
+        case 'split': {
+          this.options.log.warn(
+            { err: error, records: records.length },
+            'batch failed; retrying its records one by one',
+          );
+          const split: Outcome<Out>[] = [];
+          for (const record of records) split.push(...(await this.handle([record])));
+          return split;
+        }
+      }
+    }
+  }
+
+  /** An output of an input record: its value encoded, and the input's trace context carried on. */
+  private encodeOutput(output: OutputRecord<Out>, inputHeaders: Record<string, string>) {
+    const encoder = this.options.encoders.get(output.topic);
+    if (!encoder) {
+      throw new UnprocessableRecordError(`handler produced to undeclared topic '${output.topic}'`);
+    }
+    // Every stage stamps what it emits, so latency per hop can be read from the data.
+    const value = isTraced(output.value) ? withStamp(output.value, this.options.name) : output.value;
+    return {
+      topic: output.topic,
+      message: {
+        key: output.key,
+        value: encoder.encode(value),
+        headers: { ...childTraceHeaders(inputHeaders), ...(output.headers ?? {}) },
+      },
+      originMs: traceOrigin(value),
+    };
+  }
+}
