@@ -8,6 +8,7 @@ import type { Logger } from '../logger.js';
 import type { StageMetrics } from '../metrics/stage-metrics.js';
 import { AvroDecoder, AvroEncoder } from '../serde/avro-serde.js';
 import type { SchemaRegistryClient } from '../serde/schema-registry.js';
+import { STAGE_MOVES, type StageState, StateMachine } from '../state-machine.js';
 import { Backoff, untilAvailable } from './backoff.js';
 import { BatchProcessor } from './batch-processor.js';
 import { PartitionProducers } from './partition-producers.js';
@@ -60,8 +61,7 @@ export class ExactlyOnceStage<In, Out> {
   private readonly unverified = new Set<string>();
   private readonly log: Logger;
   private readonly instanceId: string;
-  private joined = false;
-  private stopping = false;
+  private readonly lifecycle: StateMachine<StageState>;
   private crashed: ((error: Error) => void) | undefined;
   readonly failed: Promise<never>;
 
@@ -69,6 +69,7 @@ export class ExactlyOnceStage<In, Out> {
     const { kafka, settings, name, groupId } = options;
     this.instanceId = options.instanceId ?? `${hostname()}-${process.pid}`;
     this.log = options.logger.child({ stage: name });
+    this.lifecycle = new StateMachine<StageState>(`stage ${name}`, 'created', STAGE_MOVES);
     this.consumer = workConsumer(kafka, groupId, settings);
     this.admin = kafka.admin();
     this.producers = new PartitionProducers(kafka, {
@@ -95,9 +96,14 @@ export class ExactlyOnceStage<In, Out> {
     return this.options.name;
   }
 
+  /** Stopping or stopped: no new work starts, no paused partition resumes. */
+  private get stopping(): boolean {
+    return this.lifecycle.is('stopping', 'stopped');
+  }
+
   /** True once the consumer is in its group and the stage can make progress. */
   isReady(): boolean {
-    return this.joined && !this.stopping;
+    return this.lifecycle.is('running');
   }
 
   /**
@@ -118,6 +124,7 @@ export class ExactlyOnceStage<In, Out> {
   }
 
   async start(): Promise<void> {
+    this.lifecycle.moveTo('starting');
     const { registry, outputs, input, groupId } = this.options;
     for (const output of outputs) {
       const encoder = await this.untilRegistryAnswers(() =>
@@ -137,7 +144,9 @@ export class ExactlyOnceStage<In, Out> {
       // Ownership may have changed hands while we were out of the group: re-check every partition.
       this.unverified.clear();
       for (const key of owned) this.unverified.add(key);
-      this.joined = true;
+      // A join that lands while the stage stops changes nothing.
+      if (!this.lifecycle.is('joining', 'running')) return;
+      this.lifecycle.moveTo('running');
       this.log.info({ assigned, groupId }, 'joined consumer group');
       void this.producers.retainOnly(owned);
       // Each owned partition's transactional producer is initialised now, not when its first record
@@ -152,6 +161,8 @@ export class ExactlyOnceStage<In, Out> {
     onConsumerCrash(this.consumer, this.log, (error) => this.crashed?.(error));
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: input.topic, fromBeginning: true });
+    if (!this.lifecycle.is('starting')) return;
+    this.lifecycle.moveTo('joining');
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -163,14 +174,15 @@ export class ExactlyOnceStage<In, Out> {
 
   /** Finishes the batch in flight, leaves the group and closes every producer. */
   async stop(): Promise<void> {
-    if (this.stopping) return;
-    this.stopping = true;
+    if (this.lifecycle.is('stopping', 'stopped')) return;
+    this.lifecycle.moveTo('stopping');
     for (const timer of this.retryTimers.values()) clearTimeout(timer);
     this.retryTimers.clear();
     this.options.metrics.pausedPartitions.set({ stage: this.name }, 0);
     await this.consumer.disconnect();
     await this.producers.closeAll();
     await this.admin.disconnect();
+    this.lifecycle.moveTo('stopped');
     this.log.info('stage stopped');
   }
 
