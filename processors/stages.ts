@@ -1,7 +1,6 @@
 import type { RunningService, ServiceContext } from '../runtime/service.js';
 import { startClassifyService } from './classify/service.js';
 import { startCorrectService } from './correct/service.js';
-import { startFusedTextService } from './fused-text-stage.js';
 import { startTranscribeService } from './transcribe/service.js';
 import { startTranslateService } from './translate/service.js';
 
@@ -16,13 +15,3 @@ export const PIPELINE_STAGES = {
 export type PipelineStageName = keyof typeof PIPELINE_STAGES;
 
 export const PIPELINE_STAGE_NAMES = Object.keys(PIPELINE_STAGES) as PipelineStageName[];
-
-/**
- * Deployment modes a user opts into instead of some of the stages above, never part of the default
- * topology (manifests, `up`): `text-pipeline` runs correct → translate → classify in one process.
- */
-export const OPT_IN_STAGES = {
-  'text-pipeline': startFusedTextService,
-} as const satisfies Record<string, (context: ServiceContext) => Promise<RunningService>>;
-
-export type OptInStageName = keyof typeof OPT_IN_STAGES;

@@ -1,5 +1,4 @@
 import type { RunningService, ServiceContext } from '../runtime/service.js';
-import type { TopicKey } from '../schemas/index.js';
 import { startBlobSinkService } from './blob/service.js';
 import { startFeedbackSinkService } from './feedback/service.js';
 
@@ -11,10 +10,6 @@ export const SINKS = {
 
 export type SinkName = keyof typeof SINKS;
 
-/** The topic each sink's group consumes (what its lag, and so its scaling, is measured on). */
-export const SINK_INPUTS: Record<SinkName, TopicKey> = {
-  blob: 'emotions',
-  feedback: 'feedback',
-};
+export { SINK_INPUTS } from './sink-inputs.js';
 
 export const SINK_NAMES = Object.keys(SINKS) as SinkName[];

@@ -1,13 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { type Command, InvalidArgumentError } from 'commander';
 import { startGatewayService } from '../../gateway/service.js';
-import {
-  OPT_IN_STAGES,
-  type OptInStageName,
-  PIPELINE_STAGE_NAMES,
-  PIPELINE_STAGES,
-  type PipelineStageName,
-} from '../../processors/stages.js';
+import { OPT_IN_STAGES, type OptInStageName } from '../../processors/opt-in-stages.js';
+import { PIPELINE_STAGE_NAMES, PIPELINE_STAGES, type PipelineStageName } from '../../processors/stages.js';
 import { AudioInputError } from '../../producers/audio/ffmpeg-decoder.js';
 import { connectAudioProducers, ingestAudio } from '../../producers/audio/ingest-audio.js';
 import { vadModelOf } from '../../producers/audio/speech-chunker.js';

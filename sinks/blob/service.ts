@@ -1,7 +1,7 @@
 import type { RunningService, ServiceContext } from '../../runtime/service.js';
 import { startSink } from '../../runtime/sink/run-sink.js';
 import { avroSchemas, topicNames } from '../../schemas/index.js';
-import { SINK_INPUTS } from '../index.js';
+import { SINK_INPUTS } from '../sink-inputs.js';
 import { EmotionFileRouter } from './emotion-files.js';
 
 /** The blob sink as a service: emotions → `emotions/dt=…/stream=…/part-…jsonl` in Blob. */
