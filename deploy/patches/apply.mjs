@@ -5,23 +5,35 @@
 // dependency) instead of overwriting it.
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 
-/** Each patch: the installed file, its upstream sha256, and the fixed file that replaces it. */
+/** Where a package is installed for this project (hoisted or not), as Node resolves it. */
+function packageDir(name) {
+  try {
+    return dirname(createRequire(join(root, 'package.json')).resolve(`${name}/package.json`));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Each patch: the package, the file in it, its upstream sha256, and the fixed file that replaces it. */
 const patches = [
   {
     name: 'kafkajs 2.2.4: a send retried after a leader change acknowledges per partition',
-    target: 'node_modules/kafkajs/src/producer/sendMessages.js',
+    package: 'kafkajs',
+    file: 'src/producer/sendMessages.js',
     upstreamSha256: '8a120e6993955e040a13014cccebd79b8d41e7355d6eda1065fa83fea2fbbcdb',
     replacement: join(here, 'kafkajs', 'sendMessages.js'),
   },
   {
     name: 'kafkajs 2.2.4: the request queue schedules no negative timer (a warning in every process on Node 24)',
-    target: 'node_modules/kafkajs/src/network/requestQueue/index.js',
+    package: 'kafkajs',
+    file: 'src/network/requestQueue/index.js',
     upstreamSha256: 'b55986089c14f8f7bfc377922e2e65b3e4c1e7c7af2752d3b10a75dfe9e9260c',
     replacement: join(here, 'kafkajs', 'requestQueue.js'),
   },
@@ -31,9 +43,10 @@ const sha256 = (path) => createHash('sha256').update(readFileSync(path)).digest(
 
 let failed = false;
 for (const patch of patches) {
-  const target = join(root, patch.target);
-  if (!existsSync(target)) {
-    process.stderr.write(`patches: ${patch.target} is not installed; run npm ci first\n`);
+  const dir = packageDir(patch.package);
+  const target = dir && join(dir, patch.file);
+  if (!target || !existsSync(target)) {
+    process.stderr.write(`patches: ${patch.package}/${patch.file} is not installed; run npm ci first\n`);
     failed = true;
     continue;
   }
@@ -44,7 +57,7 @@ for (const patch of patches) {
   const ours = marker(target) === marker(patch.replacement);
   if (current !== patch.upstreamSha256 && !ours) {
     process.stderr.write(
-      `patches: ${patch.target} is not the version the patch was written for (sha256 ${current});` +
+      `patches: ${patch.package}/${patch.file} is not the version the patch was written for (sha256 ${current});` +
         ` review deploy/patches/ for "${patch.name}"\n`,
     );
     failed = true;
