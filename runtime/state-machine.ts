@@ -39,3 +39,19 @@ export const STAGE_MOVES: Readonly<Record<StageState, readonly StageState[]>> = 
   stopping: ['stopped'],
   stopped: [],
 };
+
+/**
+ * A sink's life: as a stage's, with `draining` before `stopping`: on stop it first writes and
+ * commits what it buffered, while still a member of its group (the commit needs the membership).
+ */
+export type SinkState = 'created' | 'starting' | 'joining' | 'running' | 'draining' | 'stopping' | 'stopped';
+
+export const SINK_MOVES: Readonly<Record<SinkState, readonly SinkState[]>> = {
+  created: ['starting', 'draining'],
+  starting: ['joining', 'draining'],
+  joining: ['running', 'draining'],
+  running: ['running', 'draining'],
+  draining: ['stopping'],
+  stopping: ['stopped'],
+  stopped: [],
+};

@@ -14,6 +14,7 @@ import { untilAvailable } from '../stage/backoff.js';
 import { deadLetterMessage } from '../stage/dead-letter.js';
 import { inputRecordOf } from '../stage/input-record.js';
 import type { InputRecord } from '../stage/types.js';
+import { SINK_MOVES, type SinkState, StateMachine } from '../state-machine.js';
 import { RangeIntents, rangeFileName } from './offset-ranges.js';
 
 /** Where one record's line goes: a blob "directory" (no trailing slash) and the JSON text. */
@@ -89,8 +90,7 @@ export class TopicToBlobSink<T> {
   private readonly instanceId = `${hostname()}-${process.pid}`;
   private readonly metrics: SinkMetrics;
   private timer: NodeJS.Timeout | undefined;
-  private joined = false;
-  private stopping = false;
+  private readonly lifecycle: StateMachine<SinkState>;
   private stopped: Promise<void> | undefined;
   private crashed: ((error: Error) => void) | undefined;
   readonly failed: Promise<never>;
@@ -98,6 +98,7 @@ export class TopicToBlobSink<T> {
   constructor(private readonly options: TopicToBlobSinkOptions<T>) {
     const { kafka, stage, name } = options;
     this.log = options.logger.child({ sink: name });
+    this.lifecycle = new StateMachine<SinkState>(`sink ${options.name}`, 'created', SINK_MOVES);
     this.consumer = workConsumer(kafka, options.groupId, stage);
     this.admin = kafka.admin();
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -111,10 +112,16 @@ export class TopicToBlobSink<T> {
   }
 
   isReady(): boolean {
-    return this.joined && !this.stopping;
+    return this.lifecycle.is('running');
+  }
+
+  /** Past the final flush: retries give up, failures no longer matter. */
+  private get stopping(): boolean {
+    return this.lifecycle.is('stopping', 'stopped');
   }
 
   async start(): Promise<void> {
+    this.lifecycle.moveTo('starting');
     const { topic, groupId } = this.options;
     // Storage down at start is waited out as it is mid-stream, not a reason to exit.
     await this.untilAvailable('storage', () => this.options.store.ensureContainer());
@@ -124,12 +131,15 @@ export class TopicToBlobSink<T> {
       // buffered is fetched anew, so the open ranges start over from what Blob and Kafka say.
       this.ranges.clear();
       this.metrics.buffered.set({ sink: this.options.name }, 0);
-      this.joined = true;
+      if (!this.lifecycle.is('joining', 'running')) return;
+      this.lifecycle.moveTo('running');
       this.log.info({ assigned: event.payload.memberAssignment, groupId }, 'joined consumer group');
     });
     onConsumerCrash(this.consumer, this.log, (error) => this.crashed?.(error));
     await this.consumer.connect();
     await this.consumer.subscribe({ topic, fromBeginning: true });
+    if (!this.lifecycle.is('starting')) return;
+    this.lifecycle.moveTo('joining');
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -148,6 +158,7 @@ export class TopicToBlobSink<T> {
   }
 
   private async shutdown(): Promise<void> {
+    this.lifecycle.moveTo('draining');
     clearInterval(this.timer);
     // Flush first, while still a member of the group: the commit needs the membership.
     await Promise.allSettled(
@@ -155,9 +166,10 @@ export class TopicToBlobSink<T> {
         this.mutex.run(String(range.partition), () => this.flushOnce(range)),
       ),
     );
-    this.stopping = true;
+    this.lifecycle.moveTo('stopping');
     await this.consumer.disconnect();
     await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect()]);
+    this.lifecycle.moveTo('stopped');
     this.log.info('sink stopped');
   }
 
@@ -222,7 +234,9 @@ export class TopicToBlobSink<T> {
       topic,
       partition,
       from,
-      end: await this.intents.find(partition, from),
+      // Storage down here is waited out like every other Blob call of the sink (the chaos suite's
+      // Azurite outage caught a new range opening mid-outage: the sink exited).
+      end: await this.untilAvailable('record range', () => this.intents.find(partition, from)),
       entries: [],
       bytes: 0,
       firstAtMs: Date.now(),
