@@ -30,7 +30,7 @@ import { SchemaRegistryClient } from '../runtime/serde/schema-registry.js';
 import { ensureArtifacts, fileName } from '../runtime/stack/artifacts.js';
 import { findJava } from '../runtime/stack/java.js';
 import { ensureKafkaJars } from '../runtime/stack/kafka-broker.js';
-import { LocalStack } from '../runtime/stack/local-stack.js';
+import { defaultCacheDir, LocalStack } from '../runtime/stack/local-stack.js';
 import { readArtifactLock } from '../runtime/stack/lock.js';
 import { ManagedProcess } from '../runtime/stack/managed-process.js';
 import { avroSchemas, type TextSegment, topicNames } from '../schemas/index.js';
@@ -58,7 +58,7 @@ function findJavac(): string {
 /** The pinned Kafka Streams jars beside the broker's, and Passthrough.class built against them. */
 async function kafkaStreamsClasspath(config: Config, logger: Logger): Promise<string> {
   const lock = readArtifactLock();
-  const cacheDir = config.stack.cacheDir ?? join(packageRoot(), '.cache');
+  const cacheDir = defaultCacheDir(config);
   const repositoryUrl = config.stack.mavenRepositoryUrl;
   const kafkaLibs = await ensureKafkaJars({ lock, cacheDir, repositoryUrl, logger });
   const streamsDir = join(cacheDir, `kafka-streams-${lock.kafkaStreams.version}`);

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { type Command, InvalidArgumentError } from 'commander';
 import { startGatewayService } from '../../gateway/service.js';
-import { OPT_IN_STAGES, type OptInStageName } from '../../processors/opt-in-stages.js';
-import { PIPELINE_STAGE_NAMES, PIPELINE_STAGES, type PipelineStageName } from '../../processors/stages.js';
+import { OPT_IN_STAGES } from '../../processors/opt-in-stages.js';
+import { PIPELINE_STAGE_NAMES, PIPELINE_STAGES } from '../../processors/stages.js';
 import { AudioInputError } from '../../producers/audio/ffmpeg-decoder.js';
 import { connectAudioProducers, ingestAudio } from '../../producers/audio/ingest-audio.js';
 import { vadModelOf } from '../../producers/audio/speech-chunker.js';
@@ -19,7 +19,10 @@ import { SINK_NAMES, SINKS, type SinkName } from '../../sinks/index.js';
 import { languageOption } from '../options.js';
 import { byteProgress } from '../progress.js';
 
-const STAGE_CHOICES = [...PIPELINE_STAGE_NAMES, ...Object.keys(OPT_IN_STAGES)];
+/** Every stage service `stage <name>` can run: the pipeline's and the opt-in modes. */
+const STAGE_SERVICES = { ...PIPELINE_STAGES, ...OPT_IN_STAGES };
+type StageServiceName = keyof typeof STAGE_SERVICES;
+const STAGE_CHOICES = Object.keys(STAGE_SERVICES);
 
 export function registerPipelineCommands(program: Command): void {
   program
@@ -33,15 +36,10 @@ export function registerPipelineCommands(program: Command): void {
       if (!STAGE_CHOICES.includes(value)) {
         throw new InvalidArgumentError(`expected one of ${STAGE_CHOICES.join(', ')}`);
       }
-      return value as PipelineStageName | OptInStageName;
+      return value as StageServiceName;
     })
-    .action(async (name: PipelineStageName | OptInStageName) => {
-      await runService(
-        name,
-        name in OPT_IN_STAGES
-          ? OPT_IN_STAGES[name as OptInStageName]
-          : PIPELINE_STAGES[name as PipelineStageName],
-      );
+    .action(async (name: StageServiceName) => {
+      await runService(name, STAGE_SERVICES[name]);
       // runService keeps the process alive until SIGTERM/SIGINT and exits itself.
       await new Promise<never>(() => undefined);
     });

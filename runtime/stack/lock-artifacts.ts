@@ -90,19 +90,21 @@ async function kafkaStreamsJars(): Promise<PinnedArtifact[]> {
     'org/rocksdb/rocksdbjni/7.9.2/rocksdbjni-7.9.2.jar',
   ];
   const jars: PinnedArtifact[] = [];
-  for (const path of paths) {
-    const response = await fetch(`${CENTRAL}/${path}`);
-    if (!response.ok) throw new Error(`GET ${path}: HTTP ${response.status}`);
-    jars.push(await pin(path, Buffer.from(await response.arrayBuffer())));
-  }
+  for (const path of paths) jars.push(await fetchPinned(path));
   return jars;
 }
 
-async function apicurioDistribution(): Promise<PinnedArtifact> {
-  const path = `io/apicurio/apicurio-registry-app/${apicurioVersion}/apicurio-registry-app-${apicurioVersion}-all.tar.gz`;
+/** One file straight from Maven Central, checked against its published SHA-1 and pinned. */
+async function fetchPinned(path: string): Promise<PinnedArtifact> {
   const response = await fetch(`${CENTRAL}/${path}`);
   if (!response.ok) throw new Error(`GET ${path}: HTTP ${response.status}`);
   return pin(path, Buffer.from(await response.arrayBuffer()));
+}
+
+function apicurioDistribution(): Promise<PinnedArtifact> {
+  return fetchPinned(
+    `io/apicurio/apicurio-registry-app/${apicurioVersion}/apicurio-registry-app-${apicurioVersion}-all.tar.gz`,
+  );
 }
 
 const lock: ArtifactLock = {

@@ -174,7 +174,7 @@ export class ExactlyOnceStage<In, Out> {
 
   /** Finishes the batch in flight, leaves the group and closes every producer. */
   async stop(): Promise<void> {
-    if (this.lifecycle.is('stopping', 'stopped')) return;
+    if (this.stopping) return;
     this.lifecycle.moveTo('stopping');
     for (const timer of this.retryTimers.values()) clearTimeout(timer);
     this.retryTimers.clear();
