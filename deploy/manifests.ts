@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { STAGE_FLOWS } from '../processors/stage-flows.js';
+import { STAGE_TOPOLOGY } from '../processors/stage-topology.js';
 import { groupIdOf } from '../runtime/kafka/group-ids.js';
 import { packageRoot } from '../runtime/package-root.js';
 import { type TopicKey, topicNames } from '../schemas/index.js';
@@ -25,6 +25,8 @@ interface ServiceDescription {
   /** Runs on the GPU node pool with the CUDA image and execution provider. */
   gpu?: { variable: 'CLASSIFY_EXECUTION_PROVIDER' | 'TRANSCRIBE_EXECUTION_PROVIDER' };
   env?: Record<string, string>;
+  /** Settings for the cluster only (docker compose runs the embedded models, not the registry's). */
+  clusterEnv?: Record<string, string>;
   /** KEDA scales it on the lag of this group on this topic. */
   scaleOn?: { topic: string; group: string; maxReplicas: number };
   replicas: number;
@@ -38,7 +40,7 @@ const topics = topicNames('');
 
 /**
  * KEDA's signal for a service: its group's lag on the topic it consumes, both taken from the
- * pipeline's own descriptions (STAGE_FLOWS, SINK_INPUTS) and groupIdOf, never typed here (issue 20:
+ * pipeline's own descriptions (STAGE_TOPOLOGY, SINK_INPUTS) and groupIdOf, never typed here (issue 20:
  * a stage moved in the flow used to leave its autoscaling on the old topic with every test green).
  */
 function lagOf(service: string, input: TopicKey, maxReplicas: number): ServiceDescription['scaleOn'] {
@@ -50,7 +52,7 @@ export const SERVICES: ServiceDescription[] = [
     name: 'transcribe',
     args: ['stage', 'transcribe'],
     gpu: { variable: 'TRANSCRIBE_EXECUTION_PROVIDER' },
-    scaleOn: lagOf('transcribe', STAGE_FLOWS.transcribe.input, 12),
+    scaleOn: lagOf('transcribe', STAGE_TOPOLOGY.transcribe.input, 12),
     replicas: 1,
     port: { name: 'metrics', number: 9464 },
     resources: { cpu: '1', memory: '2Gi', memoryLimit: '6Gi' },
@@ -58,7 +60,7 @@ export const SERVICES: ServiceDescription[] = [
   {
     name: 'correct',
     args: ['stage', 'correct'],
-    scaleOn: lagOf('correct', STAGE_FLOWS.correct.input, 12),
+    scaleOn: lagOf('correct', STAGE_TOPOLOGY.correct.input, 12),
     replicas: 2,
     port: { name: 'metrics', number: 9464 },
     resources: { cpu: '500m', memory: '512Mi', memoryLimit: '1Gi' },
@@ -66,7 +68,7 @@ export const SERVICES: ServiceDescription[] = [
   {
     name: 'translate',
     args: ['stage', 'translate'],
-    scaleOn: lagOf('translate', STAGE_FLOWS.translate.input, 12),
+    scaleOn: lagOf('translate', STAGE_TOPOLOGY.translate.input, 12),
     replicas: 2,
     port: { name: 'metrics', number: 9464 },
     resources: { cpu: '500m', memory: '1Gi', memoryLimit: '2Gi' },
@@ -78,13 +80,13 @@ export const SERVICES: ServiceDescription[] = [
       name: `classify-${color}`,
       args: ['stage', 'classify'],
       gpu: { variable: 'CLASSIFY_EXECUTION_PROVIDER' },
-      env: {
-        CLASSIFY_COLOR: color,
+      env: { CLASSIFY_COLOR: color },
+      clusterEnv: {
         // The registry's current versions; for a rollout, patch green's to the candidate
         // (registry:emotion-stream-en@<version>) and shift weights with `emotion-stream rollout set`.
         CLASSIFY_MODELS: 'en=registry:emotion-stream-en,ro=registry:emotion-stream-ro',
       },
-      scaleOn: lagOf(`classify-${color}`, STAGE_FLOWS.classify.input, 12),
+      scaleOn: lagOf(`classify-${color}`, STAGE_TOPOLOGY.classify.input, 12),
       replicas: 1,
       port: { name: 'metrics', number: 9464 },
       resources: { cpu: '1', memory: '1Gi', memoryLimit: '2Gi' },
@@ -127,6 +129,7 @@ function deployment(service: ServiceDescription) {
   const env = [
     ...Object.entries({
       ...service.env,
+      ...service.clusterEnv,
       ...(service.gpu ? { [service.gpu.variable]: 'cuda' } : {}),
     }).map(([name, value]) => ({ name, value })),
     // Authentication is on: the gateway does not start without its keys.

@@ -1,49 +1,45 @@
-import type { ServiceContext } from '../runtime/service.js';
+import type { RunningService, ServiceContext } from '../runtime/service.js';
 import type { StageWork } from '../runtime/stage/types.js';
-import type { EventName, TopicKey } from '../schemas/index.js';
-import { buildClassifyWork } from './classify/service.js';
-import { buildCorrectWork } from './correct/service.js';
-import type { PipelineStageName } from './stages.js';
-import { buildTranscribeWork } from './transcribe/service.js';
-import { buildTranslateWork } from './translate/service.js';
+import { buildClassifyWork, startClassifyService } from './classify/service.js';
+import { buildCorrectWork, startCorrectService } from './correct/service.js';
+import { type PipelineStageName, STAGE_TOPOLOGY, type StageTopics } from './stage-topology.js';
+import { buildTranscribeWork, startTranscribeService } from './transcribe/service.js';
+import { buildTranslateWork, startTranslateService } from './translate/service.js';
 
-/** What a stage reads and writes, and how its processing is built: what `replay` needs of it. */
-export interface StageFlow {
-  input: TopicKey;
-  output: TopicKey;
-  inputSchema: EventName;
-  outputSchema: EventName;
+/**
+ * A stage of the pipeline: what it reads and writes (STAGE_TOPOLOGY), how its processing is built
+ * (what replay and the fused stage need of it) and how it starts as a service of its own.
+ */
+export interface StageFlow extends StageTopics {
   build(context: ServiceContext, outputTopic: string): Promise<StageWork<unknown, unknown>>;
+  start(context: ServiceContext): Promise<RunningService>;
 }
 
-export const STAGE_FLOWS: Record<PipelineStageName, StageFlow> = {
+type Work = Promise<StageWork<unknown, unknown>>;
+
+/** Each stage's code; its topics come from STAGE_TOPOLOGY, the one layout. */
+const STAGE_CODE: Record<PipelineStageName, Pick<StageFlow, 'build' | 'start'>> = {
   transcribe: {
-    input: 'audioChunks',
-    output: 'segmentsRaw',
-    inputSchema: 'AudioChunk',
-    outputSchema: 'TextSegment',
-    build: (context, output) => buildTranscribeWork(context, output) as Promise<StageWork<unknown, unknown>>,
+    build: (context, output) => buildTranscribeWork(context, output) as Work,
+    start: startTranscribeService,
   },
   correct: {
-    input: 'segmentsRaw',
-    output: 'segmentsCorrected',
-    inputSchema: 'TextSegment',
-    outputSchema: 'TextSegment',
-    build: (context, output) => buildCorrectWork(context, output) as Promise<StageWork<unknown, unknown>>,
+    build: (context, output) => buildCorrectWork(context, output) as Work,
+    start: startCorrectService,
   },
   translate: {
-    input: 'segmentsCorrected',
-    output: 'segmentsTranslated',
-    inputSchema: 'TextSegment',
-    outputSchema: 'TextSegment',
-    build: (context, output) => buildTranslateWork(context, output) as Promise<StageWork<unknown, unknown>>,
+    build: (context, output) => buildTranslateWork(context, output) as Work,
+    start: startTranslateService,
   },
   classify: {
-    input: 'segmentsTranslated',
-    output: 'emotions',
-    inputSchema: 'TextSegment',
-    outputSchema: 'EmotionResult',
-    build: (context, output) =>
-      buildClassifyWork(context, output, { name: 'replay-classify' }) as Promise<StageWork<unknown, unknown>>,
+    build: (context, output) => buildClassifyWork(context, output, { name: 'replay-classify' }) as Work,
+    start: startClassifyService,
   },
 };
+
+export const STAGE_FLOWS = Object.fromEntries(
+  Object.entries(STAGE_TOPOLOGY).map(([name, topics]) => [
+    name,
+    { ...topics, ...STAGE_CODE[name as PipelineStageName] },
+  ]),
+) as Record<PipelineStageName, StageFlow>;

@@ -1,17 +1,13 @@
 import type { RunningService, ServiceContext } from '../runtime/service.js';
-import { startClassifyService } from './classify/service.js';
-import { startCorrectService } from './correct/service.js';
-import { startTranscribeService } from './transcribe/service.js';
-import { startTranslateService } from './translate/service.js';
+import { STAGE_FLOWS } from './stage-flows.js';
+import { type PipelineStageName, STAGE_TOPOLOGY } from './stage-topology.js';
 
-/** Every pipeline stage that runs as its own service (`emotion-stream stage <name>`), in flow order. */
-export const PIPELINE_STAGES = {
-  transcribe: startTranscribeService,
-  correct: startCorrectService,
-  translate: startTranslateService,
-  classify: startClassifyService,
-} as const satisfies Record<string, (context: ServiceContext) => Promise<RunningService>>;
+export type { PipelineStageName } from './stage-topology.js';
 
-export type PipelineStageName = keyof typeof PIPELINE_STAGES;
+/** Every pipeline stage, in flow order (STAGE_TOPOLOGY's). */
+export const PIPELINE_STAGE_NAMES = Object.keys(STAGE_TOPOLOGY) as PipelineStageName[];
 
-export const PIPELINE_STAGE_NAMES = Object.keys(PIPELINE_STAGES) as PipelineStageName[];
+/** Every pipeline stage as its own service (`emotion-stream stage <name>`), in flow order. */
+export const PIPELINE_STAGES = Object.fromEntries(
+  PIPELINE_STAGE_NAMES.map((name) => [name, STAGE_FLOWS[name].start]),
+) as Record<PipelineStageName, (context: ServiceContext) => Promise<RunningService>>;

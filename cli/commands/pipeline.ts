@@ -15,7 +15,8 @@ import { createLogger } from '../../runtime/logger.js';
 import { SchemaRegistryClient } from '../../runtime/serde/schema-registry.js';
 import { runService } from '../../runtime/service.js';
 import { topicNames } from '../../schemas/index.js';
-import { SINK_NAMES, SINKS, type SinkName } from '../../sinks/index.js';
+import { SINKS } from '../../sinks/index.js';
+import { OPT_IN_SINKS } from '../../sinks/opt-in-sinks.js';
 import { languageOption } from '../options.js';
 import { byteProgress } from '../progress.js';
 
@@ -23,6 +24,10 @@ import { byteProgress } from '../progress.js';
 const STAGE_SERVICES = { ...PIPELINE_STAGES, ...OPT_IN_STAGES };
 type StageServiceName = keyof typeof STAGE_SERVICES;
 const STAGE_CHOICES = Object.keys(STAGE_SERVICES);
+/** Every sink service `sink <name>` can run: the pipeline's and the opt-in ones. */
+const SINK_SERVICES = { ...SINKS, ...OPT_IN_SINKS };
+type SinkServiceName = keyof typeof SINK_SERVICES;
+const SINK_CHOICES = Object.keys(SINK_SERVICES);
 
 export function registerPipelineCommands(program: Command): void {
   program
@@ -47,16 +52,17 @@ export function registerPipelineCommands(program: Command): void {
   program
     .command('sink')
     .description(
-      `run a sink as a service (${SINK_NAMES.join(', ')}): topic records to Azure Blob, exactly once`,
+      `run a sink as a service (${SINK_CHOICES.join(', ')}), exactly once: blob and feedback write ` +
+        'to Azure Blob (both started by up); opt-in: postgres writes results to a PostgreSQL table (POSTGRES_URL)',
     )
-    .argument('<name>', SINK_NAMES.join(' | '), (value: string) => {
-      if (!(SINK_NAMES as string[]).includes(value)) {
-        throw new InvalidArgumentError(`expected one of ${SINK_NAMES.join(', ')}`);
+    .argument('<name>', SINK_CHOICES.join(' | '), (value: string) => {
+      if (!SINK_CHOICES.includes(value)) {
+        throw new InvalidArgumentError(`expected one of ${SINK_CHOICES.join(', ')}`);
       }
-      return value as SinkName;
+      return value as SinkServiceName;
     })
-    .action(async (name: SinkName) => {
-      await runService(`${name}-sink`, SINKS[name]);
+    .action(async (name: SinkServiceName) => {
+      await runService(`${name}-sink`, SINK_SERVICES[name]);
       await new Promise<never>(() => undefined);
     });
 

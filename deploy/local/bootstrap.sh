@@ -5,8 +5,8 @@
 # requirements), and pocketsphinx with its English model (the fallback where Python is absent).
 # --test also installs what only the tests need: recordings with transcripts (pocketsphinx-testdata),
 # espeak-ng for synthetic speech, chromium for the dashboard's browser test, prometheus (promtool
-# and a server) for the alert rules, the offline validators of the deploy manifests, and
-# schemathesis for fuzzing the REST API.
+# and a server) for the alert rules, the offline validators of the deploy manifests, schemathesis
+# for fuzzing the REST API, and PostgreSQL's server for the PostgreSQL sink's test.
 # Kafka's jars and the schema registry are not installed here: the local stack fetches and verifies
 # them (pinned in runtime/stack/artifacts.lock.json) the first time it starts.
 #
@@ -34,6 +34,7 @@ if [ "$mode" = "--test" ]; then
   command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
   [ -d /usr/share/pocketsphinx/test/data/librivox ] || missing+=(pocketsphinx-testdata)
   command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+  compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || missing+=(postgresql)
 fi
 # Python for faster-whisper: installed where we can (root) or must (tests); elsewhere optional.
 if [ "$mode" = "--test" ] || [ "$(id -u)" = 0 ]; then

@@ -4,7 +4,8 @@ import { RolloutPlanSource } from '../../runtime/rollout/rollout-plans.js';
 import type { RunningService, ServiceContext } from '../../runtime/service.js';
 import { startStage } from '../../runtime/stage/run-stage.js';
 import type { InputRecord, StageWork } from '../../runtime/stage/types.js';
-import { avroSchemas, type EmotionResult, type TextSegment, topicNames } from '../../schemas/index.js';
+import { type EmotionResult, type TextSegment, topicNames } from '../../schemas/index.js';
+import { stageTopicsOf } from '../stage-topology.js';
 import { ClassifyMetrics } from './classify-metrics.js';
 import { createEmotionEngine, resolveRegistryModels } from './pipeline.js';
 import { ClassifyHandler } from './stage.js';
@@ -45,7 +46,8 @@ export async function startClassifyService(context: ServiceContext): Promise<Run
     : color
       ? `classify-${color}`
       : 'classify';
-  const output = shadow ? topics.emotionsShadow : topics.emotions;
+  const layout = stageTopicsOf(config.topics.prefix, 'classify');
+  const output = shadow ? topics.emotionsShadow : layout.output.topic;
 
   let plans: RolloutPlanSource | undefined;
   let owns: ((record: InputRecord<TextSegment>) => boolean) | undefined;
@@ -64,8 +66,8 @@ export async function startClassifyService(context: ServiceContext): Promise<Run
   try {
     const running = await startStage(context, {
       name,
-      input: { topic: topics.segmentsTranslated, schema: avroSchemas.TextSegment },
-      outputs: [{ topic: output, schema: avroSchemas.EmotionResult }],
+      input: layout.input,
+      outputs: [{ ...layout.output, topic: output }],
       handler: work.handler,
     });
     logger.info({ stage: name, output, color: color ?? null, shadow }, 'classify deployment started');

@@ -1,7 +1,8 @@
 import type { RunningService, ServiceContext } from '../../runtime/service.js';
 import { startStage } from '../../runtime/stage/run-stage.js';
 import type { StageWork } from '../../runtime/stage/types.js';
-import { avroSchemas, type TextSegment, topicNames } from '../../schemas/index.js';
+import type { TextSegment } from '../../schemas/index.js';
+import { stageTopicsOf } from '../stage-topology.js';
 import { createCorrectionEngine } from './pipeline.js';
 import { CorrectHandler } from './stage.js';
 
@@ -21,12 +22,12 @@ export async function buildCorrectWork(
 
 /** The correct stage as a service: segments.raw → segments.corrected. */
 export async function startCorrectService(context: ServiceContext): Promise<RunningService> {
-  const topics = topicNames(context.config.topics.prefix);
-  const work = await buildCorrectWork(context, topics.segmentsCorrected);
+  const { input, output } = stageTopicsOf(context.config.topics.prefix, 'correct');
+  const work = await buildCorrectWork(context, output.topic);
   const running = await startStage(context, {
     name: 'correct',
-    input: { topic: topics.segmentsRaw, schema: avroSchemas.TextSegment },
-    outputs: [{ topic: topics.segmentsCorrected, schema: avroSchemas.TextSegment }],
+    input,
+    outputs: [output],
     handler: work.handler,
   });
   return { ...running, stop: () => running.stop().finally(() => work.close()) };

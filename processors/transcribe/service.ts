@@ -8,6 +8,7 @@ import {
   type TextSegment,
   topicNames,
 } from '../../schemas/index.js';
+import { stageTopicsOf } from '../stage-topology.js';
 import { createTranscriptionEngine } from './pipeline.js';
 import { TranscribeHandler } from './stage.js';
 
@@ -30,15 +31,14 @@ export async function buildTranscribeWork(
 
 /** The transcribe stage as a service: audio.chunks → segments.raw. */
 export async function startTranscribeService(context: ServiceContext): Promise<RunningService> {
-  const topics = topicNames(context.config.topics.prefix);
-  const work = await buildTranscribeWork(context, topics.segmentsRaw, topics.streamEvents);
+  const { input, output } = stageTopicsOf(context.config.topics.prefix, 'transcribe');
+  // Stream events (a stream started, fell silent, ended) go beside the segments, to their own topic.
+  const events = topicNames(context.config.topics.prefix).streamEvents;
+  const work = await buildTranscribeWork(context, output.topic, events);
   const running = await startStage(context, {
     name: 'transcribe',
-    input: { topic: topics.audioChunks, schema: avroSchemas.AudioChunk },
-    outputs: [
-      { topic: topics.segmentsRaw, schema: avroSchemas.TextSegment },
-      { topic: topics.streamEvents, schema: avroSchemas.StreamEvent },
-    ],
+    input,
+    outputs: [output, { topic: events, schema: avroSchemas.StreamEvent }],
     handler: work.handler,
   });
   return { ...running, stop: () => running.stop().finally(() => work.close()) };

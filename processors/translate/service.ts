@@ -1,7 +1,8 @@
 import type { RunningService, ServiceContext } from '../../runtime/service.js';
 import { startStage } from '../../runtime/stage/run-stage.js';
 import type { StageWork } from '../../runtime/stage/types.js';
-import { avroSchemas, type TextSegment, topicNames } from '../../schemas/index.js';
+import type { TextSegment } from '../../schemas/index.js';
+import { stageTopicsOf } from '../stage-topology.js';
 import { createTranslationEngine } from './pipeline.js';
 import { TranslateHandler } from './stage.js';
 
@@ -33,12 +34,12 @@ export async function buildTranslateWork(
 
 /** The translate stage as a service: segments.corrected → segments.translated. */
 export async function startTranslateService(context: ServiceContext): Promise<RunningService> {
-  const topics = topicNames(context.config.topics.prefix);
-  const work = await buildTranslateWork(context, topics.segmentsTranslated);
+  const { input, output } = stageTopicsOf(context.config.topics.prefix, 'translate');
+  const work = await buildTranslateWork(context, output.topic);
   const running = await startStage(context, {
     name: 'translate',
-    input: { topic: topics.segmentsCorrected, schema: avroSchemas.TextSegment },
-    outputs: [{ topic: topics.segmentsTranslated, schema: avroSchemas.TextSegment }],
+    input,
+    outputs: [output],
     handler: work.handler,
   });
   return { ...running, stop: () => running.stop().finally(() => work.close()) };

@@ -4,34 +4,51 @@ import { createKafka } from '../kafka/client.js';
 import { groupIdOf } from '../kafka/group-ids.js';
 import { SchemaRegistryClient } from '../serde/schema-registry.js';
 import type { RunningService, ServiceContext } from '../service.js';
-import { type SinkRouter, TopicToBlobSink } from './topic-to-blob-sink.js';
+import { BatchingSink } from './batching-sink.js';
+import { BlobFilesWriter, type SinkRouter } from './blob-files-writer.js';
+import type { SinkWriter } from './sink-writer.js';
 
-export interface SinkDefinition<T> {
+/** What the writer of a sink may need to know about where it runs. */
+export interface WriterContext {
+  service: ServiceContext;
+  groupId: string;
+  topic: string;
+}
+
+export interface SinkDefinition<T, P> {
   name: string;
   topic: string;
   schema: object;
-  router: SinkRouter<T>;
-  /** Defaults to a store on the configured container. */
-  store?: BlobStore;
-  onCommitted?: (files: string[]) => void;
+  writer: (context: WriterContext) => SinkWriter<T, P>;
+  onCommitted?: (names: string[]) => void;
 }
 
-/** Wires a topic-to-Blob sink from the service context: Kafka, registry, store, dead-letter topic. */
-export async function startSink<T>(
+/** A writer of JSON Lines files to Blob (the configured container unless `store` is given). */
+export function blobFiles<T>(router: SinkRouter<T>, store?: BlobStore) {
+  return ({ service, groupId, topic }: WriterContext) =>
+    new BlobFilesWriter<T>(
+      store ?? BlobStore.connect(service.config.blob),
+      router,
+      `_sink/${groupId}/${topic}`,
+    );
+}
+
+/** Wires a sink from the service context: Kafka, registry, its writer, the dead-letter topic. */
+export async function startSink<T, P>(
   context: ServiceContext,
-  definition: SinkDefinition<T>,
-): Promise<RunningService & { sink: TopicToBlobSink<T>; store: BlobStore }> {
+  definition: SinkDefinition<T, P>,
+): Promise<RunningService & { sink: BatchingSink<T, P> }> {
   const { config, logger, metrics } = context;
   const registry = new SchemaRegistryClient(config.schemaRegistry);
-  const store = definition.store ?? BlobStore.connect(config.blob);
-  const sink = new TopicToBlobSink<T>({
+  const groupId = groupIdOf(config.topics.prefix, definition.name);
+  const writer = definition.writer({ service: context, groupId, topic: definition.topic });
+  const sink = new BatchingSink<T, P>({
     name: definition.name,
-    groupId: groupIdOf(config.topics.prefix, definition.name),
+    groupId,
     topic: definition.topic,
     schema: definition.schema,
     deadLetterTopic: deadLetterTopicOf(definition.topic),
-    router: definition.router,
-    store,
+    writer,
     kafka: createKafka(config.kafka, logger, definition.name),
     registry,
     logger,
@@ -43,11 +60,10 @@ export async function startSink<T>(
   await sink.start();
   return {
     sink,
-    store,
     checks: {
       kafka: () => sink.isReady(),
       registry: () => registry.ping().then(() => true),
-      blob: () => store.ping(),
+      [writer.target]: () => writer.ping(),
     },
     stop: () => sink.stop(),
     failed: sink.failed,

@@ -11,6 +11,8 @@ export interface ManagedProcessOptions {
   /** stdout and stderr of the process go here. */
   logFile: string;
   logger: Logger;
+  /** Run as this user (e.g. `postgres`, which refuses to run as root); needs setpriv. */
+  user?: string;
 }
 
 let setprivAvailable: boolean | undefined;
@@ -24,8 +26,20 @@ function hasSetpriv(): boolean {
   return setprivAvailable;
 }
 
-/** The command line that runs a child which the kernel stops when this process dies, where it can. */
-export function diesWithParent(command: string, args: readonly string[]): [string, string[]] {
+/** setpriv's arguments that switch to `user` (its uid, its group and its supplementary groups). */
+export function asUserArgs(user: string): string[] {
+  return ['--reuid', user, '--regid', user, '--init-groups'];
+}
+
+/**
+ * The command line that runs a child which the kernel stops when this process dies, where it can,
+ * as `user` when one is given (setpriv applies the death signal after the switch, which clears it).
+ */
+export function diesWithParent(command: string, args: readonly string[], user?: string): [string, string[]] {
+  if (user !== undefined) {
+    if (!hasSetpriv()) throw new Error(`running ${command} as ${user} needs setpriv (util-linux)`);
+    return ['setpriv', [...asUserArgs(user), '--pdeathsig', 'TERM', '--', command, ...args]];
+  }
   return hasSetpriv() ? ['setpriv', ['--pdeathsig', 'TERM', '--', command, ...args]] : [command, [...args]];
 }
 
@@ -44,7 +58,7 @@ export class ManagedProcess {
 
   private constructor(private readonly options: ManagedProcessOptions) {
     const log = openSync(options.logFile, 'a');
-    const [command, args] = diesWithParent(options.command, options.args);
+    const [command, args] = diesWithParent(options.command, options.args, options.user);
     this.child = spawn(command, args, {
       cwd: options.cwd,
       env: options.env ?? process.env,
@@ -103,10 +117,10 @@ export class ManagedProcess {
     );
   }
 
-  /** SIGTERM, then SIGKILL if it has not exited within the grace period. */
-  async stop(graceMs = 20_000): Promise<void> {
+  /** SIGTERM (or the server's own stop signal), then SIGKILL if it has not exited within the grace period. */
+  async stop(graceMs = 20_000, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     if (!this.running) return;
-    this.child.kill('SIGTERM');
+    this.child.kill(signal);
     const timer = setTimeout(() => {
       this.options.logger.warn({ process: this.options.name }, 'did not stop in time; killing');
       this.child.kill('SIGKILL');

@@ -28,9 +28,16 @@ export class Backoff {
   }
 }
 
+/** The wait a busy dependency asked for (e.g. WriterBusyError's retryAfterMs), if it named one. */
+function retryAfterOf(error: unknown): number | undefined {
+  const wait = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
+  return typeof wait === 'number' && Number.isFinite(wait) && wait >= 0 ? wait : undefined;
+}
+
 /**
  * Runs `operation` until it succeeds, waiting with backoff while it fails with a RetryableError
- * (a dependency that is down); any other error, or one once `stopping()` is true, propagates.
+ * (a dependency that is down), or as long as the error's `retryAfterMs` says (backpressure); any
+ * other error, or one once `stopping()` is true, propagates.
  */
 export async function untilAvailable<R>(
   operation: () => Promise<R>,
@@ -47,7 +54,7 @@ export async function untilAvailable<R>(
       return await operation();
     } catch (error) {
       if (!isRetryable(error) || options.stopping()) throw error;
-      const waitMs = backoff.next();
+      const waitMs = retryAfterOf(error) ?? backoff.next();
       options.onRetry(error, waitMs);
       await sleep(waitMs);
     }

@@ -1,4 +1,4 @@
-import type { SinkLine, SinkRouter } from '../../runtime/sink/topic-to-blob-sink.js';
+import type { SinkLine, SinkRouter } from '../../runtime/sink/blob-files-writer.js';
 import type { InputRecord } from '../../runtime/stage/types.js';
 import type { EmotionResult } from '../../schemas/index.js';
 

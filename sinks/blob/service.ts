@@ -1,5 +1,5 @@
 import type { RunningService, ServiceContext } from '../../runtime/service.js';
-import { startSink } from '../../runtime/sink/run-sink.js';
+import { blobFiles, startSink } from '../../runtime/sink/run-sink.js';
 import { avroSchemas, topicNames } from '../../schemas/index.js';
 import { SINK_INPUTS } from '../sink-inputs.js';
 import { EmotionFileRouter } from './emotion-files.js';
@@ -11,6 +11,6 @@ export async function startBlobSinkService(context: ServiceContext): Promise<Run
     name: 'blob-sink',
     topic,
     schema: avroSchemas.EmotionResult,
-    router: new EmotionFileRouter(topic),
+    writer: blobFiles(new EmotionFileRouter(topic)),
   });
 }

@@ -4,7 +4,7 @@ import {
   FINE_TO_CORE,
   type FineEmotion,
 } from '../../processors/classify/labels.js';
-import type { SinkLine, SinkRouter } from '../../runtime/sink/topic-to-blob-sink.js';
+import type { SinkLine, SinkRouter } from '../../runtime/sink/blob-files-writer.js';
 import type { InputRecord } from '../../runtime/stage/types.js';
 import type { Feedback } from '../../schemas/index.js';
 import { utcDate } from '../blob/emotion-files.js';

@@ -1,9 +1,10 @@
+import { BlobStore } from '../../runtime/blob/blob-store.js';
 import { errorMessage } from '../../runtime/errors.js';
 import { createKafka } from '../../runtime/kafka/client.js';
 import { groupIdOf } from '../../runtime/kafka/group-ids.js';
 import { SchemaRegistryClient } from '../../runtime/serde/schema-registry.js';
 import type { RunningService, ServiceContext } from '../../runtime/service.js';
-import { startSink } from '../../runtime/sink/run-sink.js';
+import { blobFiles, startSink } from '../../runtime/sink/run-sink.js';
 import { avroSchemas, type Feedback, topicNames } from '../../schemas/index.js';
 import { FeedbackRouter } from './feedback-records.js';
 import { ResultIndex } from './result-index.js';
@@ -33,11 +34,12 @@ export async function startFeedbackSinkService(context: ServiceContext): Promise
   // True at start: a predecessor may have written daily files it never consolidated. Rebuilding an
   // unchanged dataset writes nothing.
   let changed = true;
-  const running = await startSink<Feedback>(context, {
+  const store = BlobStore.connect(config.blob);
+  const running = await startSink(context, {
     name: 'feedback-sink',
     topic: topics.feedback,
     schema: avroSchemas.Feedback,
-    router: new FeedbackRouter(index, root, config.sink.feedback.joinWaitMs),
+    writer: blobFiles<Feedback>(new FeedbackRouter(index, root, config.sink.feedback.joinWaitMs), store),
     onCommitted: (files) => {
       if (files.length > 0) changed = true;
     },
@@ -49,7 +51,7 @@ export async function startFeedbackSinkService(context: ServiceContext): Promise
     changed = false;
     building = building.then(async () => {
       try {
-        const { manifest, created } = await buildTrainingSet(running.store, root);
+        const { manifest, created } = await buildTrainingSet(store, root);
         if (created)
           logger.info(
             { version: manifest.version, languages: manifest.languages },

@@ -1,4 +1,5 @@
 import { loadConfig } from '../../runtime/config/index.js';
+import { postgresSinkConfig } from '../../sinks/postgres/postgres-sink.js';
 
 /**
  * Settings that make the config module read its conditional variables too (those it reads only
@@ -14,17 +15,28 @@ const BRANCHES: Array<Record<string, string>> = [
   { TRANSCRIBE_ENGINE: 'faster-whisper', WHISPER_MODEL: 'm', WHISPER_LANGUAGE: 'en' },
 ];
 
-/** Every environment variable the config module reads, found by watching it read. */
+/**
+ * Settings read by the module that owns them (opt-in sinks), each with the variables that make it
+ * read everything.
+ */
+const OWN_READERS: Array<[(env: NodeJS.ProcessEnv) => unknown, Record<string, string>]> = [
+  [postgresSinkConfig, { POSTGRES_URL: 'postgres://db/x' }],
+];
+
+/** The environment `branch`, noting in `seen` every variable read from it. */
+function watched(branch: Record<string, string>, seen: Set<string>): Record<string, string> {
+  return new Proxy(branch, {
+    get(target, name) {
+      if (typeof name === 'string') seen.add(name);
+      return target[name as string];
+    },
+  });
+}
+
+/** Every environment variable the config module and the modules' own readers read, found by watching them. */
 export function configVariables(): string[] {
   const seen = new Set<string>();
-  for (const branch of BRANCHES) {
-    const env = new Proxy(branch, {
-      get(target, name) {
-        if (typeof name === 'string') seen.add(name);
-        return target[name as string];
-      },
-    });
-    loadConfig(env);
-  }
+  for (const [read, branch] of OWN_READERS) read(watched(branch, seen));
+  for (const branch of BRANCHES) loadConfig(watched(branch, seen));
   return [...seen].sort();
 }

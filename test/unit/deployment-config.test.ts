@@ -6,12 +6,13 @@ import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import { composeFile, prometheusConfig } from '../../deploy/compose.js';
 import { k8sManifests, SERVICES } from '../../deploy/manifests.js';
 import { STAGE_FLOWS } from '../../processors/stage-flows.js';
-import type { PipelineStageName } from '../../processors/stages.js';
+import { PIPELINE_STAGE_NAMES, type PipelineStageName } from '../../processors/stages.js';
 import { groupIdOf } from '../../runtime/kafka/group-ids.js';
 import { plannedTopics, topicNames } from '../../schemas/index.js';
-import { SINK_INPUTS, type SinkName } from '../../sinks/index.js';
+import { SINK_INPUTS, SINK_NAMES, type SinkName } from '../../sinks/index.js';
 import { configVariables } from '../support/config-variables.js';
 
 const run = promisify(execFile);
@@ -126,6 +127,23 @@ describe('docker-compose.yml', () => {
     }
     const gateway = compose.services.gateway!;
     expect(gateway.environment?.GATEWAY_API_KEYS).toMatch(/^\$\{GATEWAY_API_KEYS:\?/);
+  });
+
+  it('and the Prometheus scrape config are what deploy/compose.ts generates from SERVICES (npm run deploy:generate)', () => {
+    expect(readFileSync('docker-compose.yml', 'utf8')).toBe(composeFile());
+    expect(readFileSync('deploy/prometheus/prometheus.yml', 'utf8')).toBe(prometheusConfig());
+  });
+
+  it('deploys every pipeline stage and every sink `up` runs, and no other stage or sink', () => {
+    const deployed = SERVICES.map((service) => service.args.join(' ')).filter((args) =>
+      /^(stage|sink) /.test(args),
+    );
+    expect(new Set(deployed)).toEqual(
+      new Set([
+        ...PIPELINE_STAGE_NAMES.map((name) => `stage ${name}`),
+        ...SINK_NAMES.map((name) => `sink ${name}`),
+      ]),
+    );
   });
 
   it('runs the services the Kubernetes description has, with the same commands, and Prometheus scrapes each', () => {

@@ -1,8 +1,7 @@
 import { hostname } from 'node:os';
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { BlobStore } from '../blob/blob-store.js';
-import { KeyedMutex, mapConcurrent } from '../concurrency.js';
+import { KeyedMutex } from '../concurrency.js';
 import type { SinkConfig, StageConfig } from '../config/index.js';
 import { errorMessage, UnprocessableRecordError } from '../errors.js';
 import { isKafkaRebalance } from '../kafka/errors.js';
@@ -15,76 +14,61 @@ import { deadLetterMessage } from '../stage/dead-letter.js';
 import { inputRecordOf } from '../stage/input-record.js';
 import type { InputRecord } from '../stage/types.js';
 import { SINK_MOVES, type SinkState, StateMachine } from '../state-machine.js';
-import { RangeIntents, rangeFileName } from './offset-ranges.js';
+import type { SinkWriter } from './sink-writer.js';
 
-/** Where one record's line goes: a blob "directory" (no trailing slash) and the JSON text. */
-export interface SinkLine {
-  dir: string;
-  line: string;
-}
-
-/**
- * Turns consumed records into lines, one entry per record (null writes nothing for it). Throws a
- * RetryableError while something it needs is unavailable; rejects a bad record with
- * UnprocessableRecordError, which sends it to the dead-letter topic.
- */
-export interface SinkRouter<T> {
-  route(records: InputRecord<T>[]): Promise<Array<SinkLine | null>>;
-}
-
-export interface TopicToBlobSinkOptions<T> {
+export interface BatchingSinkOptions<T, P> {
   /** Short name, used in metrics, logs and dead-letter headers. */
   name: string;
   groupId: string;
   topic: string;
   schema: object;
   deadLetterTopic: string;
-  router: SinkRouter<T>;
-  store: BlobStore;
+  /** Turns records into items and stores ranges of them (sink-writer.ts). */
+  writer: SinkWriter<T, P>;
   kafka: Kafka;
   registry: SchemaRegistryClient;
   logger: Logger;
   metrics: Registry;
   stage: StageConfig;
   sink: Pick<SinkConfig, 'flushBytes' | 'flushIntervalMs'>;
-  /** Called after a range's files are written and its offsets committed. */
-  onCommitted?: (files: string[]) => void;
+  /** Called after a range is written and its offsets committed, with the names the writer wrote. */
+  onCommitted?: (names: string[]) => void;
 }
 
-interface Entry {
+interface Entry<P> {
   offset: bigint;
-  line: SinkLine | null;
+  item: P | null;
+  bytes: number;
   deadLetter: Message | null;
 }
 
-/** The records of one partition not yet in Blob: from `from` up to the last one buffered. */
-interface OpenRange {
+/** The records of one partition not yet written: from `from` up to the last one buffered. */
+interface OpenRange<P> {
   topic: string;
   partition: number;
   from: bigint;
   /** The end chosen for this range earlier (by us, a crashed predecessor or before a replay). */
   end: bigint | undefined;
-  entries: Entry[];
+  entries: Entry<P>[];
   bytes: number;
   firstAtMs: number;
 }
 
-const UPLOAD_CONCURRENCY = 8;
-
 /**
- * Consumes a topic (read_committed) and writes its records to Blob as JSON Lines files, one file
- * per directory and offset range of a partition. Offsets are committed only after every file of
- * the range is written, and a range's end is recorded before its files (RangeIntents), so a crash
- * at any moment, a rebalance or a replay rewrites the same files: each record lands exactly once.
- * Files are cut when a partition's buffer reaches `flushBytes` or its oldest line `flushIntervalMs`.
+ * The one sink loop (issue 20): consumes a topic (read_committed), buffers each partition's records
+ * as the writer's items, and hands the writer one offset range of a partition at a time. Offsets are
+ * committed only after the range is written, and the writer's writes are idempotent per range
+ * (SinkWriter), so a crash at any moment, a rebalance or a replay writes the same range again:
+ * each record lands exactly once. A range is cut when a partition's buffer reaches `flushBytes` or
+ * its oldest record `flushIntervalMs`; where the writer keeps a ledger, its end is recorded first.
  */
-export class TopicToBlobSink<T> {
+export class BatchingSink<T, P> {
   private readonly consumer: Consumer;
   private readonly admin: Admin;
   private readonly producer: Producer;
   private readonly decoder: AvroDecoder<T>;
-  private readonly intents: RangeIntents;
-  private readonly ranges = new Map<number, OpenRange>();
+  private readonly writer: SinkWriter<T, P>;
+  private readonly ranges = new Map<number, OpenRange<P>>();
   private readonly mutex = new KeyedMutex();
   private readonly log: Logger;
   private readonly instanceId = `${hostname()}-${process.pid}`;
@@ -95,7 +79,7 @@ export class TopicToBlobSink<T> {
   private crashed: ((error: Error) => void) | undefined;
   readonly failed: Promise<never>;
 
-  constructor(private readonly options: TopicToBlobSinkOptions<T>) {
+  constructor(private readonly options: BatchingSinkOptions<T, P>) {
     const { kafka, stage, name } = options;
     this.log = options.logger.child({ sink: name });
     this.lifecycle = new StateMachine<SinkState>(`sink ${options.name}`, 'created', SINK_MOVES);
@@ -103,7 +87,7 @@ export class TopicToBlobSink<T> {
     this.admin = kafka.admin();
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     this.decoder = new AvroDecoder<T>(options.registry, options.schema);
-    this.intents = new RangeIntents(options.store, `_sink/${options.groupId}/${options.topic}`);
+    this.writer = options.writer;
     this.metrics = new SinkMetrics(options.metrics);
     this.failed = new Promise<never>((_, reject) => {
       this.crashed = reject;
@@ -124,11 +108,11 @@ export class TopicToBlobSink<T> {
     this.lifecycle.moveTo('starting');
     const { topic, groupId } = this.options;
     // Storage down at start is waited out as it is mid-stream, not a reason to exit.
-    await this.untilAvailable('storage', () => this.options.store.ensureContainer());
+    await this.untilAvailable('storage', () => this.writer.open());
     await Promise.all([this.admin.connect(), this.producer.connect()]);
     this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
       // The consumer fetches every assigned partition from its committed offset again: whatever was
-      // buffered is fetched anew, so the open ranges start over from what Blob and Kafka say.
+      // buffered is fetched anew, so the open ranges start over from what storage and Kafka say.
       this.ranges.clear();
       this.metrics.buffered.set({ sink: this.options.name }, 0);
       if (!this.lifecycle.is('joining', 'running')) return;
@@ -148,7 +132,7 @@ export class TopicToBlobSink<T> {
     });
     const tick = Math.max(50, Math.min(1000, Math.floor(this.options.sink.flushIntervalMs / 4)));
     this.timer = setInterval(() => this.flushAged(), tick);
-    this.log.info({ topic, groupId, container: this.options.store.containerName }, 'sink started');
+    this.log.info({ topic, groupId, target: this.writer.target }, 'sink started');
   }
 
   /** Writes what is buffered, commits it, and leaves the group. */
@@ -168,7 +152,7 @@ export class TopicToBlobSink<T> {
     );
     this.lifecycle.moveTo('stopping');
     await this.consumer.disconnect();
-    await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect()]);
+    await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect(), this.writer.close()]);
     this.lifecycle.moveTo('stopped');
     this.log.info('sink stopped');
   }
@@ -191,7 +175,7 @@ export class TopicToBlobSink<T> {
           if (range.end !== undefined && entry.offset > range.end) range = await this.flushRange(range);
           if (range.entries.length === 0) range.firstAtMs = Date.now();
           range.entries.push(entry);
-          range.bytes += entry.line ? Buffer.byteLength(entry.line.line) + 1 : 0;
+          range.bytes += entry.bytes;
           resolveOffset(entry.offset.toString());
           const full =
             range.end !== undefined ? entry.offset >= range.end : range.bytes >= this.options.sink.flushBytes;
@@ -220,7 +204,7 @@ export class TopicToBlobSink<T> {
   }
 
   /** A partition's range starts at its committed offset, or at the start of the log for a new group. */
-  private async openRange(topic: string, partition: number): Promise<OpenRange> {
+  private async openRange(topic: string, partition: number): Promise<OpenRange<P>> {
     const committed = await this.admin.fetchOffsets({ groupId: this.options.groupId, topics: [topic] });
     let from = BigInt(
       committed.find((t) => t.topic === topic)?.partitions.find((p) => p.partition === partition)?.offset ??
@@ -230,13 +214,13 @@ export class TopicToBlobSink<T> {
       const offsets = await this.admin.fetchTopicOffsets(topic);
       from = BigInt(offsets.find((p) => p.partition === partition)?.low ?? '0');
     }
-    const range: OpenRange = {
+    const range: OpenRange<P> = {
       topic,
       partition,
       from,
-      // Storage down here is waited out like every other Blob call of the sink (the chaos suite's
-      // Azurite outage caught a new range opening mid-outage: the sink exited).
-      end: await this.untilAvailable('record range', () => this.intents.find(partition, from)),
+      // Storage down here is waited out like every other storage call of the sink (the chaos
+      // suite's Azurite outage caught a new range opening mid-outage: the sink exited).
+      end: await this.findEnd(partition, from),
       entries: [],
       bytes: 0,
       firstAtMs: Date.now(),
@@ -245,7 +229,14 @@ export class TopicToBlobSink<T> {
     return range;
   }
 
-  private async entriesOf(topic: string, partition: number, messages: KafkaMessage[]): Promise<Entry[]> {
+  /** The end a ledger recorded for the range starting at `from` (none without a ledger). */
+  private findEnd(partition: number, from: bigint): Promise<bigint | undefined> {
+    const { ledger } = this.writer;
+    if (!ledger) return Promise.resolve(undefined);
+    return this.untilAvailable('read range', () => ledger.find(partition, from));
+  }
+
+  private async entriesOf(topic: string, partition: number, messages: KafkaMessage[]): Promise<Entry<P>[]> {
     const context = { stage: this.options.name, instanceId: this.instanceId, topic, partition };
     const deadLetter = (message: KafkaMessage, error: Error, phase: 'VALUE_CONVERTER' | 'TRANSFORMATION') => {
       this.metrics.deadLettered.inc({ sink: this.options.name, reason: error.name });
@@ -268,38 +259,40 @@ export class TopicToBlobSink<T> {
     for (const item of decoded) {
       if ('value' in item) records.push(inputRecordOf(topic, partition, item.message, item.value as T));
     }
-    const lines = records.length > 0 ? await this.route(records) : [];
+    const prepared = records.length > 0 ? await this.prepare(records) : [];
     let next = 0;
-    return decoded.map((item) => {
-      const offset = BigInt(item.message.offset);
-      if ('error' in item) {
-        return { offset, line: null, deadLetter: deadLetter(item.message, item.error!, 'VALUE_CONVERTER') };
-      }
-      const routed = lines[next++]!;
-      if (routed instanceof Error) {
-        return { offset, line: null, deadLetter: deadLetter(item.message, routed, 'TRANSFORMATION') };
-      }
-      return { offset, line: routed, deadLetter: null };
+    return decoded.map((entry) => {
+      const offset = BigInt(entry.message.offset);
+      const failed = (error: Error, phase: 'VALUE_CONVERTER' | 'TRANSFORMATION') => ({
+        offset,
+        item: null,
+        bytes: 0,
+        deadLetter: deadLetter(entry.message, error, phase),
+      });
+      if ('error' in entry) return failed(entry.error!, 'VALUE_CONVERTER');
+      const item = prepared[next++]!;
+      if (item instanceof Error) return failed(item, 'TRANSFORMATION');
+      return { offset, item, bytes: item === null ? 0 : this.writer.sizeOf(item), deadLetter: null };
     });
   }
 
-  /** Routes a batch; a record the router rejects is found by routing the records one by one. */
-  private async route(records: InputRecord<T>[]): Promise<Array<SinkLine | null | Error>> {
+  /** Prepares a batch; a record the writer rejects is found by preparing the records one by one. */
+  private async prepare(records: InputRecord<T>[]): Promise<Array<P | null | Error>> {
     try {
-      const lines = await this.untilAvailable('route', () => this.options.router.route(records));
-      if (lines.length !== records.length)
-        throw new Error(`router returned ${lines.length} lines for ${records.length} records`);
-      return lines;
+      const items = await this.untilAvailable('prepare', () => this.writer.prepare(records));
+      if (items.length !== records.length)
+        throw new Error(`writer prepared ${items.length} items for ${records.length} records`);
+      return items;
     } catch (error) {
       if (records.length === 1) return [error instanceof Error ? error : new Error(String(error))];
-      const lines: Array<SinkLine | null | Error> = [];
-      for (const record of records) lines.push(...(await this.route([record])));
-      return lines;
+      const items: Array<P | null | Error> = [];
+      for (const record of records) items.push(...(await this.prepare([record])));
+      return items;
     }
   }
 
-  /** Writes the range's files, sends its dead letters and commits; returns the next range. */
-  private async flushRange(range: OpenRange): Promise<OpenRange> {
+  /** Writes the range, sends its dead letters and commits; returns the next range. */
+  private async flushRange(range: OpenRange<P>): Promise<OpenRange<P>> {
     let current = range;
     // A range recorded earlier may end inside what is buffered: cut as often as it takes.
     for (;;) {
@@ -312,38 +305,35 @@ export class TopicToBlobSink<T> {
   }
 
   /**
-   * One range to Blob and its offsets to Kafka. Returns the same range when it must wait for more
-   * records (its recorded end lies ahead), else the range that follows it.
+   * One range to storage and its offsets to Kafka. Returns the same range when it must wait for
+   * more records (its recorded end lies ahead), else the range that follows it.
    */
-  private async flushOnce(range: OpenRange): Promise<OpenRange> {
+  private async flushOnce(range: OpenRange<P>): Promise<OpenRange<P>> {
     if (this.ranges.get(range.partition) !== range || range.entries.length === 0) return range;
     const started = performance.now();
     const last = range.entries.at(-1)!.offset;
     let end = range.end ?? last;
-    const hasFiles = range.entries.some((entry) => entry.line !== null && entry.offset <= end);
-    if (range.end === undefined && hasFiles) {
-      end = await this.untilAvailable('record range', () =>
-        this.intents.claim(range.partition, range.from, end),
-      );
+    const { ledger } = this.writer;
+    const hasItems = range.entries.some((entry) => entry.item !== null && entry.offset <= end);
+    if (ledger && range.end === undefined && hasItems) {
+      end = await this.untilAvailable('record range', () => ledger.claim(range.partition, range.from, end));
       range.end = end;
     }
     // The recorded end lies ahead: wait for its records (when stopping, the next owner will).
     if (end > last) return range;
     const included = range.entries.filter((entry) => entry.offset <= end);
-    const files = new Map<string, string[]>();
-    for (const entry of included) {
-      if (!entry.line) continue;
-      const lines = files.get(entry.line.dir) ?? [];
-      lines.push(entry.line.line);
-      files.set(entry.line.dir, lines);
-    }
-    const names = [...files.keys()].map((dir) => `${dir}/${rangeFileName(range.partition, range.from, end)}`);
-    const bodies = [...files.values()].map((lines) => `${lines.join('\n')}\n`);
-    await this.untilAvailable('write files', () =>
-      mapConcurrent(names, UPLOAD_CONCURRENCY, (name, i) =>
-        this.options.store.put(name, bodies[i]!, { contentType: 'application/x-ndjson' }),
-      ),
+    const items = included.flatMap((entry) =>
+      entry.item === null ? [] : [{ offset: entry.offset, item: entry.item }],
     );
+    const written =
+      items.length === 0
+        ? { names: [], bytes: 0 }
+        : await this.untilAvailable('write', () =>
+            this.writer.write(
+              { topic: range.topic, partition: range.partition, from: range.from, to: end },
+              items,
+            ),
+          );
     const deadLetters = included.flatMap((entry) => (entry.deadLetter ? [entry.deadLetter] : []));
     if (deadLetters.length > 0) {
       await this.untilAvailable('dead-letter', () =>
@@ -356,31 +346,30 @@ export class TopicToBlobSink<T> {
 
     const { name } = this.options;
     this.metrics.records.inc({ sink: name }, included.length);
-    this.metrics.files.inc({ sink: name }, names.length);
-    this.metrics.bytes.inc(
-      { sink: name },
-      bodies.reduce((sum, body) => sum + Buffer.byteLength(body), 0),
-    );
+    this.metrics.files.inc({ sink: name }, written.names.length);
+    this.metrics.bytes.inc({ sink: name }, written.bytes);
     this.metrics.flushDuration.observe({ sink: name }, (performance.now() - started) / 1000);
     this.metrics.lastCommit.set({ sink: name }, Date.now() / 1000);
     this.log.debug(
-      { partition: range.partition, from: String(range.from), to: String(end), files: names.length },
+      {
+        partition: range.partition,
+        from: String(range.from),
+        to: String(end),
+        written: written.names.length,
+      },
       'range committed',
     );
-    this.options.onCommitted?.(names);
+    this.options.onCommitted?.(written.names);
 
     const remaining = range.entries.filter((entry) => entry.offset > end);
     const from = end + 1n;
-    const next: OpenRange = {
+    const next: OpenRange<P> = {
       topic: range.topic,
       partition: range.partition,
       from,
-      end: await this.untilAvailable('read range', () => this.intents.find(range.partition, from)),
+      end: await this.findEnd(range.partition, from),
       entries: remaining,
-      bytes: remaining.reduce(
-        (sum, entry) => sum + (entry.line ? Buffer.byteLength(entry.line.line) + 1 : 0),
-        0,
-      ),
+      bytes: remaining.reduce((sum, entry) => sum + entry.bytes, 0),
       firstAtMs: Date.now(),
     };
     this.ranges.set(range.partition, next);
@@ -398,8 +387,8 @@ export class TopicToBlobSink<T> {
         .run(String(range.partition), () => this.flushRange(range))
         .catch((error) => {
           if (isKafkaRebalance(error) || this.stopping) return;
-          // Kafka away: the range stays buffered and the next tick flushes it again (its file
-          // names are its offsets, so rewriting them is harmless).
+          // Kafka away: the range stays buffered and the next tick flushes it again (writes are
+          // idempotent per range, so writing it again is harmless).
           if (isTransientKafkaError(error)) {
             this.log.warn(
               { err: error, partition: range.partition },
@@ -449,19 +438,19 @@ class SinkMetrics {
     const labelNames = ['sink'] as const;
     this.records = new Counter({
       name: 'sink_records_total',
-      help: 'Records written to Blob and committed',
+      help: 'Records written and committed',
       labelNames,
       registers,
     });
     this.files = new Counter({
       name: 'sink_files_written_total',
-      help: 'Blob files written',
+      help: 'Files (or other named objects, e.g. table writes) the writer wrote',
       labelNames,
       registers,
     });
     this.bytes = new Counter({
       name: 'sink_bytes_written_total',
-      help: 'Bytes written to Blob',
+      help: 'Bytes written',
       labelNames,
       registers,
     });
@@ -479,14 +468,14 @@ class SinkMetrics {
     });
     this.flushDuration = new Histogram({
       name: 'sink_flush_duration_seconds',
-      help: 'Time to write a range of files and commit its offsets',
+      help: 'Time to write a range and commit its offsets',
       labelNames,
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     });
     this.buffered = new Gauge({
       name: 'sink_buffered_records',
-      help: 'Records consumed but not yet in Blob',
+      help: 'Records consumed but not yet written',
       labelNames,
       registers,
     });

@@ -1,0 +1,148 @@
+import { chmodSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { groupIdOf } from '../../runtime/kafka/group-ids.js';
+import { createLogger } from '../../runtime/logger.js';
+import { PostgresServer } from '../../runtime/stack/postgres-server.js';
+import { avroSchemas, type EmotionResult } from '../../schemas/index.js';
+import { emotionResult } from '../support/blob.js';
+import { pipelineStack } from '../support/pipeline.js';
+import { stackEnv } from '../support/stack.js';
+import { StageProcess } from '../support/stage.js';
+import { produceRaw, produceValues, readTopic, waitForGroupCaughtUp } from '../support/topics.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const processes: StageProcess[] = [];
+let server: PostgresServer;
+const baseDir = mkdtempSync(join(tmpdir(), 'postgres-sink-'));
+// The server runs as the postgres user when the tests run as root: it must reach its directory.
+chmodSync(baseDir, 0o755);
+
+beforeAll(async () => {
+  server = await PostgresServer.start({
+    dataDir: join(baseDir, 'data'),
+    logger: createLogger({ level: 'warn' }),
+  });
+});
+afterAll(async () => {
+  await server?.stop();
+});
+afterEach(async () => {
+  await Promise.all(processes.splice(0).map((p) => p.kill('SIGKILL')));
+});
+
+describe('PostgreSQL sink (the second writer on the sink seam)', () => {
+  it('writes every result exactly once as a row while it is killed right after its inserts and restarted', async () => {
+    const table = 'results_under_test';
+    const { stack, overrides, topics } = await pipelineStack('pgsink', {
+      POSTGRES_URL: server.url,
+      POSTGRES_TABLE: table,
+      SINK_FLUSH_BYTES: '10000000',
+      SINK_FLUSH_INTERVAL_MS: '300',
+      STAGE_RETRY_INITIAL_MS: '100',
+      KAFKA_SESSION_TIMEOUT_MS: '3000',
+      KAFKA_HEARTBEAT_INTERVAL_MS: '500',
+      LOG_LEVEL: 'info',
+    });
+    const env = stackEnv(overrides);
+    const sinkRound = (dieAfterInserts: number) => {
+      const sink = new StageProcess(
+        { ...env, FIXTURE_DIE_AFTER_INSERTS: String(dieAfterInserts) },
+        join(baseDir, 'sink.log'),
+        ['--import', './test/fixtures/die-after-sql-insert.ts', 'cli/run.ts', 'sink', 'postgres'],
+      );
+      processes.push(sink);
+      sink.start();
+      return sink;
+    };
+
+    const results: EmotionResult[] = [];
+    let rounds = 0;
+    const producing = (async () => {
+      while (rounds < 5) {
+        const chunk = Array.from({ length: 50 }, (_, k) => {
+          const i = results.length + k;
+          return emotionResult(`seg-${i}`, `stream-${i % 5}`, i);
+        });
+        results.push(...chunk);
+        await produceValues(
+          stack.kafka,
+          stack.registry,
+          topics.emotions,
+          avroSchemas.EmotionResult,
+          chunk.map((value) => ({ key: value.streamId, value })),
+        );
+        await sleep(250);
+      }
+      // Two records no table can take: not Avro at all, and text with a NUL character.
+      await produceRaw(stack.kafka, topics.emotions, [{ key: 'stream-0', value: Buffer.from('not avro') }]);
+      const nul = { ...emotionResult('seg-nul', 'stream-0', -1), text: 'before\u0000after' };
+      await produceValues(stack.kafka, stack.registry, topics.emotions, avroSchemas.EmotionResult, [
+        { key: nul.streamId, value: nul },
+      ]);
+    })();
+
+    let selfKills = 0;
+    for (; rounds < 5; rounds++) {
+      const sink = sinkRound(1 + Math.floor(Math.random() * 4));
+      const died = await Promise.race([sink.exited.then(() => true), sleep(30_000).then(() => false)]);
+      if (died) selfKills += 1;
+      else await sink.kill('SIGKILL');
+    }
+    await producing;
+    sinkRound(0);
+
+    const admin = stack.kafka.admin();
+    await admin.connect();
+    try {
+      await waitForGroupCaughtUp(
+        admin,
+        groupIdOf(overrides.TOPIC_PREFIX, 'postgres-sink'),
+        topics.emotions,
+        120_000,
+      );
+    } finally {
+      await admin.disconnect();
+    }
+
+    const client = new pg.Client({ connectionString: server.url });
+    await client.connect();
+    try {
+      const rows = (
+        await client.query<{
+          id: string;
+          stream_id: string;
+          seq: string;
+          top_label: string;
+          result: EmotionResult;
+        }>(`SELECT id, stream_id, seq, top_label, result FROM ${table}`)
+      ).rows;
+      const counts = new Map<string, number>();
+      for (const row of rows) counts.set(row.id, (counts.get(row.id) ?? 0) + 1);
+      expect({
+        selfKills,
+        rows: rows.length,
+        lost: results.filter((r) => !counts.has(r.id)).length,
+        duplicated: [...counts.values()].filter((n) => n > 1).length,
+      }).toEqual({ selfKills: 5, rows: results.length, lost: 0, duplicated: 0 });
+      const byId = new Map(results.map((r) => [r.id, r]));
+      for (const row of rows) {
+        const sent = byId.get(row.id)!;
+        expect([row.stream_id, Number(row.seq), row.top_label]).toEqual([
+          sent.streamId,
+          sent.seq,
+          sent.topLabel,
+        ]);
+        expect(row.result.text).toBe(sent.text);
+      }
+    } finally {
+      await client.end();
+    }
+
+    const deadLetters = await readTopic(stack.kafka, `${topics.emotions}.dlq`);
+    expect(deadLetters.length).toBe(2);
+    expect(deadLetters[0]!.value?.toString()).toBe('not avro');
+  });
+});
