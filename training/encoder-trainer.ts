@@ -10,9 +10,12 @@ import type { Logger } from '../runtime/logger.js';
 import { packageRoot } from '../runtime/package-root.js';
 import { defaultDatasetsDir, loadGoEmotions, type Split } from './datasets.js';
 import { evaluateScores, goldLabels, scoreExamples, targetsOf } from './evaluate.js';
-import type { EvaluationReport } from './metrics.js';
 import { tunedMacroF1, tuneThreshold } from './metrics.js';
 import { writeEncoderModelCard } from './model-card.js';
+import type { EncoderMetrics } from './model-metrics.js';
+
+export type { EncoderMetrics } from './model-metrics.js';
+
 import { outOfDomainReport } from './out-of-domain.js';
 import { contentVersion } from './train.js';
 import { writeCoreExamples, xedTrainingExamples } from './xed-training.js';
@@ -37,29 +40,6 @@ export interface EncoderTrainOptions {
    */
   xed?: boolean;
   command?: string;
-}
-
-export interface EncoderMetrics {
-  model: { name: string; version: string; language: string };
-  dataset: 'goemotions';
-  tier: 'quality';
-  command: string;
-  seed: number;
-  base: string;
-  training: {
-    epochs: number;
-    learningRate: number;
-    batch: number;
-    trainTokens: number;
-    seconds: number;
-    /** Lines of another dataset the core head also learned from (XED English), if any. */
-    extra?: { dataset: string; examples: number };
-  };
-  examples: Record<Split, number>;
-  dev: Partial<Record<'core' | 'fine', EvaluationReport>>;
-  test: Partial<Record<'core' | 'fine', EvaluationReport>>;
-  sizeBytes: number;
-  outOfDomain?: unknown;
 }
 
 interface Toolchain {

@@ -1,9 +1,8 @@
 import { CORE_EMOTIONS } from '../processors/classify/labels.js';
 import type { ModelLabels } from '../processors/classify/model-labels.js';
-import type { EncoderMetrics } from './encoder-trainer.js';
 import type { EvaluationReport } from './metrics.js';
+import type { EncoderMetrics, ModelMetrics } from './model-metrics.js';
 import type { Recipe } from './recipes.js';
-import type { ModelMetrics } from './train.js';
 
 const DATA: Record<Recipe['dataset'], { source: string; license: string }> = {
   goemotions: {

@@ -101,8 +101,7 @@ export function buildOnnxModel(
     .filter((c) => c.column !== null);
   const identity = present.length === CORE_EMOTIONS.length && present.every((c) => c.core === c.column);
   const fineContiguous =
-    labels.fine !== null &&
-    labels.fine.columns.every((column, j) => column === CORE_EMOTIONS.length + j) &&
+    labels.fine?.columns.every((column, j) => column === CORE_EMOTIONS.length + j) &&
     columns === CORE_EMOTIONS.length + labels.fine.columns.length;
   const outputs = [valueInfo(ONNX_OUTPUTS.core, DataType.FLOAT, ['batch', CORE_EMOTIONS.length])];
   if (labels.fine)

@@ -10,7 +10,6 @@ import type { ModelLabels } from '../processors/classify/model-labels.js';
 import { LoadedModel } from '../processors/classify/onnx-engine.js';
 import type { Logger } from '../runtime/logger.js';
 import {
-  type DatasetFormat,
   defaultDatasetsDir,
   type Example,
   loadEkmanMapping,
@@ -23,8 +22,12 @@ import { evaluateScores, goldLabels, scoreExamples, targetsOf } from './evaluate
 import { fitLanes, type Lane, type LaneResult } from './lane-trainer.js';
 import { type EvaluationReport, tunedMacroF1, tuneThreshold } from './metrics.js';
 import { writeModelCard } from './model-card.js';
+import type { ModelMetrics } from './model-metrics.js';
 import { buildOnnxModel } from './onnx-model.js';
 import { RECIPES, type Recipe } from './recipes.js';
+
+export type { ModelMetrics } from './model-metrics.js';
+
 import type { CsrMatrix } from './sparse-matrix.js';
 
 /** Progress of a long step, for a progress bar or a log line. */
@@ -55,18 +58,6 @@ interface Column {
   name: string;
   targets: Uint8Array;
   devTargets: Uint8Array;
-}
-
-export interface ModelMetrics {
-  model: { name: string; version: string; language: string };
-  dataset: DatasetFormat;
-  command: string;
-  seed: number;
-  selection: { lrWeightCore: number; lrWeightFine: number | null };
-  examples: Record<Split, number>;
-  dev: Partial<Record<'core' | 'fine', EvaluationReport>>;
-  test: Partial<Record<'core' | 'fine', EvaluationReport>>;
-  sizeBytes: number;
 }
 
 const silentProgress: TrainingProgress = {

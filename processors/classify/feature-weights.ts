@@ -1,4 +1,10 @@
-import type { SparseFeatures } from './featurizer.js';
+/** Hashed features of one text: bucket indices and their sublinear term frequencies. */
+export interface SparseFeatures {
+  indices: Int32Array;
+  tf: Float32Array;
+  /** True when the text was longer than maxChars and only its start was used. */
+  truncated: boolean;
+}
 
 /**
  * TF-IDF value of each feature of one text, with the word block and the character block each

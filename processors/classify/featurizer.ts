@@ -1,5 +1,5 @@
 import { stemmer } from 'stemmer';
-import { weightFeatures } from './feature-weights.js';
+import { type SparseFeatures, weightFeatures } from './feature-weights.js';
 import { combine, finalize, fnvStep, hashString } from './hashing.js';
 
 /**
@@ -48,13 +48,7 @@ export interface FeaturizerConfig {
   idf?: string;
 }
 
-/** Hashed features of one text: bucket indices and their sublinear term frequencies. */
-export interface SparseFeatures {
-  indices: Int32Array;
-  tf: Float32Array;
-  /** True when the text was longer than maxChars and only its start was used. */
-  truncated: boolean;
-}
+export type { SparseFeatures };
 
 /** What a model reads: each feature's bucket and its final (TF-IDF, normalised) value. */
 export interface EncodedText {
