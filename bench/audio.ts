@@ -21,7 +21,7 @@ import WebSocket from 'ws';
 import { createPipelineTopics } from '../cli/provision.js';
 import { pipelineStageSpecs, ServiceSupervisor } from '../cli/service-supervisor.js';
 import { createEmotionEngine, resolveRegistryModels } from '../processors/classify/pipeline.js';
-import type { TranscriptionEngine } from '../processors/transcribe/engine.js';
+import { type TranscriptionEngine, transcribeOne } from '../processors/transcribe/engine.js';
 import { FasterWhisperEngine } from '../processors/transcribe/faster-whisper-engine.js';
 import { createTranscriptionEngine } from '../processors/transcribe/pipeline.js';
 import { decodeToPcm } from '../producers/audio/ffmpeg-decoder.js';
@@ -109,7 +109,7 @@ async function transcribeRecording(
   let sentMs = 0;
   for (const chunk of chunks) {
     const started = performance.now();
-    const transcript = await engine.transcribe(chunk.pcm, SAMPLE_RATE, 'en');
+    const transcript = await transcribeOne(engine, chunk.pcm, SAMPLE_RATE, 'en');
     busyMs += performance.now() - started;
     sentMs += chunk.durationMs;
     if (transcript.text.trim()) {
@@ -509,7 +509,7 @@ export async function main(json: boolean): Promise<void> {
     const wer = parts.has(1) ? await accuracy(logger, sets) : [];
     const chunking = parts.has(2) ? await chunkers(logger, dataDir) : [];
     const classifier = await createEmotionEngine(await resolveRegistryModels(loadConfig(), logger), logger);
-    const written = await classifier.classify(
+    const written = await classifier.run(
       EMOTIONAL_SENTENCES.map((s) => s.text),
       { lang: 'en' },
     );

@@ -62,15 +62,15 @@ async function measureTier(tier: ModelTier, sample: string[]) {
   for (let n = 0; n < 5_000; n++) model.inputs.prepare([next()]);
   const prepareUs = ((performance.now() - prepareStart) / 5_000) * 1000;
 
-  const single = await rate(5, async () => (await engine.classify([next()], { lang: 'en' })).length);
-  const singleDetect = await rate(5, async () => (await engine.classify([next()])).length);
+  const single = await rate(5, async () => (await engine.run([next()], { lang: 'en' })).length);
+  const singleDetect = await rate(5, async () => (await engine.run([next()], {})).length);
   const batch64 = await rate(
     5,
-    async () => (await engine.classify(Array.from({ length: 64 }, next), { lang: 'en' })).length,
+    async () => (await engine.run(Array.from({ length: 64 }, next), { lang: 'en' })).length,
   );
   const batch256 = await rate(
     5,
-    async () => (await engine.classify(Array.from({ length: 256 }, next), { lang: 'en' })).length,
+    async () => (await engine.run(Array.from({ length: 256 }, next), { lang: 'en' })).length,
   );
   await engine.close();
   await model.close();

@@ -44,7 +44,7 @@ export async function main(json: boolean): Promise<void> {
     const texts = loadGoEmotions(join(defaultDatasetsDir(), 'goemotions'), 'train')
       .slice(0, 5000)
       .map((e) => e.text);
-    const scores = await engine.classify(texts, { lang: 'en' });
+    const scores = await engine.run(texts, { lang: 'en' });
     await engine.close();
     const results: EmotionResult[] = Array.from({ length: rows }, (_, i) => {
       const text = texts[i % texts.length]!;

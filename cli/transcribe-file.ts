@@ -1,5 +1,9 @@
 import type { TranscriptLine } from '../gateway/transcripts/transcript-formats.js';
-import { type TranscriptionEngine, unsupportedLanguage } from '../processors/transcribe/engine.js';
+import {
+  type TranscriptionEngine,
+  transcribeOne,
+  unsupportedLanguage,
+} from '../processors/transcribe/engine.js';
 import { AudioInputError, decodeToPcm, describe } from '../producers/audio/ffmpeg-decoder.js';
 import { resolveAudioInput } from '../producers/audio/resolve-input.js';
 import { openChunker } from '../producers/audio/speech-chunker.js';
@@ -41,7 +45,7 @@ export async function transcribeFile(options: {
   const queue = (chunk: { pcm: Buffer; startMs: number; durationMs: number }) => {
     if (chunk.pcm.length === 0) return;
     // One line per chunk, as the Kafka path gives one segment per chunk; times from the engine's words.
-    const part = engine.transcribe(chunk.pcm, SAMPLE_RATE, language ?? null).then((transcript) => ({
+    const part = transcribeOne(engine, chunk.pcm, SAMPLE_RATE, language ?? null).then((transcript) => ({
       lines: transcript.text.trim()
         ? [
             {

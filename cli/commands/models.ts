@@ -220,7 +220,7 @@ export function registerModelCommands(program: Command): void {
       const logger = createLogger({ level: config.logLevel, name: 'predict' });
       const engine = await createEmotionEngine(await resolveRegistryModels(config, logger), logger);
       try {
-        const [result] = await engine.classify([words.join(' ')], options.lang ? { lang: options.lang } : {});
+        const [result] = await engine.run([words.join(' ')], options.lang ? { lang: options.lang } : {});
         if (options.json) {
           process.stdout.write(`${JSON.stringify(result)}\n`);
           return;

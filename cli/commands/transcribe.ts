@@ -80,7 +80,7 @@ export function registerTranscribeCommand(program: Command): void {
         if (options.emotions && transcript.lines.length > 0) {
           const classifier = await createEmotionEngine(await resolveRegistryModels(config, logger), logger);
           try {
-            const scores = await classifier.classify(
+            const scores = await classifier.run(
               transcript.lines.map((line) => line.text),
               transcript.language === 'und' ? {} : { lang: transcript.language },
             );

@@ -65,8 +65,8 @@ export const predictRoutes: FastifyPluginAsync<{ engine: EmotionEngine; maxTexts
         );
       }
       const options = language ? { lang: language } : {};
-      if (text !== undefined) return (await engine.classify([text], options))[0];
-      return { results: await engine.classify(texts!, options) };
+      if (text !== undefined) return (await engine.run([text], options))[0];
+      return { results: await engine.run(texts!, options) };
     },
   );
 };

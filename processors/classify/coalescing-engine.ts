@@ -32,7 +32,7 @@ export class CoalescingEngine implements EmotionEngine {
     return this.inner.languages;
   }
 
-  classify(texts: readonly string[], options: ClassifyOptions = {}): Promise<EmotionScores[]> {
+  run(texts: readonly string[], options: ClassifyOptions = {}): Promise<EmotionScores[]> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ texts, options, resolve, reject });
       if (!this.running) {
@@ -59,19 +59,19 @@ export class CoalescingEngine implements EmotionEngine {
         }
         return !fits;
       });
-      await this.run(batch);
+      await this.runTogether(batch);
     }
     this.running = false;
   }
 
-  private async run(batch: Waiting[]): Promise<void> {
+  private async runTogether(batch: Waiting[]): Promise<void> {
     if (batch.length === 1) {
       const [only] = batch;
-      await this.inner.classify(only!.texts, only!.options).then(only!.resolve, only!.reject);
+      await this.inner.run(only!.texts, only!.options).then(only!.resolve, only!.reject);
       return;
     }
     try {
-      const results = await this.inner.classify(
+      const results = await this.inner.run(
         batch.flatMap((request) => request.texts),
         batch[0]!.options,
       );
@@ -82,7 +82,7 @@ export class CoalescingEngine implements EmotionEngine {
       }
     } catch {
       for (const request of batch)
-        await this.inner.classify(request.texts, request.options).then(request.resolve, request.reject);
+        await this.inner.run(request.texts, request.options).then(request.resolve, request.reject);
     }
   }
 

@@ -1,3 +1,4 @@
+import type { Engine } from '../../runtime/engine.js';
 import type { CoreScores, Sentiment } from './decisions.js';
 import type { CoreEmotion } from './labels.js';
 
@@ -38,12 +39,10 @@ export interface ClassifyOptions {
  * An emotion classifier. Engines differ in how they score (the project's ONNX models, any Hugging
  * Face model through transformers.js) but all answer in core classes.
  */
-export interface EmotionEngine {
-  readonly name: string;
+/** An emotion classifier (runtime/engine.ts has the contract). */
+export interface EmotionEngine extends Engine<string, EmotionScores, ClassifyOptions> {
   /** Languages with a model of their own. */
   readonly languages: readonly string[];
-  classify(texts: readonly string[], options?: ClassifyOptions): Promise<EmotionScores[]>;
-  close(): Promise<void>;
 }
 
 export class ClassifyInputError extends Error {

@@ -229,7 +229,7 @@ export class OnnxEmotionEngine implements EmotionEngine {
     return this.models.get(language);
   }
 
-  async classify(texts: readonly string[], options: ClassifyOptions = {}): Promise<EmotionScores[]> {
+  async run(texts: readonly string[], options: ClassifyOptions = {}): Promise<EmotionScores[]> {
     assertTexts(texts);
     const hinted = options.lang === undefined ? undefined : normalizeLanguage(options.lang);
     if (hinted === null) {

@@ -28,30 +28,39 @@ export async function resolveRegistryModels(config: Config, logger: Logger): Pro
 
 /**
  * The configured classify engine, in the spirit of transformers.js' pipeline(task, model): one
- * call, the engine name and its model, an object with classify().
+ * call, the engine name and its model, an engine to run; every choice is a case.
  */
 export async function createEmotionEngine(config: ClassifyConfig, logger: Logger): Promise<EmotionEngine> {
-  if (config.engine === 'transformers') {
-    const { TransformersEmotionEngine } = await import('./transformers-engine.js');
-    const engine = await TransformersEmotionEngine.load({
-      ...config.transformers,
-      model: config.transformers.model!,
-      device: config.executionProvider,
-      logger,
-    });
-    logger.info({ engine: engine.name, model: config.transformers.model }, 'classify engine ready');
-    return engine;
+  const choice = config.engine;
+  switch (choice) {
+    case 'transformers': {
+      const { TransformersEmotionEngine } = await import('./transformers-engine.js');
+      const engine = await TransformersEmotionEngine.load({
+        ...config.transformers,
+        model: config.transformers.model!,
+        device: config.executionProvider,
+        logger,
+      });
+      logger.info({ engine: engine.name, model: config.transformers.model }, 'classify engine ready');
+      return engine;
+    }
+    case 'onnx': {
+      const engine = await OnnxEmotionEngine.load({
+        ...(config.models ? { models: config.models } : {}),
+        tier: config.tier,
+        defaultLanguage: config.defaultLanguage,
+        executionProvider: config.executionProvider,
+        maxBatch: config.maxBatch,
+      });
+      logger.info(
+        { engine: engine.name, tier: config.models ? 'custom' : config.tier, models: engine.modelNames },
+        'classify engine ready',
+      );
+      return engine;
+    }
+    default: {
+      const unknown: never = choice;
+      throw new Error(`unknown classify engine ${unknown as string}`);
+    }
   }
-  const engine = await OnnxEmotionEngine.load({
-    ...(config.models ? { models: config.models } : {}),
-    tier: config.tier,
-    defaultLanguage: config.defaultLanguage,
-    executionProvider: config.executionProvider,
-    maxBatch: config.maxBatch,
-  });
-  logger.info(
-    { engine: engine.name, tier: config.models ? 'custom' : config.tier, models: engine.modelNames },
-    'classify engine ready',
-  );
-  return engine;
 }

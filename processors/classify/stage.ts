@@ -51,7 +51,7 @@ export class ClassifyHandler implements StageHandler<TextSegment, EmotionResult>
     const scores = new Array<EmotionScores>(records.length);
     for (const [language, indices] of groupIndices(records.map((r) => analysedLanguage(r.value)))) {
       const classify = () =>
-        this.engine.classify(
+        this.engine.run(
           indices.map((i) => texts[i]!),
           language === null ? {} : { lang: language },
         );

@@ -88,7 +88,7 @@ export class TransformersEmotionEngine implements EmotionEngine {
     return [this.options.language ?? 'en'];
   }
 
-  async classify(texts: readonly string[], options: ClassifyOptions = {}): Promise<EmotionScores[]> {
+  async run(texts: readonly string[], options: ClassifyOptions = {}): Promise<EmotionScores[]> {
     assertTexts(texts);
     if (texts.length === 0) return [];
     const hinted = options.lang === undefined ? null : normalizeLanguage(options.lang);

@@ -1,3 +1,4 @@
+import type { Engine } from '../../runtime/engine.js';
 import type { TextEdit } from '../../schemas/index.js';
 
 /** One change a corrector made, at a UTF-16 offset of the uncorrected text (the event's own type). */
@@ -9,23 +10,22 @@ export interface CorrectionResult {
   edits: TextEdit[];
 }
 
-/**
- * A spelling/grammar corrector. Engines differ in how they correct (dictionaries, an LLM) but all
- * return one result per text, in order, and never fail a text they cannot improve: they return it
- * unchanged. They throw RetryableError when a service they need is unavailable.
- */
-export interface CorrectionEngine {
-  readonly name: string;
-  /** `lang` is the ISO 639-1 code of every text, or null when unknown. */
-  correct(texts: readonly string[], lang: string | null): Promise<CorrectionResult[]>;
-  close(): Promise<void>;
+/** What a batch of texts to correct shares: `lang`, the ISO 639-1 code of every text, or null when unknown. */
+export interface CorrectionContext {
+  lang: string | null;
 }
+
+/**
+ * A spelling/grammar corrector (runtime/engine.ts has the contract). Engines differ in how they
+ * correct (dictionaries, an LLM) but never fail a text they cannot improve: they return it unchanged.
+ */
+export type CorrectionEngine = Engine<string, CorrectionResult, CorrectionContext>;
 
 /** The `none` engine: every text unchanged, for pipelines that skip correction. */
 export class NoCorrectionEngine implements CorrectionEngine {
   readonly name = 'none';
 
-  async correct(texts: readonly string[]): Promise<CorrectionResult[]> {
+  async run(texts: readonly string[]): Promise<CorrectionResult[]> {
     return texts.map((text) => ({ text, edits: [] }));
   }
 

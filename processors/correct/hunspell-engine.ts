@@ -1,6 +1,6 @@
 import nspell from 'nspell';
 import type { Logger } from '../../runtime/logger.js';
-import type { CorrectionEngine, CorrectionResult, TextEdit } from './engine.js';
+import type { CorrectionContext, CorrectionEngine, CorrectionResult, TextEdit } from './engine.js';
 import { type Casing, casingOf, correctableWords, withCasing } from './words.js';
 
 type Spell = ReturnType<typeof nspell>;
@@ -68,7 +68,7 @@ export class HunspellCorrectionEngine implements CorrectionEngine {
     return [...this.spells.keys()];
   }
 
-  async correct(texts: readonly string[], lang: string | null): Promise<CorrectionResult[]> {
+  async run(texts: readonly string[], { lang }: CorrectionContext): Promise<CorrectionResult[]> {
     const spell = lang === null ? undefined : this.spells.get(lang);
     if (!spell || lang === null) return texts.map((text) => ({ text, edits: [] }));
     const results: CorrectionResult[] = [];

@@ -3,7 +3,7 @@ import { mapConcurrent } from '../../runtime/concurrency.js';
 import { RetryableError } from '../../runtime/errors.js';
 import { HttpStatusError, postJson } from '../../runtime/http/json-client.js';
 import type { Logger } from '../../runtime/logger.js';
-import type { CorrectionEngine, CorrectionResult } from './engine.js';
+import type { CorrectionContext, CorrectionEngine, CorrectionResult } from './engine.js';
 import { diffWords } from './word-diff.js';
 import { editDistance, foldWord } from './words.js';
 
@@ -69,7 +69,7 @@ export class LlmCorrectionEngine implements CorrectionEngine {
     }
   }
 
-  async correct(texts: readonly string[], lang: string | null): Promise<CorrectionResult[]> {
+  async run(texts: readonly string[], { lang }: CorrectionContext): Promise<CorrectionResult[]> {
     return mapConcurrent(texts, this.options.concurrency, (text) => this.correctOne(text, lang));
   }
 

@@ -21,9 +21,9 @@ export class CorrectHandler implements StageHandler<TextSegment, TextSegment> {
     );
     const outcomes = new Array<Outcome<TextSegment>>(records.length);
     for (const [language, indices] of groupIndices(languages)) {
-      const results = await this.engine.correct(
+      const results = await this.engine.run(
         indices.map((i) => records[i]!.value.text),
-        language,
+        { lang: language },
       );
       indices.forEach((recordIndex, k) => {
         const record = records[recordIndex]!;

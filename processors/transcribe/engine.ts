@@ -1,3 +1,5 @@
+import type { Engine, NoContext } from '../../runtime/engine.js';
+
 /** One piece of recognised speech, in milliseconds from the start of the audio given. */
 export interface TranscriptSegment {
   startMs: number;
@@ -24,11 +26,11 @@ export interface AudioInput {
 }
 
 /**
- * A speech recogniser. `transcribeBatch` lets an engine share its start-up cost (loading a model,
- * starting a process) over the chunks of one stage batch.
+ * A speech recogniser (runtime/engine.ts has the contract): a batch of chunks, each with its own
+ * rate and language hint, so an engine shares its start-up cost (loading a model, starting a
+ * process) over the chunks of one stage batch.
  */
-export interface TranscriptionEngine {
-  readonly name: string;
+export interface TranscriptionEngine extends Engine<AudioInput, Transcript, NoContext> {
   /** The model, as reported in each segment's AsrInfo. */
   readonly model: string;
   /**
@@ -37,9 +39,17 @@ export interface TranscriptionEngine {
    * produce English-sounding gibberish.
    */
   supportsLanguage(language: string): boolean;
-  transcribe(pcm: Buffer, sampleRate: number, langHint?: string | null): Promise<Transcript>;
-  transcribeBatch(inputs: readonly AudioInput[]): Promise<Transcript[]>;
-  close(): Promise<void>;
+}
+
+/** One chunk through an engine's batch contract (the CLI and the benchmarks transcribe one at a time). */
+export async function transcribeOne(
+  engine: TranscriptionEngine,
+  pcm: Buffer,
+  sampleRate: number,
+  langHint: string | null = null,
+): Promise<Transcript> {
+  const [transcript] = await engine.run([{ pcm, sampleRate, langHint }], {});
+  return transcript!;
 }
 
 export const EMPTY_TRANSCRIPT = (language: string): Transcript => ({

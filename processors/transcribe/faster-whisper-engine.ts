@@ -71,7 +71,7 @@ export class FasterWhisperEngine implements TranscriptionEngine {
     await this.running();
   }
 
-  async transcribeBatch(inputs: readonly AudioInput[]): Promise<Transcript[]> {
+  async run(inputs: readonly AudioInput[]): Promise<Transcript[]> {
     for (const input of inputs) {
       if (input.sampleRate !== 16_000) {
         throw new UnprocessableRecordError(`faster-whisper needs 16 kHz audio, got ${input.sampleRate} Hz`);
@@ -86,10 +86,6 @@ export class FasterWhisperEngine implements TranscriptionEngine {
         return transcriptOf(answer, Math.round(input.pcm.length / 32));
       }),
     );
-  }
-
-  transcribe(pcm: Buffer, sampleRate: number, langHint?: string | null): Promise<Transcript> {
-    return this.transcribeBatch([{ pcm, sampleRate, langHint }]).then((all) => all[0]!);
   }
 
   private requestLanguage(hint: string | null | undefined): string | null {

@@ -42,11 +42,7 @@ export class PocketsphinxEngine implements TranscriptionEngine {
     return language === 'en';
   }
 
-  transcribe(pcm: Buffer, sampleRate: number, langHint?: string | null): Promise<Transcript> {
-    return this.transcribeBatch([{ pcm, sampleRate, langHint }]).then((all) => all[0]!);
-  }
-
-  async transcribeBatch(inputs: readonly AudioInput[]): Promise<Transcript[]> {
+  async run(inputs: readonly AudioInput[]): Promise<Transcript[]> {
     for (const input of inputs) {
       if (input.sampleRate !== 16_000)
         throw new Error(`pocketsphinx needs 16 kHz audio, got ${input.sampleRate} Hz`);

@@ -41,7 +41,7 @@ export class TranscribeHandler implements StageHandler<AudioChunk, TextSegment |
         sampleRate: record.value.sampleRate,
         langHint: record.value.languageHint,
       }));
-    const transcripts = inputs.length > 0 ? await this.engine.transcribeBatch(inputs) : [];
+    const transcripts = inputs.length > 0 ? await this.engine.run(inputs, {}) : [];
     let next = 0;
     return records.map((record, i) => {
       if (unsupported[i]) return { outputs: this.languageWarning(record.value) };

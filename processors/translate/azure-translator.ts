@@ -1,6 +1,6 @@
 import { postJson } from '../../runtime/http/json-client.js';
 import type { Logger } from '../../runtime/logger.js';
-import { chunkTexts, type TranslationEngine } from './engine.js';
+import { chunkTexts, type TranslationContext, type TranslationEngine } from './engine.js';
 
 export interface AzureTranslatorOptions {
   /** https://api.cognitive.microsofttranslator.com, or a resource's custom endpoint ending in /translator/text/v3.0. */
@@ -39,7 +39,7 @@ export class AzureTranslatorEngine implements TranslationEngine {
     return from !== to;
   }
 
-  async translate(texts: readonly string[], from: string, to: string): Promise<string[]> {
+  async run(texts: readonly string[], { from, to }: TranslationContext): Promise<string[]> {
     const url = `${this.options.endpoint}/translate?api-version=3.0&from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`;
     const results: string[] = [];
     for (const chunk of chunkTexts(texts, MAX_ITEMS, MAX_CHARS)) {

@@ -1,6 +1,6 @@
 import { postJson } from '../../runtime/http/json-client.js';
 import type { Logger } from '../../runtime/logger.js';
-import { chunkTexts, type TranslationEngine } from './engine.js';
+import { chunkTexts, type TranslationContext, type TranslationEngine } from './engine.js';
 
 export interface LibreTranslateOptions {
   url: string;
@@ -20,7 +20,7 @@ export class LibreTranslateEngine implements TranslationEngine {
     return from !== to;
   }
 
-  async translate(texts: readonly string[], from: string, to: string): Promise<string[]> {
+  async run(texts: readonly string[], { from, to }: TranslationContext): Promise<string[]> {
     const results: string[] = [];
     for (const chunk of chunkTexts(texts, 50, 20_000)) {
       const answer = await postJson<{ translatedText?: string[] | string }>(

@@ -1,7 +1,7 @@
 import { pipeline, type TranslationPipeline } from '@huggingface/transformers';
 import type { Logger } from '../../runtime/logger.js';
 import { type HubModelOptions, locateHubModel } from '../shared/hub-model.js';
-import type { TranslationEngine } from './engine.js';
+import type { TranslationContext, TranslationEngine } from './engine.js';
 
 export interface MarianOptions extends HubModelOptions {
   /** Source language → OPUS-MT model (Hub id or local directory) translating into the target language. */
@@ -52,7 +52,7 @@ export class MarianTranslationEngine implements TranslationEngine {
     return to === this.targetLanguage && this.translators.has(from);
   }
 
-  async translate(texts: readonly string[], from: string, to: string): Promise<string[]> {
+  async run(texts: readonly string[], { from, to }: TranslationContext): Promise<string[]> {
     const translator = this.translators.get(from);
     if (!translator || to !== this.targetLanguage) throw new Error(`no translation model for ${from}→${to}`);
     const results: string[] = [];

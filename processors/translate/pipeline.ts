@@ -1,19 +1,19 @@
 import type { TranslateConfig } from '../../runtime/config/index.js';
 import type { Logger } from '../../runtime/logger.js';
 import { AzureTranslatorEngine } from './azure-translator.js';
-import type { TranslationEngine } from './engine.js';
+import { NoTranslationEngine, type TranslationEngine } from './engine.js';
 import { LibreTranslateEngine } from './libretranslate.js';
 
-/** The configured translation engine, or null for `none` (non-target text passes through). */
+/** The configured translation engine (`none`: non-target text passes through untranslated). */
 export async function createTranslationEngine(
   config: TranslateConfig,
   logger: Logger,
   options: { device?: 'cpu' | 'cuda'; allowRemote?: boolean; cacheDir?: string | undefined } = {},
-): Promise<TranslationEngine | null> {
+): Promise<TranslationEngine> {
   const common = { timeoutMs: config.timeoutMs, maxRetries: config.maxRetries, logger };
   switch (config.engine) {
     case 'none':
-      return null;
+      return new NoTranslationEngine();
     case 'azure':
       return new AzureTranslatorEngine({ ...config.azure, ...common });
     case 'libretranslate':

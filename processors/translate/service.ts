@@ -17,10 +17,7 @@ export async function buildTranslateWork(
     allowRemote: config.classify.transformers.allowRemote,
     cacheDir: config.classify.transformers.cacheDir,
   });
-  logger.info(
-    { engine: engine?.name ?? 'none', target: config.translate.targetLanguage },
-    'translation engine ready',
-  );
+  logger.info({ engine: engine.name, target: config.translate.targetLanguage }, 'translation engine ready');
   // Detection prefers the target and the languages the classifier has models for.
   const preferred = [
     config.translate.targetLanguage,
@@ -28,7 +25,7 @@ export async function buildTranslateWork(
   ];
   return {
     handler: new TranslateHandler(engine, outputTopic, config.translate.targetLanguage, preferred),
-    close: async () => engine?.close(),
+    close: () => engine.close(),
   };
 }
 

@@ -14,7 +14,7 @@ import type { TranslationEngine } from './engine.js';
  */
 export class TranslateHandler implements StageHandler<TextSegment, TextSegment> {
   constructor(
-    private readonly engine: TranslationEngine | null,
+    private readonly engine: TranslationEngine,
     private readonly outputTopic: string,
     private readonly targetLanguage: string,
     private readonly preferredLanguages: readonly string[],
@@ -37,18 +37,17 @@ export class TranslateHandler implements StageHandler<TextSegment, TextSegment> 
             engine: 'passthrough',
           };
         }
-      } else if (this.engine?.supports(language, target)) {
-        const translated = await this.engine.translate(
+      } else if (this.engine.supports(language, target)) {
+        const translated = await this.engine.run(
           indices.map((i) => sources[i]!),
-          language,
-          target,
+          { from: language, to: target },
         );
         indices.forEach((i, k) => {
           translations[i] = {
             text: translated[k]!,
             sourceLanguage: language,
             targetLanguage: target,
-            engine: this.engine!.name,
+            engine: this.engine.name,
           };
         });
       } else {

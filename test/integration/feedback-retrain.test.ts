@@ -14,7 +14,7 @@ import type { FeedbackRecord } from '../../sinks/feedback/feedback-records.js';
 import { startFeedbackSinkService } from '../../sinks/feedback/service.js';
 import { latestTrainingSet, type TrainingSetManifest } from '../../sinks/feedback/training-set.js';
 import { emotionResult, readJsonLines, testBlobStore, uniqueContainer } from '../support/blob.js';
-import { gatewayEnv, postJson, startGateway, startTextStages } from '../support/gateway.js';
+import { gatewayEnv, startGateway, startTextStages } from '../support/gateway.js';
 import { pipelineStack, TestServices } from '../support/pipeline.js';
 import { stackEnv } from '../support/stack.js';
 import { produceValues } from '../support/topics.js';
@@ -147,7 +147,7 @@ describe('feedback sink, feedback dataset and retraining', () => {
     const config = loadConfig({ ...env, CLASSIFY_MODELS: 'en=en,ro=registry:emotion-stream-ro' });
     const engine = await createEmotionEngine(await resolveRegistryModels(config, stack.logger), stack.logger);
     try {
-      const [scores] = await engine.classify(['Sunt atât de fericit azi!'], { lang: 'ro' });
+      const [scores] = await engine.run(['Sunt atât de fericit azi!'], { lang: 'ro' });
       expect(scores!.model.version).toBe(version);
     } finally {
       await engine.close();

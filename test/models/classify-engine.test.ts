@@ -58,13 +58,13 @@ describe.each(MODEL_TIERS)('the onnx engine with the shipped models, %s tier', (
       .slice(0, 150)
       .map((e) => e.text);
     const results = [
-      ...(await engine.classify(english, { lang: 'en' })),
-      ...(await engine.classify(romanian, { lang: 'ro' })),
+      ...(await engine.run(english, { lang: 'en' })),
+      ...(await engine.run(romanian, { lang: 'ro' })),
     ];
     results.forEach(expectCoherent);
     // The issue's two examples: whatever the label, it is now the highest score (checked above);
     // the quality tier also gets them right (the fast tier calls the first one disgust).
-    const [furious, passed] = await engine.classify([
+    const [furious, passed] = await engine.run([
       "This is the worst customer service ever, I'm furious.",
       'My grandmother passed away this morning.',
     ]);
@@ -76,7 +76,7 @@ describe.each(MODEL_TIERS)('the onnx engine with the shipped models, %s tier', (
   });
 
   it('finds the obvious emotion of plain sentences', async () => {
-    const results = await engine.classify([
+    const results = await engine.run([
       'Thank you so much, this is wonderful news!',
       'I am so angry at them, this is outrageous',
       'I am terrified of what will happen tomorrow',
@@ -97,7 +97,7 @@ describe.each(MODEL_TIERS)('the onnx engine with the shipped models, %s tier', (
   });
 
   it('routes by detected language, and flags texts scored by another language model', async () => {
-    const [romanian, english, french] = await engine.classify([
+    const [romanian, english, french] = await engine.run([
       'Sunt foarte fericită astăzi, mulțumesc tuturor pentru urări!',
       'I am really happy today, thank you all for the wishes!',
       "Je suis vraiment très heureux aujourd'hui, merci à tous pour vos voeux",
@@ -118,17 +118,17 @@ describe.each(MODEL_TIERS)('the onnx engine with the shipped models, %s tier', (
   });
 
   it('follows a language hint instead of detecting', async () => {
-    const [hintedRo] = await engine.classify(['ok'], { lang: 'ro' });
+    const [hintedRo] = await engine.run(['ok'], { lang: 'ro' });
     expect(hintedRo!.language).toBe('ro');
-    const [hintedDe] = await engine.classify(['Ich bin so glücklich heute'], { lang: 'de-DE' });
+    const [hintedDe] = await engine.run(['Ich bin so glücklich heute'], { lang: 'de-DE' });
     expect(hintedDe).toMatchObject({ language: 'en', detectedLanguage: 'de', languageFallback: true });
-    await expect(engine.classify(['x'], { lang: '!!' })).rejects.toBeInstanceOf(ClassifyInputError);
+    await expect(engine.run(['x'], { lang: '!!' })).rejects.toBeInstanceOf(ClassifyInputError);
   });
 
   it('gives valid scores for empty, whitespace, emoji-only, mixed-script and 100 kB texts', async () => {
     const hundredKb = 'This is a very long complaint about the service. '.repeat(2100);
     expect(hundredKb.length).toBeGreaterThan(100_000);
-    const results = await engine.classify([
+    const results = await engine.run([
       '',
       '   \n\t',
       '😡😡😡',
@@ -143,10 +143,8 @@ describe.each(MODEL_TIERS)('the onnx engine with the shipped models, %s tier', (
   });
 
   it('rejects input that is not an array of strings with a clear error', async () => {
-    await expect(engine.classify(['ok', 42 as unknown as string])).rejects.toThrow(
-      /texts\[1\] is not a string/,
-    );
-    await expect(engine.classify('text' as unknown as string[])).rejects.toBeInstanceOf(ClassifyInputError);
+    await expect(engine.run(['ok', 42 as unknown as string])).rejects.toThrow(/texts\[1\] is not a string/);
+    await expect(engine.run('text' as unknown as string[])).rejects.toBeInstanceOf(ClassifyInputError);
   });
 
   it('scores a text the same alone and inside a large batch', async () => {
@@ -154,8 +152,8 @@ describe.each(MODEL_TIERS)('the onnx engine with the shipped models, %s tier', (
       { length: 600 },
       (_, i) => `message number ${i} ${i % 3 === 0 ? 'I love it' : 'this is awful'}`,
     );
-    const batch = await engine.classify(texts, { lang: 'en' });
-    const [alone] = await engine.classify([texts[457]!], { lang: 'en' });
+    const batch = await engine.run(texts, { lang: 'en' });
+    const [alone] = await engine.run([texts[457]!], { lang: 'en' });
     expect(batch).toHaveLength(600);
     for (const emotion of CORE_EMOTIONS)
       expect(batch[457]!.core[emotion]).toBeCloseTo(alone!.core[emotion]!, 5);
@@ -169,9 +167,9 @@ describe('concurrent requests sharing model runs (the gateway’s CoalescingEngi
     const counting = {
       name: inner.name,
       languages: inner.languages,
-      classify: (texts: readonly string[], options?: { lang?: string }) => {
+      run: (texts: readonly string[], options: { lang?: string }) => {
         runs += 1;
-        return inner.classify(texts, options);
+        return inner.run(texts, options);
       },
       close: () => inner.close(),
     };
@@ -180,9 +178,9 @@ describe('concurrent requests sharing model runs (the gateway’s CoalescingEngi
       const texts = loadLabelledCsv('eval/out-of-domain/en.csv')
         .slice(0, 40)
         .map((e) => e.text);
-      const alone = await inner.classify(texts, { lang: 'en' });
+      const alone = await inner.run(texts, { lang: 'en' });
       runs = 0;
-      const together = await Promise.all(texts.map((text) => engine.classify([text], { lang: 'en' })));
+      const together = await Promise.all(texts.map((text) => engine.run([text], { lang: 'en' })));
       expect(runs).toBeLessThan(texts.length / 4);
       together.forEach(([result], i) => {
         expect(result!.topLabel).toBe(alone[i]!.topLabel);
@@ -190,8 +188,8 @@ describe('concurrent requests sharing model runs (the gateway’s CoalescingEngi
           expect(result!.core[emotion]).toBeCloseTo(alone[i]!.core[emotion]!, 6);
       });
       const [good, bad] = await Promise.allSettled([
-        engine.classify(['I am so happy today'], { lang: 'en' }),
-        engine.classify(['fine', 7 as unknown as string], { lang: 'en' }),
+        engine.run(['I am so happy today'], { lang: 'en' }),
+        engine.run(['fine', 7 as unknown as string], { lang: 'en' }),
       ]);
       expect(good.status).toBe('fulfilled');
       expect(bad.status).toBe('rejected');

@@ -44,7 +44,7 @@ describe('the transformers engine', () => {
       'This is so stupid, I hate it',
       'The bus leaves at noon.',
     ];
-    const results = await engine.classify(texts);
+    const results = await engine.run(texts, {});
     await engine.close();
     expect(results).toHaveLength(3);
     results.forEach((result, i) => {

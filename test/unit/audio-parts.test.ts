@@ -2,6 +2,7 @@ import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { transcribeOne } from '../../processors/transcribe/engine.js';
 import { pcmLevel } from '../../processors/transcribe/pcm-level.js';
 import { PocketsphinxEngine, parseHypseg } from '../../processors/transcribe/pocketsphinx-engine.js';
 import { TranscribeHandler } from '../../processors/transcribe/stage.js';
@@ -243,11 +244,12 @@ describe('transcribe stage', () => {
       const speech = readFileSync(
         join(LIBRIVOX_DIR, 'sense_and_sensibility_01_austen_64kb-0880.wav'),
       ).subarray(44);
-      const alone = await engine.transcribe(speech, RATE, 'en');
+      const alone = await transcribeOne(engine, speech, RATE, 'en');
       // The same speech after 2 s of silence: every word 2 s later (pocketsphinx drops silence
       // frames by default, which stamped them as if the silence were not there).
       const silenceMs = 2000;
-      const later = await engine.transcribe(
+      const later = await transcribeOne(
+        engine,
         Buffer.concat([Buffer.alloc((silenceMs * RATE * 2) / 1000), speech]),
         RATE,
         'en',

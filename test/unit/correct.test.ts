@@ -44,7 +44,9 @@ describe('hunspell corrector', () => {
   afterAll(() => engine.close());
 
   it('restores Romanian diacritics, keeping the case of each word', async () => {
-    const [result] = await engine.correct(['Mi-a furat cineva masina. Masina era noua si frumoasa!'], 'ro');
+    const [result] = await engine.run(['Mi-a furat cineva masina. Masina era noua si frumoasa!'], {
+      lang: 'ro',
+    });
     // `noua` and `frumoasa` stay: they are Romanian words too (definite forms), and only unknown words change.
     expect(result!.text).toBe('Mi-a furat cineva mașina. Mașina era noua și frumoasa!');
     expect(result!.edits).toContainEqual({ offset: 18, original: 'masina', replacement: 'mașina' });
@@ -55,33 +57,33 @@ describe('hunspell corrector', () => {
 
   it('leaves known words, URLs, mentions, numbers, emoji, acronyms and punctuation untouched', async () => {
     const text = 'Sunt fericită 😀!!! @masina https://x.ro/masina 2024 NASA, ok?';
-    const [result] = await engine.correct([text], 'ro');
+    const [result] = await engine.run([text], { lang: 'ro' });
     expect(result!.text).toBe(text);
     expect(result!.edits).toEqual([]);
   });
 
   it('fixes English typos by the closest suggestion, and leaves what it cannot place', async () => {
-    const [result] = await engine.correct(['I recieve it becuase I dont know, xqzzvw lol'], 'en');
+    const [result] = await engine.run(['I recieve it becuase I dont know, xqzzvw lol'], { lang: 'en' });
     expect(result!.text).toBe("I receive it because I don't know, xqzzvw lol");
   });
 
   it('guesses only when one dictionary word is one edit away (a swap wins), never for Romanian', async () => {
-    const [english] = await engine.correct(['cringey grift whisky sorceror someting desings'], 'en');
+    const [english] = await engine.run(['cringey grift whisky sorceror someting desings'], { lang: 'en' });
     expect(english!.text).toBe('cringey grift whisky sorcerer something designs');
     // `spune` and `trebuia` are Romanian words nspell fails to recognise, and `ca`/`sa` are words
     // too (as, his): all must survive.
     const text = 'ea spune ca trebuia sa plece';
-    expect(await engine.correct([text], 'ro')).toEqual([{ text, edits: [] }]);
+    expect(await engine.run([text], { lang: 'ro' })).toEqual([{ text, edits: [] }]);
   });
 
   it('passes texts in languages it has no dictionary for, and unknown languages, unchanged', async () => {
     const texts = ['Das ist ein Testt', 'masina'];
-    expect(await engine.correct(texts, 'de')).toEqual(texts.map((text) => ({ text, edits: [] })));
-    expect(await engine.correct(texts, null)).toEqual(texts.map((text) => ({ text, edits: [] })));
+    expect(await engine.run(texts, { lang: 'de' })).toEqual(texts.map((text) => ({ text, edits: [] })));
+    expect(await engine.run(texts, { lang: null })).toEqual(texts.map((text) => ({ text, edits: [] })));
   });
 
   it('handles empty and whitespace-only texts', async () => {
-    expect(await engine.correct(['', '   '], 'ro')).toEqual([
+    expect(await engine.run(['', '   '], { lang: 'ro' })).toEqual([
       { text: '', edits: [] },
       { text: '   ', edits: [] },
     ]);

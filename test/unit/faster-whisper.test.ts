@@ -61,7 +61,7 @@ describe('faster-whisper engine', () => {
     const whisper = engine();
     open.push(whisper);
     await whisper.start();
-    const [first, second] = await whisper.transcribeBatch([
+    const [first, second] = await whisper.run([
       { pcm: clip('0920'), sampleRate: 16_000, langHint: 'en' },
       { pcm: clip('0930'), sampleRate: 16_000, langHint: null },
     ]);
@@ -105,10 +105,10 @@ describe('faster-whisper engine', () => {
       sampleRate: 16_000,
       langHint: 'en',
     }));
-    const batch = whisper.transcribeBatch(inputs);
+    const batch = whisper.run(inputs);
     setTimeout(() => process.kill(pid, 'SIGKILL'), 300);
     await expect(batch).rejects.toBeInstanceOf(RetryableError);
-    const retried = await whisper.transcribeBatch(inputs);
+    const retried = await whisper.run(inputs);
     expect(retried.map((t) => t.text.length > 20)).toEqual([true, true, true]);
     expect(await whisper.workerPid()).not.toBe(pid);
   });

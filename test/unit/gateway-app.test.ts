@@ -126,7 +126,7 @@ describe('the gateway app, injected', () => {
         ...engine,
         name: 'broken',
         languages: ['en'],
-        classify: async () => {
+        run: async () => {
           throw new TypeError("Cannot read properties of undefined (reading 'secret')");
         },
         close: async () => undefined,

@@ -46,7 +46,7 @@ describe('LLM corrector (OpenAI chat-completions wire format)', () => {
       sendJson(res, 200, chatCompletion(fix(userMessage(req)))),
     );
     const { corrector, metrics } = engine(baseUrl);
-    const [result] = await corrector.correct(['mi-a luat masina si sunt suparat'], 'ro');
+    const [result] = await corrector.run(['mi-a luat masina si sunt suparat'], { lang: 'ro' });
     expect(result).toEqual({
       text: 'mi-a luat mașina și sunt supărat',
       edits: [
@@ -77,7 +77,7 @@ describe('LLM corrector (OpenAI chat-completions wire format)', () => {
       else sendJson(res, 200, chatCompletion(fix(userMessage(req))));
     });
     const { corrector, metrics } = engine(baseUrl);
-    const [result] = await corrector.correct(['masina'], 'ro');
+    const [result] = await corrector.run(['masina'], { lang: 'ro' });
     expect(result!.text).toBe('mașina');
     expect(double.requests).toHaveLength(2);
     expect(await counterValue(metrics, 'correct_llm_retries_total', { reason: 'HTTP 429' })).toBe(1);
@@ -91,7 +91,7 @@ describe('LLM corrector (OpenAI chat-completions wire format)', () => {
       sendJson(res, 200, chatCompletion(fix(userMessage(req))));
     });
     const { corrector } = engine(baseUrl, { timeoutMs: 300 });
-    const [result] = await corrector.correct(['masina'], 'ro');
+    const [result] = await corrector.run(['masina'], { lang: 'ro' });
     expect(result!.text).toBe('mașina');
     expect(double.requests).toHaveLength(2);
   });
@@ -102,7 +102,7 @@ describe('LLM corrector (OpenAI chat-completions wire format)', () => {
     );
     const { corrector, metrics } = engine(baseUrl);
     const text = 'mi-a luat masina si sunt suparat';
-    expect(await corrector.correct([text], 'ro')).toEqual([{ text, edits: [] }]);
+    expect(await corrector.run([text], { lang: 'ro' })).toEqual([{ text, edits: [] }]);
     expect(await counterValue(metrics, 'correct_llm_texts_total', { outcome: 'rejected_rewrite' })).toBe(1);
   });
 
@@ -110,7 +110,7 @@ describe('LLM corrector (OpenAI chat-completions wire format)', () => {
     const { baseUrl } = await llm((req, res) =>
       sendJson(res, 200, chatCompletion(`\`\`\`\n"${fix(userMessage(req))}"\n\`\`\``)),
     );
-    const [result] = await engine(baseUrl).corrector.correct(['masina mea'], 'ro');
+    const [result] = await engine(baseUrl).corrector.run(['masina mea'], { lang: 'ro' });
     expect(result!.text).toBe('mașina mea');
   });
 
@@ -120,10 +120,9 @@ describe('LLM corrector (OpenAI chat-completions wire format)', () => {
       sendJson(res, 200, chatCompletion(userMessage(req).toUpperCase()));
     });
     const texts = Array.from({ length: 20 }, (_, i) => `text ${i}`);
-    const results = await engine(baseUrl, { concurrency: 3, maxChangeRatio: 1 }).corrector.correct(
-      texts,
-      'en',
-    );
+    const results = await engine(baseUrl, { concurrency: 3, maxChangeRatio: 1 }).corrector.run(texts, {
+      lang: 'en',
+    });
     expect(results.map((r) => r.text)).toEqual(texts.map((t) => t.toUpperCase()));
     expect(double.maxInFlight).toBe(3);
   });
@@ -131,12 +130,14 @@ describe('LLM corrector (OpenAI chat-completions wire format)', () => {
   it('throws RetryableError when the server is down, so the stage pauses instead of losing the text', async () => {
     const port = await freePort();
     const { corrector } = engine(`http://127.0.0.1:${port}/v1`, { maxRetries: 1 });
-    await expect(corrector.correct(['masina'], 'ro')).rejects.toBeInstanceOf(RetryableError);
+    await expect(corrector.run(['masina'], { lang: 'ro' })).rejects.toBeInstanceOf(RetryableError);
   });
 
   it('throws RetryableError on rejected credentials (every text would fail alike)', async () => {
     const { baseUrl } = await llm((_req, res) => sendJson(res, 401, { error: { message: 'bad key' } }));
-    await expect(engine(baseUrl).corrector.correct(['masina'], 'ro')).rejects.toThrow(/CORRECT_LLM_API_KEY/);
+    await expect(engine(baseUrl).corrector.run(['masina'], { lang: 'ro' })).rejects.toThrow(
+      /CORRECT_LLM_API_KEY/,
+    );
   });
 
   it('keeps the original when the server refuses one text (400), without retrying it', async () => {
@@ -144,7 +145,7 @@ describe('LLM corrector (OpenAI chat-completions wire format)', () => {
       sendJson(res, 400, { error: { code: 'content_filter' } }),
     );
     const { corrector, metrics } = engine(baseUrl);
-    expect(await corrector.correct(['masina'], 'ro')).toEqual([{ text: 'masina', edits: [] }]);
+    expect(await corrector.run(['masina'], { lang: 'ro' })).toEqual([{ text: 'masina', edits: [] }]);
     expect(double.requests).toHaveLength(1);
     expect(await counterValue(metrics, 'correct_llm_texts_total', { outcome: 'refused' })).toBe(1);
   });

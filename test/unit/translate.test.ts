@@ -5,7 +5,7 @@ import {
   AzureTranslatorEngine,
   type AzureTranslatorOptions,
 } from '../../processors/translate/azure-translator.js';
-import { chunkTexts } from '../../processors/translate/engine.js';
+import { chunkTexts, NoTranslationEngine } from '../../processors/translate/engine.js';
 import { LibreTranslateEngine } from '../../processors/translate/libretranslate.js';
 import { MarianTranslationEngine } from '../../processors/translate/marian.js';
 import { TranslateHandler } from '../../processors/translate/stage.js';
@@ -71,8 +71,8 @@ describe('translate stage', () => {
   const english = 'I am so happy with how this turned out, thank you!';
   const romanian = 'Sunt foarte fericită astăzi, mulțumesc tuturor!';
 
-  it('passes target-language text through and, without an engine, leaves other languages for their own model', async () => {
-    const handler = new TranslateHandler(null, 'out', 'en', ['en', 'ro']);
+  it('passes target-language text through and, with the none engine, leaves other languages for their own model', async () => {
+    const handler = new TranslateHandler(new NoTranslationEngine(), 'out', 'en', ['en', 'ro']);
     const outcomes = await handler.process([
       segment('1', english),
       segment('2', romanian),
@@ -113,7 +113,7 @@ describe('Azure AI Translator engine (REST v3 wire format)', () => {
     const { double, url } = await serve(azureAnswer);
     const engine = azureEngine(url, { key: 'secret-key', region: 'westeurope' });
     const texts = Object.keys(DICTIONARY);
-    expect(await engine.translate(texts, 'ro', 'en')).toEqual(Object.values(DICTIONARY));
+    expect(await engine.run(texts, { from: 'ro', to: 'en' })).toEqual(Object.values(DICTIONARY));
     const request = double.requests[0]!;
     expect(request.url).toBe('/translate?api-version=3.0&from=ro&to=en');
     expect(request.headers['ocp-apim-subscription-key']).toBe('secret-key');
@@ -131,7 +131,7 @@ describe('Azure AI Translator engine (REST v3 wire format)', () => {
       resourceId: '/subscriptions/x/resourceGroups/y/providers/Microsoft.CognitiveServices/accounts/z',
       getToken: async () => 'entra-token',
     });
-    expect(await engine.translate(['salut'], 'ro', 'en')).toEqual(['hello']);
+    expect(await engine.run(['salut'], { from: 'ro', to: 'en' })).toEqual(['hello']);
     expect(double.requests[0]!.headers.authorization).toBe('Bearer entra-token');
     expect(double.requests[0]!.headers['ocp-apim-resourceid']).toMatch(/accounts\/z$/);
   });
@@ -141,7 +141,7 @@ describe('Azure AI Translator engine (REST v3 wire format)', () => {
       sendJson(res, 503, { error: { code: 503000 } }, { 'retry-after': '0' }),
     );
     const engine = azureEngine(url, { maxRetries: 2 });
-    await expect(engine.translate(['salut'], 'ro', 'en')).rejects.toBeInstanceOf(RetryableError);
+    await expect(engine.run(['salut'], { from: 'ro', to: 'en' })).rejects.toBeInstanceOf(RetryableError);
     expect(double.requests).toHaveLength(3);
   });
 
@@ -170,7 +170,7 @@ describe('LibreTranslate engine (POST /translate wire format)', () => {
       logger: silentLogger(),
     });
     const texts = Object.keys(DICTIONARY);
-    expect(await engine.translate(texts, 'ro', 'en')).toEqual(Object.values(DICTIONARY));
+    expect(await engine.run(texts, { from: 'ro', to: 'en' })).toEqual(Object.values(DICTIONARY));
     expect(double.requests[0]!.url).toBe('/translate');
     expect(double.requests[0]!.body).toEqual({
       q: texts,
