@@ -3,14 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { groupIdOf } from '../../runtime/kafka/group-ids.js';
-import { avroSchemas, type EmotionResult } from '../../schemas/index.js';
-import { emotionResult, readJsonLines, testBlobStore, uniqueContainer } from '../support/blob.js';
+import type { EmotionResult } from '../../schemas/index.js';
+import { readJsonLines, testBlobStore, uniqueContainer } from '../support/blob.js';
 import { pipelineStack } from '../support/pipeline.js';
+import { produceWhileSinkCrashes } from '../support/sink-crashes.js';
 import { stackEnv } from '../support/stack.js';
 import { StageProcess } from '../support/stage.js';
-import { produceRaw, produceValues, readTopic, waitForGroupCaughtUp } from '../support/topics.js';
+import { produceRaw, readTopic, waitForGroupCaughtUp } from '../support/topics.js';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const _sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const processes: StageProcess[] = [];
 afterEach(async () => {
   await Promise.all(processes.splice(0).map((p) => p.kill('SIGKILL')));
@@ -47,38 +48,15 @@ describe('blob sink', () => {
       return sink;
     };
 
-    // Results keep arriving, 50 every 250 ms, until the sink has died five times.
-    const results: EmotionResult[] = [];
-    let rounds = 0;
-    const producing = (async () => {
-      while (rounds < 5) {
-        const chunk = Array.from({ length: 50 }, (_, k) => {
-          const i = results.length + k;
-          return emotionResult(`seg-${i}`, `stream-${i % 5}`, i);
-        });
-        results.push(...chunk);
-        await produceValues(
-          stack.kafka,
-          stack.registry,
-          topics.emotions,
-          avroSchemas.EmotionResult,
-          chunk.map((value) => ({ key: value.streamId, value })),
-        );
-        await sleep(250);
-      }
-      // A record that is not Avro at all: it must reach the dead-letter topic, not a file.
-      await produceRaw(stack.kafka, topics.emotions, [{ key: 'stream-0', value: Buffer.from('not avro') }]);
-    })();
-
-    let selfKills = 0;
-    for (; rounds < 5; rounds++) {
-      const sink = sinkRound(1 + Math.floor(Math.random() * 4));
-      const died = await Promise.race([sink.exited.then(() => true), sleep(30_000).then(() => false)]);
-      if (died) selfKills += 1;
-      else await sink.kill('SIGKILL');
-    }
-    await producing;
-    sinkRound(0);
+    const { results, selfKills } = await produceWhileSinkCrashes({
+      stack,
+      topic: topics.emotions,
+      startSink: sinkRound,
+      afterwards: async () => {
+        // A record that is not Avro at all: it must reach the dead-letter topic, not a file.
+        await produceRaw(stack.kafka, topics.emotions, [{ key: 'stream-0', value: Buffer.from('not avro') }]);
+      },
+    });
 
     const admin = stack.kafka.admin();
     await admin.connect();

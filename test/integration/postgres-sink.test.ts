@@ -9,11 +9,12 @@ import { PostgresServer } from '../../runtime/stack/postgres-server.js';
 import { avroSchemas, type EmotionResult } from '../../schemas/index.js';
 import { emotionResult } from '../support/blob.js';
 import { pipelineStack } from '../support/pipeline.js';
+import { produceWhileSinkCrashes } from '../support/sink-crashes.js';
 import { stackEnv } from '../support/stack.js';
 import { StageProcess } from '../support/stage.js';
 import { produceRaw, produceValues, readTopic, waitForGroupCaughtUp } from '../support/topics.js';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const _sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const processes: StageProcess[] = [];
 let server: PostgresServer;
 const baseDir = mkdtempSync(join(tmpdir(), 'postgres-sink-'));
@@ -58,41 +59,19 @@ describe('PostgreSQL sink (the second writer on the sink seam)', () => {
       return sink;
     };
 
-    const results: EmotionResult[] = [];
-    let rounds = 0;
-    const producing = (async () => {
-      while (rounds < 5) {
-        const chunk = Array.from({ length: 50 }, (_, k) => {
-          const i = results.length + k;
-          return emotionResult(`seg-${i}`, `stream-${i % 5}`, i);
-        });
-        results.push(...chunk);
-        await produceValues(
-          stack.kafka,
-          stack.registry,
-          topics.emotions,
-          avroSchemas.EmotionResult,
-          chunk.map((value) => ({ key: value.streamId, value })),
-        );
-        await sleep(250);
-      }
-      // Two records no table can take: not Avro at all, and text with a NUL character.
-      await produceRaw(stack.kafka, topics.emotions, [{ key: 'stream-0', value: Buffer.from('not avro') }]);
-      const nul = { ...emotionResult('seg-nul', 'stream-0', -1), text: 'before\u0000after' };
-      await produceValues(stack.kafka, stack.registry, topics.emotions, avroSchemas.EmotionResult, [
-        { key: nul.streamId, value: nul },
-      ]);
-    })();
-
-    let selfKills = 0;
-    for (; rounds < 5; rounds++) {
-      const sink = sinkRound(1 + Math.floor(Math.random() * 4));
-      const died = await Promise.race([sink.exited.then(() => true), sleep(30_000).then(() => false)]);
-      if (died) selfKills += 1;
-      else await sink.kill('SIGKILL');
-    }
-    await producing;
-    sinkRound(0);
+    const { results, selfKills } = await produceWhileSinkCrashes({
+      stack,
+      topic: topics.emotions,
+      startSink: sinkRound,
+      afterwards: async () => {
+        // Two records no table can take: not Avro at all, and text with a NUL character.
+        await produceRaw(stack.kafka, topics.emotions, [{ key: 'stream-0', value: Buffer.from('not avro') }]);
+        const nul = { ...emotionResult('seg-nul', 'stream-0', -1), text: 'before\u0000after' };
+        await produceValues(stack.kafka, stack.registry, topics.emotions, avroSchemas.EmotionResult, [
+          { key: nul.streamId, value: nul },
+        ]);
+      },
+    });
 
     const admin = stack.kafka.admin();
     await admin.connect();

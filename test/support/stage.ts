@@ -70,6 +70,8 @@ export class StageProcess {
   exits = 0;
   /** Resolves when the process started last exits, however it ends. */
   exited: Promise<void> = Promise.resolve();
+  /** Resolves when the process started last logs that its service runs (runtime/service.ts). */
+  serving: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly env: Record<string, string>,
@@ -86,6 +88,17 @@ export class StageProcess {
     this.child.stdout?.pipe(log);
     this.child.stderr?.pipe(log);
     const child = this.child;
+    this.serving = new Promise((resolve) => {
+      let seen = '';
+      const watch = (chunk: Buffer) => {
+        seen = (seen + chunk.toString('utf8')).slice(-4096);
+        if (!seen.includes('"msg":"service running"')) return;
+        child.stderr?.off('data', watch);
+        resolve();
+      };
+      // Services log JSON lines on stderr (runtime/logger.ts).
+      child.stderr?.on('data', watch);
+    });
     this.exited = new Promise((resolve) =>
       child.once('exit', () => {
         this.exits += 1;
