@@ -2,14 +2,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { groupIdOf } from '../../runtime/kafka/group-ids.js';
 import type { EmotionResult } from '../../schemas/index.js';
 import { readJsonLines, testBlobStore, uniqueContainer } from '../support/blob.js';
-import { pipelineStack } from '../support/pipeline.js';
-import { produceWhileSinkCrashes } from '../support/sink-crashes.js';
+import { caughtUp, pipelineStack } from '../support/pipeline.js';
+import { crashingSink, produceWhileSinkCrashes, SINK_CRASH_ENV } from '../support/sink-crashes.js';
 import { stackEnv } from '../support/stack.js';
-import { StageProcess } from '../support/stage.js';
-import { produceRaw, readTopic, waitForGroupCaughtUp } from '../support/topics.js';
+import type { StageProcess } from '../support/stage.js';
+import { produceRaw, readTopic } from '../support/topics.js';
 
 const _sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const processes: StageProcess[] = [];
@@ -20,33 +19,22 @@ afterEach(async () => {
 describe('blob sink', () => {
   it('writes every result exactly once, filed by date and stream, while it is killed mid-upload and restarted', async () => {
     const container = uniqueContainer('blob-sink');
-    const sinkEnv = {
+    // Files cut by time: the restarted sink finds the range ends its predecessor chose.
+    const { stack, overrides, topics } = await pipelineStack('blobsink', {
       BLOB_CONTAINER: container,
-      // Files cut by time: a restarted sink, buffering more at once, would cut other ranges than
-      // its predecessor unless it finds the ends its predecessor chose.
-      SINK_FLUSH_BYTES: '10000000',
-      SINK_FLUSH_INTERVAL_MS: '300',
-      STAGE_RETRY_INITIAL_MS: '100',
-      // A killed sink's partitions move to its successor as soon as its session ends.
-      KAFKA_SESSION_TIMEOUT_MS: '3000',
-      KAFKA_HEARTBEAT_INTERVAL_MS: '500',
-      LOG_LEVEL: 'info',
-    };
-    const { stack, overrides, topics } = await pipelineStack('blobsink', sinkEnv);
+      ...SINK_CRASH_ENV,
+    });
     const store = await testBlobStore(stack.config);
     const logDir = mkdtempSync(join(tmpdir(), 'blob-sink-'));
-    const env = stackEnv(overrides);
     // Each round's sink kills itself right after its Nth file upload, before the commit.
-    const sinkRound = (dieAfterUploads: number) => {
-      const sink = new StageProcess(
-        { ...env, FIXTURE_DIE_AFTER_UPLOADS: String(dieAfterUploads) },
-        join(logDir, 'sink.log'),
-        ['--import', './test/fixtures/die-after-upload.ts', 'cli/run.ts', 'sink', 'blob'],
-      );
-      processes.push(sink);
-      sink.start();
-      return sink;
-    };
+    const sinkRound = crashingSink({
+      env: stackEnv(overrides),
+      logFile: join(logDir, 'sink.log'),
+      fixture: './test/fixtures/die-after-upload.ts',
+      dieAfterVariable: 'FIXTURE_DIE_AFTER_UPLOADS',
+      sink: 'blob',
+      started: processes,
+    });
 
     const { results, selfKills } = await produceWhileSinkCrashes({
       stack,
@@ -58,18 +46,7 @@ describe('blob sink', () => {
       },
     });
 
-    const admin = stack.kafka.admin();
-    await admin.connect();
-    try {
-      await waitForGroupCaughtUp(
-        admin,
-        groupIdOf(overrides.TOPIC_PREFIX, 'blob-sink'),
-        topics.emotions,
-        120_000,
-      );
-    } finally {
-      await admin.disconnect();
-    }
+    await caughtUp(stack, overrides.TOPIC_PREFIX, 'blob-sink', topics.emotions, 120_000);
 
     const lines = await readJsonLines<EmotionResult>(store, `${topics.emotions}/`);
     const counts = new Map<string, number>();

@@ -3,16 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { groupIdOf } from '../../runtime/kafka/group-ids.js';
 import { createLogger } from '../../runtime/logger.js';
 import { PostgresServer } from '../../runtime/stack/postgres-server.js';
 import { avroSchemas, type EmotionResult } from '../../schemas/index.js';
 import { emotionResult } from '../support/blob.js';
-import { pipelineStack } from '../support/pipeline.js';
-import { produceWhileSinkCrashes } from '../support/sink-crashes.js';
+import { caughtUp, pipelineStack } from '../support/pipeline.js';
+import { crashingSink, produceWhileSinkCrashes, SINK_CRASH_ENV } from '../support/sink-crashes.js';
 import { stackEnv } from '../support/stack.js';
-import { StageProcess } from '../support/stage.js';
-import { produceRaw, produceValues, readTopic, waitForGroupCaughtUp } from '../support/topics.js';
+import type { StageProcess } from '../support/stage.js';
+import { produceRaw, produceValues, readTopic } from '../support/topics.js';
 
 const _sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const processes: StageProcess[] = [];
@@ -40,24 +39,17 @@ describe('PostgreSQL sink (the second writer on the sink seam)', () => {
     const { stack, overrides, topics } = await pipelineStack('pgsink', {
       POSTGRES_URL: server.url,
       POSTGRES_TABLE: table,
-      SINK_FLUSH_BYTES: '10000000',
-      SINK_FLUSH_INTERVAL_MS: '300',
-      STAGE_RETRY_INITIAL_MS: '100',
-      KAFKA_SESSION_TIMEOUT_MS: '3000',
-      KAFKA_HEARTBEAT_INTERVAL_MS: '500',
-      LOG_LEVEL: 'info',
+      ...SINK_CRASH_ENV,
     });
-    const env = stackEnv(overrides);
-    const sinkRound = (dieAfterInserts: number) => {
-      const sink = new StageProcess(
-        { ...env, FIXTURE_DIE_AFTER_INSERTS: String(dieAfterInserts) },
-        join(baseDir, 'sink.log'),
-        ['--import', './test/fixtures/die-after-sql-insert.ts', 'cli/run.ts', 'sink', 'postgres'],
-      );
-      processes.push(sink);
-      sink.start();
-      return sink;
-    };
+    // Each round's sink kills itself right after its Nth INSERT, before the commit.
+    const sinkRound = crashingSink({
+      env: stackEnv(overrides),
+      logFile: join(baseDir, 'sink.log'),
+      fixture: './test/fixtures/die-after-sql-insert.ts',
+      dieAfterVariable: 'FIXTURE_DIE_AFTER_INSERTS',
+      sink: 'postgres',
+      started: processes,
+    });
 
     const { results, selfKills } = await produceWhileSinkCrashes({
       stack,
@@ -73,18 +65,7 @@ describe('PostgreSQL sink (the second writer on the sink seam)', () => {
       },
     });
 
-    const admin = stack.kafka.admin();
-    await admin.connect();
-    try {
-      await waitForGroupCaughtUp(
-        admin,
-        groupIdOf(overrides.TOPIC_PREFIX, 'postgres-sink'),
-        topics.emotions,
-        120_000,
-      );
-    } finally {
-      await admin.disconnect();
-    }
+    await caughtUp(stack, overrides.TOPIC_PREFIX, 'postgres-sink', topics.emotions, 120_000);
 
     const client = new pg.Client({ connectionString: server.url });
     await client.connect();

@@ -37,11 +37,17 @@ export class TestServices {
 }
 
 /** Waits until a stage's group has committed everything on its input topic. */
-export async function caughtUp(stack: TestStack, prefix: string, stage: string, topic: string) {
+export async function caughtUp(
+  stack: TestStack,
+  prefix: string,
+  stage: string,
+  topic: string,
+  timeoutMs = 240_000,
+) {
   const admin = stack.kafka.admin();
   await admin.connect();
   try {
-    await waitForGroupCaughtUp(admin, groupIdOf(prefix, stage), topic, 240_000);
+    await waitForGroupCaughtUp(admin, groupIdOf(prefix, stage), topic, timeoutMs);
   } finally {
     await admin.disconnect();
   }

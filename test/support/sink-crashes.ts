@@ -1,10 +1,48 @@
 import { avroSchemas, type EmotionResult } from '../../schemas/index.js';
 import { emotionResult } from './blob.js';
 import type { TestStack } from './stack.js';
-import type { StageProcess } from './stage.js';
+import { StageProcess } from './stage.js';
 import { produceValues } from './topics.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Settings of a sink under the crash scenario below. */
+export const SINK_CRASH_ENV = {
+  // Ranges cut by time: a restarted sink, buffering more at once, would cut other ranges than its
+  // predecessor unless its writer makes rewriting a range harmless.
+  SINK_FLUSH_BYTES: '10000000',
+  SINK_FLUSH_INTERVAL_MS: '300',
+  STAGE_RETRY_INITIAL_MS: '100',
+  // A killed sink's partitions move to its successor as soon as its session ends.
+  KAFKA_SESSION_TIMEOUT_MS: '3000',
+  KAFKA_HEARTBEAT_INTERVAL_MS: '500',
+  LOG_LEVEL: 'info',
+};
+
+/**
+ * Starts `emotion-stream sink <sink>` as its own process with `fixture` preloaded, which kills the
+ * process right after its Nth write (N in `dieAfterVariable`); each process started is pushed
+ * onto `started` so the test can kill what is left.
+ */
+export function crashingSink(options: {
+  env: Record<string, string>;
+  logFile: string;
+  fixture: string;
+  dieAfterVariable: string;
+  sink: string;
+  started: StageProcess[];
+}): (dieAfterWrites: number) => StageProcess {
+  return (dieAfterWrites) => {
+    const sink = new StageProcess(
+      { ...options.env, [options.dieAfterVariable]: String(dieAfterWrites) },
+      options.logFile,
+      ['--import', options.fixture, 'cli/run.ts', 'sink', options.sink],
+    );
+    options.started.push(sink);
+    sink.start();
+    return sink;
+  };
+}
 
 /**
  * The sinks' exactly-once scenario: results keep arriving on `topic`, 50 every 250 ms, while
