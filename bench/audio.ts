@@ -18,6 +18,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
+import { loadConfig } from '../cli/config.js';
 import { createPipelineTopics } from '../cli/provision.js';
 import { pipelineStageSpecs, ServiceSupervisor } from '../cli/service-supervisor.js';
 import { createEmotionEngine, resolveRegistryModels } from '../processors/classify/pipeline.js';
@@ -26,7 +27,6 @@ import { FasterWhisperEngine } from '../processors/transcribe/faster-whisper-eng
 import { createTranscriptionEngine } from '../processors/transcribe/pipeline.js';
 import { decodeToPcm } from '../producers/audio/ffmpeg-decoder.js';
 import { openChunker, vadModelOf } from '../producers/audio/speech-chunker.js';
-import { loadConfig } from '../runtime/config/index.js';
 import { createLogger, type Logger } from '../runtime/logger.js';
 import { packageRoot } from '../runtime/package-root.js';
 import { LocalStack } from '../runtime/stack/local-stack.js';

@@ -4,6 +4,7 @@
  * re-encoded, as every stage does; no engine). Run by `npm run bench -- runtime` as a service of
  * its own: `passthrough-stage.ts <name> <from-topic> <to-topic>`.
  */
+import { loadRuntimeConfig } from '../runtime/config/index.js';
 import { runService } from '../runtime/service.js';
 import { startStage } from '../runtime/stage/run-stage.js';
 import { outputs } from '../runtime/stage/types.js';
@@ -15,7 +16,7 @@ if (!name || !from || !to) {
   process.exit(2);
 }
 
-await runService(name, (context) =>
+await runService(name, loadRuntimeConfig, (context) =>
   startStage<TextSegment, TextSegment>(context, {
     name,
     input: { topic: from, schema: avroSchemas.TextSegment },

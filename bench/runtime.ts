@@ -18,10 +18,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
+import { type Config, loadConfig } from '../cli/config.js';
 import { createPipelineTopics } from '../cli/provision.js';
 import { pipelineStageSpecs, type ServiceSpec, ServiceSupervisor } from '../cli/service-supervisor.js';
 import { newTextSegment } from '../producers/segment-producer.js';
-import { type Config, loadConfig } from '../runtime/config/index.js';
 import { createKafka } from '../runtime/kafka/client.js';
 import { createLogger, type Logger } from '../runtime/logger.js';
 import { packageRoot } from '../runtime/package-root.js';

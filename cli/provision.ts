@@ -1,4 +1,4 @@
-import type { Config } from '../runtime/config/index.js';
+import type { Config } from '../cli/config.js';
 import { createKafka } from '../runtime/kafka/client.js';
 import {
   durabilityFor,

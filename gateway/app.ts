@@ -13,9 +13,9 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { Registry } from 'prom-client';
+import type { GatewayConfig } from '../gateway/config.js';
 import type { EmotionEngine } from '../processors/classify/engine.js';
 import type { SegmentProducer } from '../producers/segment-producer.js';
-import type { GatewayConfig } from '../runtime/config/index.js';
 import { isRetryable } from '../runtime/errors.js';
 import type { ReadinessCheck } from '../runtime/http/service-endpoints.js';
 import type { AvroProducer } from '../runtime/kafka/avro-producer.js';

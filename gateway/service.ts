@@ -8,7 +8,7 @@ import { connectAudioProducers } from '../producers/audio/ingest-audio.js';
 import { vadModelOf } from '../producers/audio/speech-chunker.js';
 import { SegmentProducer } from '../producers/segment-producer.js';
 import { BlobStore } from '../runtime/blob/blob-store.js';
-import type { Config } from '../runtime/config/index.js';
+import type { RuntimeConfig } from '../runtime/config/index.js';
 import { errorMessage } from '../runtime/errors.js';
 import { AvroProducer } from '../runtime/kafka/avro-producer.js';
 import { createKafka } from '../runtime/kafka/client.js';
@@ -28,6 +28,7 @@ import {
   topicNames,
 } from '../schemas/index.js';
 import { buildGatewayApp } from './app.js';
+import type { GatewayServiceConfig } from './config.js';
 import { FeedbackOutcomes } from './feedback/feedback-outcomes.js';
 import { CsvJobs } from './jobs/csv-jobs.js';
 import { LiveHub } from './live/live-hub.js';
@@ -46,7 +47,9 @@ export interface RunningGateway extends RunningService {
  * and feedback, one live reader of `emotions` fanned out to WebSocket clients and CSV jobs, and
  * the Fastify app serving it all (with /healthz, /readyz and /metrics on the same port).
  */
-export async function startGatewayService(context: ServiceContext): Promise<RunningGateway> {
+export async function startGatewayService(
+  context: ServiceContext<GatewayServiceConfig>,
+): Promise<RunningGateway> {
   const { config, logger, metrics } = context;
   const topics = topicNames(config.topics.prefix);
   // Concurrent /v1/predict requests share model runs (coalescing-engine.ts).
@@ -186,7 +189,7 @@ export async function startGatewayService(context: ServiceContext): Promise<Runn
 }
 
 /** Where the feedback sink writes its records, read for feedback outcomes; none without storage. */
-function feedbackStore(config: Config, logger: Logger): BlobStore | undefined {
+function feedbackStore(config: RuntimeConfig, logger: Logger): BlobStore | undefined {
   try {
     return BlobStore.connect(config.blob);
   } catch (error) {

@@ -1,23 +1,24 @@
 import type { RunningService, ServiceContext } from '../runtime/service.js';
 import { chainHandlers } from '../runtime/stage/chained-handlers.js';
 import { startStage } from '../runtime/stage/run-stage.js';
-import type { StageWork } from '../runtime/stage/types.js';
+import type { OpenedHandler } from '../runtime/stage/types.js';
 import { avroSchemas, topicNames } from '../schemas/index.js';
-import { buildClassifyWork } from './classify/service.js';
-import { buildCorrectWork } from './correct/service.js';
-import { STAGE_FLOWS } from './stage-flows.js';
-import { buildTranslateWork } from './translate/service.js';
+import { openClassifyHandler } from './classify/service.js';
+import type { PipelineConfig } from './config.js';
+import { openCorrectHandler } from './correct/service.js';
+import { PIPELINE_STAGES } from './stages.js';
+import { openTranslateHandler } from './translate/service.js';
 
-/** The text stages, in flow order, that the fused mode runs in one process, with their builders. */
+/** The text stages, in pipeline order, that the fused mode runs in one process, with their handlers' openers. */
 const FUSED = ['correct', 'translate', 'classify'] as const;
-const BUILDERS: Record<
+const OPENERS: Record<
   (typeof FUSED)[number],
-  (context: ServiceContext, output: string) => Promise<StageWork<never, unknown>>
+  (context: ServiceContext<PipelineConfig>, output: string) => Promise<OpenedHandler<never, unknown>>
 > = {
-  correct: buildCorrectWork,
-  translate: buildTranslateWork,
-  // Its own metrics label, as the classify stage has (STAGE_FLOWS builds it for replay).
-  classify: (context, output) => buildClassifyWork(context, output),
+  correct: openCorrectHandler,
+  translate: openTranslateHandler,
+  // Its own metrics label, as the classify stage has (PIPELINE_STAGES opens it for replay).
+  classify: (context, output) => openClassifyHandler(context, output),
 };
 
 /**
@@ -28,27 +29,34 @@ const BUILDERS: Record<
  * instead of the three stages, not beside them: both would write the same results. A cluster
  * that scales classify apart (GPU nodes) keeps the three stages.
  */
-export async function startFusedTextService(context: ServiceContext): Promise<RunningService> {
+export async function startFusedTextService(
+  context: ServiceContext<PipelineConfig>,
+): Promise<RunningService> {
   const topics = topicNames(context.config.topics.prefix);
-  const flows = FUSED.map((name) => STAGE_FLOWS[name]);
-  const works: StageWork<unknown, unknown>[] = [];
+  const stages = FUSED.map((name) => PIPELINE_STAGES[name]);
+  const opened: OpenedHandler<unknown, unknown>[] = [];
   try {
-    for (const [i, flow] of flows.entries())
-      works.push((await BUILDERS[FUSED[i]!](context, topics[flow.output])) as StageWork<unknown, unknown>);
+    for (const [i, stage] of stages.entries())
+      opened.push(
+        (await OPENERS[FUSED[i]!](context, topics[stage.output])) as OpenedHandler<unknown, unknown>,
+      );
   } catch (error) {
-    await Promise.all(works.map((work) => work.close()));
+    await Promise.all(opened.map((one) => one.close()));
     throw error;
   }
-  const closeAll = async () => void (await Promise.all(works.map((work) => work.close())));
+  const closeAll = async () => void (await Promise.all(opened.map((one) => one.close())));
   try {
     const running = await startStage(context, {
       name: 'text-pipeline',
-      input: { topic: topics[flows[0]!.input], schema: avroSchemas[flows[0]!.inputSchema] },
-      outputs: flows.map((flow) => ({ topic: topics[flow.output], schema: avroSchemas[flow.outputSchema] })),
+      input: { topic: topics[stages[0]!.input], schema: avroSchemas[stages[0]!.inputSchema] },
+      outputs: stages.map((stage) => ({
+        topic: topics[stage.output],
+        schema: avroSchemas[stage.outputSchema],
+      })),
       handler: chainHandlers(
-        works.map((work, i) => ({
-          handler: work.handler,
-          ...(i + 1 < flows.length ? { feeds: topics[flows[i]!.output] } : {}),
+        opened.map((one, i) => ({
+          handler: one.handler,
+          ...(i + 1 < stages.length ? { feeds: topics[stages[i]!.output] } : {}),
         })),
       ),
     });

@@ -1,4 +1,5 @@
 import type { RunningService, ServiceContext } from '../runtime/service.js';
+import type { PipelineConfig } from './config.js';
 import { startFusedTextService } from './fused-text-stage.js';
 
 /**
@@ -7,6 +8,6 @@ import { startFusedTextService } from './fused-text-stage.js';
  */
 export const OPT_IN_STAGES = {
   'text-pipeline': startFusedTextService,
-} as const satisfies Record<string, (context: ServiceContext) => Promise<RunningService>>;
+} as const satisfies Record<string, (context: ServiceContext<PipelineConfig>) => Promise<RunningService>>;
 
 export type OptInStageName = keyof typeof OPT_IN_STAGES;

@@ -9,7 +9,7 @@ export interface StageTopics {
 }
 
 /**
- * The pipeline's layout, in flow order: the one place that says which topic each stage reads and
+ * The pipeline's layout, in pipeline order: the one place that says which topic each stage reads and
  * writes (issue 20). The services, replay, the fused text stage and the deployment's autoscaling
  * all read it; it imports no stage, so every stage can.
  */

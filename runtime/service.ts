@@ -1,11 +1,12 @@
 import type { Registry } from 'prom-client';
-import { type Config, ConfigError, loadConfig } from './config/index.js';
+import { ConfigError, type RuntimeConfig } from './config/index.js';
 import { startServiceEndpoints } from './http/service-endpoints.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetricsRegistry } from './metrics/registry.js';
 
-export interface ServiceContext {
-  config: Config;
+/** What a service starts with; `C` is the settings it reads (the runtime's and its own sections). */
+export interface ServiceContext<C extends RuntimeConfig = RuntimeConfig> {
+  config: C;
   logger: Logger;
   metrics: Registry;
 }
@@ -25,12 +26,16 @@ export interface RunningService {
 export const EXIT_CONFIG = 78;
 
 /**
- * The whole life of a service process: read the configuration (one clear line and exit 78 if it is
- * wrong), start the service and its /healthz /readyz /metrics endpoint, and on SIGTERM or SIGINT
+ * The whole life of a service process: read the configuration with `loadConfig` (one clear line
+ * and exit 78 if it is wrong), start the service and its /healthz /readyz /metrics endpoint, and on SIGTERM or SIGINT
  * stop it cleanly before exiting. A fatal failure exits 1 so the orchestrator restarts the process.
  */
-export async function runService(name: string, start: (context: ServiceContext) => Promise<RunningService>) {
-  let config: Config;
+export async function runService<C extends RuntimeConfig>(
+  name: string,
+  loadConfig: () => C,
+  start: (context: ServiceContext<C>) => Promise<RunningService>,
+) {
+  let config: C;
   try {
     config = loadConfig();
   } catch (error) {

@@ -1,12 +1,13 @@
 import type { RunningService, ServiceContext } from '../runtime/service.js';
 import { startBlobSinkService } from './blob/service.js';
+import type { FeedbackSinkConfig } from './feedback/config.js';
 import { startFeedbackSinkService } from './feedback/service.js';
 
 /** Every sink that runs as its own service (`emotion-stream sink <name>`). */
 export const SINKS = {
   blob: startBlobSinkService,
   feedback: startFeedbackSinkService,
-} as const satisfies Record<string, (context: ServiceContext) => Promise<RunningService>>;
+} as const satisfies Record<string, (context: ServiceContext<FeedbackSinkConfig>) => Promise<RunningService>>;
 
 export type SinkName = keyof typeof SINKS;
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
+import { loadConfig } from '../../cli/config.js';
 import { ModelRegistry } from '../../processors/classify/model-registry.js';
 import { BlobStore } from '../../runtime/blob/blob-store.js';
-import { loadConfig } from '../../runtime/config/index.js';
 import { createLogger } from '../../runtime/logger.js';
 import { topicNames } from '../../schemas/index.js';
 import { buildTrainingSet } from '../../sinks/feedback/training-set.js';

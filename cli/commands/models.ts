@@ -1,7 +1,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
+import { loadConfig } from '../../cli/config.js';
 import { LoadedModel } from '../../processors/classify/onnx-engine.js';
 import { createEmotionEngine, resolveRegistryModels } from '../../processors/classify/pipeline.js';
-import { loadConfig } from '../../runtime/config/index.js';
 import { createLogger } from '../../runtime/logger.js';
 import { type DatasetFormat, defaultDatasetsDir, loadDataset, type Split } from '../../training/datasets.js';
 import { trainEncoderModel } from '../../training/encoder-trainer.js';

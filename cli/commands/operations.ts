@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { STAGE_FLOWS } from '../../processors/stage-flows.js';
-import { PIPELINE_STAGE_NAMES, type PipelineStageName } from '../../processors/stages.js';
-import { loadConfig } from '../../runtime/config/index.js';
+import { loadConfig } from '../../cli/config.js';
+import { PIPELINE_STAGE_NAMES, PIPELINE_STAGES, type PipelineStageName } from '../../processors/stages.js';
 import { createKafka } from '../../runtime/kafka/client.js';
 import { redriveDeadLetters } from '../../runtime/kafka/dlq-redrive.js';
 import { groupIdOf, groupNameOf } from '../../runtime/kafka/group-ids.js';
@@ -97,16 +96,16 @@ export function registerOperationsCommands(program: Command): void {
           options.model ? { ...process.env, CLASSIFY_MODELS: options.model } : process.env,
         );
         const logger = createLogger({ level: config.logLevel, name: 'replay' });
-        const flow = STAGE_FLOWS[options.stage];
+        const stage = PIPELINE_STAGES[options.stage];
         const topics = topicNames(config.topics.prefix);
-        const input = options.topic ?? topics[flow.input];
+        const input = options.topic ?? topics[stage.input];
         const known = Object.entries(TOPICS).find(([key]) => topics[key as keyof typeof TOPICS] === input);
-        if (!known || known[1].value !== flow.inputSchema) {
+        if (!known || known[1].value !== stage.inputSchema) {
           throw new UsageError(
-            `--topic ${input} is not a pipeline topic of ${flow.inputSchema} records, which ${options.stage} reads`,
+            `--topic ${input} is not a pipeline topic of ${stage.inputSchema} records, which ${options.stage} reads`,
           );
         }
-        const output = options.output ?? topics[flow.output];
+        const output = options.output ?? topics[stage.output];
         const groupId =
           options.group ??
           groupIdOf(
@@ -135,9 +134,9 @@ export function registerOperationsCommands(program: Command): void {
         const summary = await replayRange(context, {
           name: `replay-${options.stage}`,
           groupId,
-          input: { topic: input, schema: avroSchemas[flow.inputSchema] },
-          output: { topic: output, schema: avroSchemas[flow.outputSchema] },
-          work: await flow.build(context, output),
+          input: { topic: input, schema: avroSchemas[stage.inputSchema] },
+          output: { topic: output, schema: avroSchemas[stage.outputSchema] },
+          handler: await stage.open(context, output),
           ...(options.from && 'timeMs' in options.from ? { fromMs: options.from.timeMs } : {}),
           ...(options.from && 'offsets' in options.from ? { fromOffsets: options.from.offsets } : {}),
           ...(options.to && 'timeMs' in options.to ? { toMs: options.to.timeMs } : {}),
@@ -151,7 +150,7 @@ export function registerOperationsCommands(program: Command): void {
           },
           onOutputs: (outputs) => {
             for (const { value } of outputs) {
-              if (flow.outputSchema !== 'EmotionResult') continue;
+              if (stage.outputSchema !== 'EmotionResult') continue;
               const result = value as EmotionResult;
               perClass.set(result.topLabel, (perClass.get(result.topLabel) ?? 0) + 1);
               versions.add(`${result.model.name}@${result.model.version}`);
@@ -259,7 +258,7 @@ export function registerOperationsCommands(program: Command): void {
       const stage = PIPELINE_STAGE_NAMES.find(
         (name) => groupName === name || groupName.startsWith(`${name}-`),
       );
-      const topic = options.topic ?? (stage ? topics[STAGE_FLOWS[stage].input] : undefined);
+      const topic = options.topic ?? (stage ? topics[PIPELINE_STAGES[stage].input] : undefined);
       if (!topic) throw new UsageError(`--topic is needed: ${options.group} is not a stage's group`);
       const admin = createKafka(config.kafka, logger, 'offsets').admin();
       await admin.connect();

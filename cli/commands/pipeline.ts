@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { type Command, InvalidArgumentError } from 'commander';
+import { loadConfig } from '../../cli/config.js';
 import { startGatewayService } from '../../gateway/service.js';
 import { OPT_IN_STAGES } from '../../processors/opt-in-stages.js';
-import { PIPELINE_STAGE_NAMES, PIPELINE_STAGES } from '../../processors/stages.js';
+import { PIPELINE_STAGE_NAMES, PIPELINE_STAGE_SERVICES } from '../../processors/stages.js';
 import { AudioInputError } from '../../producers/audio/ffmpeg-decoder.js';
 import { connectAudioProducers, ingestAudio } from '../../producers/audio/ingest-audio.js';
 import { vadModelOf } from '../../producers/audio/speech-chunker.js';
 import { inspectCsvFile } from '../../producers/csv/csv-input.js';
 import { produceCsv } from '../../producers/csv/produce-csv.js';
 import { SegmentProducer } from '../../producers/segment-producer.js';
-import { loadConfig } from '../../runtime/config/index.js';
 import { createKafka } from '../../runtime/kafka/client.js';
 import { createLogger } from '../../runtime/logger.js';
 import { SchemaRegistryClient } from '../../runtime/serde/schema-registry.js';
@@ -21,7 +21,7 @@ import { languageOption } from '../options.js';
 import { byteProgress } from '../progress.js';
 
 /** Every stage service `stage <name>` can run: the pipeline's and the opt-in modes. */
-const STAGE_SERVICES = { ...PIPELINE_STAGES, ...OPT_IN_STAGES };
+const STAGE_SERVICES = { ...PIPELINE_STAGE_SERVICES, ...OPT_IN_STAGES };
 type StageServiceName = keyof typeof STAGE_SERVICES;
 const STAGE_CHOICES = Object.keys(STAGE_SERVICES);
 /** Every sink service `sink <name>` can run: the pipeline's and the opt-in ones. */
@@ -44,7 +44,7 @@ export function registerPipelineCommands(program: Command): void {
       return value as StageServiceName;
     })
     .action(async (name: StageServiceName) => {
-      await runService(name, STAGE_SERVICES[name]);
+      await runService(name, loadConfig, STAGE_SERVICES[name]);
       // runService keeps the process alive until SIGTERM/SIGINT and exits itself.
       await new Promise<never>(() => undefined);
     });
@@ -62,7 +62,7 @@ export function registerPipelineCommands(program: Command): void {
       return value as SinkServiceName;
     })
     .action(async (name: SinkServiceName) => {
-      await runService(`${name}-sink`, SINK_SERVICES[name]);
+      await runService(`${name}-sink`, loadConfig, SINK_SERVICES[name]);
       await new Promise<never>(() => undefined);
     });
 
@@ -72,7 +72,7 @@ export function registerPipelineCommands(program: Command): void {
       'run the HTTP gateway: REST API under /v1 (docs at /docs), the live WebSocket /v1/live and the dashboard at /',
     )
     .action(async () => {
-      await runService('gateway', startGatewayService);
+      await runService('gateway', loadConfig, startGatewayService);
       await new Promise<never>(() => undefined);
     });
 

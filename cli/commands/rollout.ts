@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
+import { loadConfig } from '../../cli/config.js';
 import { compareWithShadow } from '../../processors/classify/shadow-comparison.js';
 import { BlobStore } from '../../runtime/blob/blob-store.js';
-import { loadConfig } from '../../runtime/config/index.js';
 import { createKafka } from '../../runtime/kafka/client.js';
 import { readTopicRange } from '../../runtime/kafka/topic-range-reader.js';
 import { createLogger } from '../../runtime/logger.js';

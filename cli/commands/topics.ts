@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../runtime/config/index.js';
+import { loadConfig } from '../../cli/config.js';
 import { createLogger } from '../../runtime/logger.js';
 import { plannedTopics } from '../../schemas/index.js';
 import { createPipelineTopics, registerPipelineSchemas } from '../provision.js';

@@ -1,13 +1,14 @@
 import type { Command } from 'commander';
+import { loadConfig } from '../../cli/config.js';
 import {
   formatTranscript,
   TRANSCRIPT_FORMATS,
   type TranscriptFormat,
 } from '../../gateway/transcripts/transcript-formats.js';
 import { createEmotionEngine, resolveRegistryModels } from '../../processors/classify/pipeline.js';
+import { TRANSCRIBE_ENGINES } from '../../processors/transcribe/config.js';
 import { createTranscriptionEngine } from '../../processors/transcribe/pipeline.js';
 import { vadModelOf } from '../../producers/audio/speech-chunker.js';
-import { loadConfig, TRANSCRIBE_ENGINES } from '../../runtime/config/index.js';
 import { createLogger } from '../../runtime/logger.js';
 import { choice, integer, languageOption } from '../options.js';
 import { transcribeFile } from '../transcribe-file.js';

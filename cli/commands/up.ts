@@ -1,8 +1,8 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
+import { type Config, loadConfig } from '../../cli/config.js';
 import { PIPELINE_STAGE_NAMES } from '../../processors/stages.js';
-import { type Config, loadConfig } from '../../runtime/config/index.js';
 import { createLogger } from '../../runtime/logger.js';
 import { defaultCacheDir, LocalStack } from '../../runtime/stack/local-stack.js';
 import { readArtifactLock } from '../../runtime/stack/lock.js';

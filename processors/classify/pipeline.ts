@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import { BlobStore } from '../../runtime/blob/blob-store.js';
-import type { ClassifyConfig, Config } from '../../runtime/config/index.js';
+import type { RuntimeConfig } from '../../runtime/config/index.js';
 import type { Logger } from '../../runtime/logger.js';
 import { defaultCacheDir } from '../../runtime/stack/local-stack.js';
+import type { ClassifyConfig } from './config.js';
 import type { EmotionEngine } from './engine.js';
 import { ModelRegistry, parseRegistryRef } from './model-registry.js';
 import { OnnxEmotionEngine } from './onnx-engine.js';
@@ -11,7 +12,10 @@ import { OnnxEmotionEngine } from './onnx-engine.js';
  * The classify settings with every `registry:<name>[@<version>]` model replaced by a local copy
  * of that version from the model registry in Blob (fetched once into the cache directory).
  */
-export async function resolveRegistryModels(config: Config, logger: Logger): Promise<ClassifyConfig> {
+export async function resolveRegistryModels(
+  config: RuntimeConfig & { classify: ClassifyConfig },
+  logger: Logger,
+): Promise<ClassifyConfig> {
   const models = config.classify.models;
   if (!models || !Object.values(models).some((spec) => parseRegistryRef(spec))) return config.classify;
   const registry = new ModelRegistry(BlobStore.connect(config.blob));

@@ -3,8 +3,9 @@ import { colorOf } from '../../runtime/rollout/rollout-plan.js';
 import { RolloutPlanSource } from '../../runtime/rollout/rollout-plans.js';
 import type { RunningService, ServiceContext } from '../../runtime/service.js';
 import { startStage } from '../../runtime/stage/run-stage.js';
-import type { InputRecord, StageWork } from '../../runtime/stage/types.js';
+import type { InputRecord, OpenedHandler } from '../../runtime/stage/types.js';
 import { type EmotionResult, type TextSegment, topicNames } from '../../schemas/index.js';
+import type { PipelineConfig } from '../config.js';
 import { stageTopicsOf } from '../stage-topology.js';
 import { ClassifyMetrics } from './classify-metrics.js';
 import { createEmotionEngine, resolveRegistryModels } from './pipeline.js';
@@ -14,11 +15,11 @@ import { ClassifyHandler } from './stage.js';
  * The classify stage's processing (the configured models, registry versions fetched), writing to
  * `outputTopic`: emotions, emotions.shadow, or a replay's topic.
  */
-export async function buildClassifyWork(
-  context: ServiceContext,
+export async function openClassifyHandler(
+  context: ServiceContext<PipelineConfig>,
   outputTopic: string,
   options: { name?: string; owns?: (record: InputRecord<TextSegment>) => boolean } = {},
-): Promise<StageWork<TextSegment, EmotionResult>> {
+): Promise<OpenedHandler<TextSegment, EmotionResult>> {
   const { config, logger } = context;
   const engine = await createEmotionEngine(await resolveRegistryModels(config, logger), logger);
   const metrics = new ClassifyMetrics(context.metrics, options.name ?? 'classify', config.metricsMaxStreams);
@@ -37,7 +38,7 @@ export async function buildClassifyWork(
  * rollout plan gives it; in shadow mode (CLASSIFY_SHADOW) it classifies everything into
  * emotions.shadow, beside the serving deployments.
  */
-export async function startClassifyService(context: ServiceContext): Promise<RunningService> {
+export async function startClassifyService(context: ServiceContext<PipelineConfig>): Promise<RunningService> {
   const { config, logger } = context;
   const topics = topicNames(config.topics.prefix);
   const { color, shadow } = config.classify;
@@ -62,13 +63,13 @@ export async function startClassifyService(context: ServiceContext): Promise<Run
     owns = (record) =>
       colorOf(source.planFor(record.timestamp), record.key ?? record.value.id, record.timestamp) === color;
   }
-  const work = await buildClassifyWork(context, output, { name, ...(owns ? { owns } : {}) });
+  const opened = await openClassifyHandler(context, output, { name, ...(owns ? { owns } : {}) });
   try {
     const running = await startStage(context, {
       name,
       input: layout.input,
       outputs: [{ ...layout.output, topic: output }],
-      handler: work.handler,
+      handler: opened.handler,
     });
     logger.info({ stage: name, output, color: color ?? null, shadow }, 'classify deployment started');
     return {
@@ -76,12 +77,12 @@ export async function startClassifyService(context: ServiceContext): Promise<Run
       stop: () =>
         running.stop().finally(() => {
           plans?.stop();
-          return work.close();
+          return opened.close();
         }),
     };
   } catch (error) {
     plans?.stop();
-    await work.close();
+    await opened.close();
     throw error;
   }
 }

@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client';
-import type { CorrectConfig } from '../../runtime/config/index.js';
+import type { CorrectConfig } from '../../processors/correct/config.js';
 import type { Logger } from '../../runtime/logger.js';
 import { type CorrectionEngine, NoCorrectionEngine } from './engine.js';
 import { HunspellCorrectionEngine } from './hunspell-engine.js';

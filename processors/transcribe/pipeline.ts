@@ -1,4 +1,4 @@
-import type { TranscribeConfig } from '../../runtime/config/index.js';
+import type { TranscribeConfig } from '../../processors/transcribe/config.js';
 import type { Logger } from '../../runtime/logger.js';
 import { findAsrRuntime } from './asr-runtime.js';
 import type { TranscriptionEngine } from './engine.js';

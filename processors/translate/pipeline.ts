@@ -1,4 +1,4 @@
-import type { TranslateConfig } from '../../runtime/config/index.js';
+import type { TranslateConfig } from '../../processors/translate/config.js';
 import type { Logger } from '../../runtime/logger.js';
 import { AzureTranslatorEngine } from './azure-translator.js';
 import { NoTranslationEngine, type TranslationEngine } from './engine.js';

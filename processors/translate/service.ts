@@ -1,16 +1,17 @@
 import type { RunningService, ServiceContext } from '../../runtime/service.js';
 import { startStage } from '../../runtime/stage/run-stage.js';
-import type { StageWork } from '../../runtime/stage/types.js';
+import type { OpenedHandler } from '../../runtime/stage/types.js';
 import type { TextSegment } from '../../schemas/index.js';
+import type { PipelineConfig } from '../config.js';
 import { stageTopicsOf } from '../stage-topology.js';
 import { createTranslationEngine } from './pipeline.js';
 import { TranslateHandler } from './stage.js';
 
-/** The translate stage's processing, writing to `outputTopic` (segments.translated, or a replay's). */
-export async function buildTranslateWork(
-  context: ServiceContext,
+/** The translate stage's handler, writing to `outputTopic` (segments.translated, or a replay's). */
+export async function openTranslateHandler(
+  context: ServiceContext<PipelineConfig>,
   outputTopic: string,
-): Promise<StageWork<TextSegment, TextSegment>> {
+): Promise<OpenedHandler<TextSegment, TextSegment>> {
   const { config, logger } = context;
   const engine = await createTranslationEngine(config.translate, logger, {
     device: config.classify.executionProvider,
@@ -30,14 +31,16 @@ export async function buildTranslateWork(
 }
 
 /** The translate stage as a service: segments.corrected → segments.translated. */
-export async function startTranslateService(context: ServiceContext): Promise<RunningService> {
+export async function startTranslateService(
+  context: ServiceContext<PipelineConfig>,
+): Promise<RunningService> {
   const { input, output } = stageTopicsOf(context.config.topics.prefix, 'translate');
-  const work = await buildTranslateWork(context, output.topic);
+  const opened = await openTranslateHandler(context, output.topic);
   const running = await startStage(context, {
     name: 'translate',
     input,
     outputs: [output],
-    handler: work.handler,
+    handler: opened.handler,
   });
-  return { ...running, stop: () => running.stop().finally(() => work.close()) };
+  return { ...running, stop: () => running.stop().finally(() => opened.close()) };
 }

@@ -1,6 +1,7 @@
 import { findAsrRuntime } from '../../processors/transcribe/asr-runtime.js';
-import type { Config } from '../../runtime/config/index.js';
+import type { TranscribeConfig } from '../../processors/transcribe/config.js';
 import { AudioChunker, type PcmChunk } from './audio-chunker.js';
+import type { AudioConfig } from './config.js';
 import { SileroVad } from './silero-vad.js';
 import { VadChunker } from './vad-chunker.js';
 
@@ -15,7 +16,10 @@ export interface SpeechChunker {
  * auto takes the model faster-whisper's runtime installed (deploy/local/install-asr.sh) where it
  * is; `silero` requires it; `energy` keeps the older level-threshold chunker.
  */
-export function vadModelOf(config: Config): string | undefined {
+export function vadModelOf(config: {
+  audio: AudioConfig;
+  transcribe: Pick<TranscribeConfig, 'asrRuntimeDir'>;
+}): string | undefined {
   const { vad, vadModel } = config.audio;
   if (vad === 'energy') return undefined;
   if (vadModel) return vadModel;

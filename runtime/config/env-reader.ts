@@ -116,4 +116,45 @@ export class EnvReader {
     }
     return value;
   }
+
+  /** `a=b,c=d` pairs; each key must match `key`, each value must be non-empty. */
+  pairs(name: string, key: RegExp, what: string): Record<string, string> | undefined {
+    const value = this.raw(name);
+    if (value === undefined) return undefined;
+    const pairs: Record<string, string> = {};
+    for (const item of value.split(',')) {
+      const at = item.indexOf('=');
+      const left = item.slice(0, at).trim();
+      const right = item.slice(at + 1).trim();
+      if (at <= 0 || !key.test(left) || right === '') {
+        throw new ConfigError(name, `must be comma-separated ${what} pairs (got '${item.trim()}')`);
+      }
+      pairs[left] = right;
+    }
+    return pairs;
+  }
+
+  /** An ISO 639-1 language code such as en. */
+  language(name: string, fallback: string): string {
+    return languageCode(name, this.string(name, fallback));
+  }
+
+  optionalLanguage(name: string): string | undefined {
+    const value = this.raw(name);
+    return value === undefined ? undefined : languageCode(name, value);
+  }
+
+  /** A comma-separated list of ISO 639-1 language codes. */
+  languages(name: string, fallback: string): string[] {
+    return this.string(name, fallback)
+      .split(',')
+      .map((code) => languageCode(name, code.trim()));
+  }
+}
+
+function languageCode(name: string, value: string): string {
+  if (!/^[a-z]{2}$/.test(value)) {
+    throw new ConfigError(name, `must hold ISO 639-1 codes such as en or ro (got '${value}')`);
+  }
+  return value;
 }

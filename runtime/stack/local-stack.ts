@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Config } from '../config/index.js';
+import type { RuntimeConfig } from '../config/index.js';
 import type { Logger } from '../logger.js';
 import { packageRoot } from '../package-root.js';
 import { BlobEmulator } from './blob-emulator.js';
@@ -16,7 +16,7 @@ export interface StackEndpoints {
 }
 
 export interface LocalStackOptions {
-  config: Config;
+  config: RuntimeConfig;
   /** Kafka logs, registry and blob data; kept between runs unless the caller wipes it. */
   dataDir: string;
   logger: Logger;
@@ -40,7 +40,7 @@ export class StackInUseError extends Error {
   override readonly name = 'StackInUseError';
 }
 
-export function defaultCacheDir(config: Config): string {
+export function defaultCacheDir(config: RuntimeConfig): string {
   return config.stack.cacheDir ?? join(packageRoot(), '.cache');
 }
 

@@ -9,7 +9,7 @@ import {
 } from '../kafka/topic-range-reader.js';
 import type { ServiceContext } from '../service.js';
 import { startStage } from './run-stage.js';
-import type { InputRecord, Outcome, OutputRecord, StageHandler, StageWork } from './types.js';
+import type { InputRecord, OpenedHandler, Outcome, OutputRecord, StageHandler } from './types.js';
 
 export interface ReplayOptions<In, Out> {
   /** Stage name in logs, metrics and trace stamps (e.g. `replay-classify`). */
@@ -18,7 +18,7 @@ export interface ReplayOptions<In, Out> {
   groupId: string;
   input: { topic: string; schema: object };
   output: { topic: string; schema: object };
-  work: StageWork<In, Out>;
+  handler: OpenedHandler<In, Out>;
   /** Records stamped at or after this; the start of the topic when absent. */
   fromMs?: number;
   /**
@@ -106,7 +106,7 @@ export async function replayRange<In, Out>(
       'replay starting',
     );
 
-    const inner = options.work.handler;
+    const inner = options.handler.handler;
     // A batch whose transaction fails is handed to the handler again: count each offset once.
     const counted = new Map<number, bigint>();
     const firstTime = (record: InputRecord<In>) => {
@@ -163,7 +163,7 @@ export async function replayRange<In, Out>(
     }
     return { ...counts, resumed, durationMs: Date.now() - started };
   } finally {
-    await options.work.close();
+    await options.handler.close();
     await admin.disconnect();
   }
 }

@@ -7,7 +7,8 @@ import type { RunningService, ServiceContext } from '../service.js';
 import { ExactlyOnceStage } from './exactly-once-stage.js';
 import type { StageHandler } from './types.js';
 
-export interface StageDefinition<In, Out> {
+/** What `startStage` runs: the stage's name, the topic it reads, the topics it writes, its handler. */
+export interface StageOptions<In, Out> {
   name: string;
   input: { topic: string; schema: object };
   outputs: Array<{ topic: string; schema: object }>;
@@ -21,23 +22,23 @@ export interface StageDefinition<In, Out> {
 /** Wires a stage from the service context: Kafka client, registry, metrics, dead-letter topic. */
 export async function startStage<In, Out>(
   context: ServiceContext,
-  definition: StageDefinition<In, Out>,
+  options: StageOptions<In, Out>,
 ): Promise<RunningService & { stage: ExactlyOnceStage<In, Out> }> {
   const { config, logger, metrics } = context;
   const registry = new SchemaRegistryClient(config.schemaRegistry);
   const stage = new ExactlyOnceStage<In, Out>({
-    name: definition.name,
-    groupId: definition.groupId ?? groupIdOf(config.topics.prefix, definition.name),
-    input: definition.input,
-    deadLetterTopic: deadLetterTopicOf(definition.input.topic),
-    outputs: definition.outputs.map((output) => ({ ...output, subject: subjectOf(output.topic) })),
-    handler: definition.handler,
-    kafka: createKafka(config.kafka, logger, definition.name),
+    name: options.name,
+    groupId: options.groupId ?? groupIdOf(config.topics.prefix, options.name),
+    input: options.input,
+    deadLetterTopic: deadLetterTopicOf(options.input.topic),
+    outputs: options.outputs.map((output) => ({ ...output, subject: subjectOf(output.topic) })),
+    handler: options.handler,
+    kafka: createKafka(config.kafka, logger, options.name),
     registry,
     logger,
     metrics: new StageMetrics(metrics),
     settings: config.stage,
-    ...(definition.endOffsets ? { endOffsets: definition.endOffsets } : {}),
+    ...(options.endOffsets ? { endOffsets: options.endOffsets } : {}),
   });
   await stage.start();
   return {

@@ -38,8 +38,8 @@ export function rejected<Out>(error: Error): Outcome<Out> {
   return { rejected: error };
 }
 
-/** A stage's processing as built from a service's configuration: its handler, and what to release. */
-export interface StageWork<In, Out> {
+/** A handler opened from a service's configuration, and the close that releases its engine. */
+export interface OpenedHandler<In, Out> {
   handler: StageHandler<In, Out>;
   close(): Promise<void>;
 }

@@ -6,6 +6,7 @@ import { SchemaRegistryClient } from '../../runtime/serde/schema-registry.js';
 import type { RunningService, ServiceContext } from '../../runtime/service.js';
 import { blobFiles, startSink } from '../../runtime/sink/run-sink.js';
 import { avroSchemas, type Feedback, topicNames } from '../../schemas/index.js';
+import type { FeedbackSinkConfig } from './config.js';
 import { FeedbackRouter } from './feedback-records.js';
 import { ResultIndex } from './result-index.js';
 import { buildTrainingSet } from './training-set.js';
@@ -15,7 +16,9 @@ import { buildTrainingSet } from './training-set.js';
  * every FEEDBACK_DATASET_INTERVAL_MS (when new feedback arrived) a new version of the consolidated
  * training files under `feedback/datasets/`.
  */
-export async function startFeedbackSinkService(context: ServiceContext): Promise<RunningService> {
+export async function startFeedbackSinkService(
+  context: ServiceContext<FeedbackSinkConfig>,
+): Promise<RunningService> {
   const { config, logger, metrics } = context;
   const topics = topicNames(config.topics.prefix);
   const index = new ResultIndex({
@@ -23,8 +26,8 @@ export async function startFeedbackSinkService(context: ServiceContext): Promise
     registry: new SchemaRegistryClient(config.schemaRegistry),
     topic: topics.emotions,
     schema: avroSchemas.EmotionResult,
-    windowMs: config.sink.feedback.joinWindowMs,
-    maxResults: config.sink.feedback.joinMaxResults,
+    windowMs: config.feedback.joinWindowMs,
+    maxResults: config.feedback.joinMaxResults,
     logger,
     metrics,
     groupPrefix: groupIdOf(config.topics.prefix, 'feedback-index'),
@@ -39,7 +42,7 @@ export async function startFeedbackSinkService(context: ServiceContext): Promise
     name: 'feedback-sink',
     topic: topics.feedback,
     schema: avroSchemas.Feedback,
-    writer: blobFiles<Feedback>(new FeedbackRouter(index, root, config.sink.feedback.joinWaitMs), store),
+    writer: blobFiles<Feedback>(new FeedbackRouter(index, root, config.feedback.joinWaitMs), store),
     onCommitted: (files) => {
       if (files.length > 0) changed = true;
     },
@@ -64,7 +67,7 @@ export async function startFeedbackSinkService(context: ServiceContext): Promise
     });
     return building;
   };
-  const timer = setInterval(() => void consolidate(), config.sink.feedback.datasetIntervalMs);
+  const timer = setInterval(() => void consolidate(), config.feedback.datasetIntervalMs);
 
   return {
     checks: { ...running.checks, index: () => index.loadedAll },

@@ -3,8 +3,8 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../cli/config.js';
 import { type RunningGateway, startGatewayService } from '../../gateway/service.js';
-import { loadConfig } from '../../runtime/config/index.js';
 import { gatewayEnv, refusedUpgrade } from '../support/gateway.js';
 import { pipelineStack } from '../support/pipeline.js';
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Config, loadConfig } from '../../runtime/config/index.js';
+import { type Config, loadConfig } from '../../cli/config.js';
 import type { Logger } from '../../runtime/logger.js';
 import { BlobEmulator } from '../../runtime/stack/blob-emulator.js';
 import { KafkaBroker } from '../../runtime/stack/kafka-broker.js';

@@ -3,10 +3,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../cli/config.js';
 import { startTranscribeService } from '../../processors/transcribe/service.js';
 import { connectAudioProducers, ingestAudio } from '../../producers/audio/ingest-audio.js';
 import { vadModelOf } from '../../producers/audio/speech-chunker.js';
-import { loadConfig } from '../../runtime/config/index.js';
 import { freePort } from '../../runtime/stack/ports.js';
 import { avroSchemas, type StreamEvent, type TextSegment } from '../../schemas/index.js';
 import {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../runtime/config/index.js';
+import { loadConfig } from '../../cli/config.js';
 import { SchemaRegistryClient } from '../../runtime/serde/schema-registry.js';
 import { KafkaBroker } from '../../runtime/stack/kafka-broker.js';
 import { defaultCacheDir } from '../../runtime/stack/local-stack.js';

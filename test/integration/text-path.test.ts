@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Config } from '../../cli/config.js';
 import { startClassifyService } from '../../processors/classify/service.js';
 import { startCorrectService } from '../../processors/correct/service.js';
 import { startTranslateService } from '../../processors/translate/service.js';
@@ -27,7 +28,7 @@ afterEach(async () => {
 
 async function start(
   stack: TestStack,
-  startService: (context: ServiceContext) => Promise<RunningService>,
+  startService: (context: ServiceContext<Config>) => Promise<RunningService>,
 ): Promise<Registry> {
   return (await services.start(stack, startService)).metrics;
 }

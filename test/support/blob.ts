@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import type { Config } from '../../cli/config.js';
 import { BlobStore } from '../../runtime/blob/blob-store.js';
-import type { Config } from '../../runtime/config/index.js';
 import type { CoreEmotion, EmotionResult } from '../../schemas/index.js';
 
 /** A container name of its own per test (Azure: lowercase letters, digits, hyphens). */

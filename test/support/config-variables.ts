@@ -1,4 +1,4 @@
-import { loadConfig } from '../../runtime/config/index.js';
+import { loadConfig } from '../../cli/config.js';
 import { postgresSinkConfig } from '../../sinks/postgres/postgres-sink.js';
 
 /**

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { loadConfig } from '../../runtime/config/index.js';
+import { loadConfig } from '../../cli/config.js';
 import { createLogger } from '../../runtime/logger.js';
 import { LocalStack } from '../../runtime/stack/local-stack.js';
 

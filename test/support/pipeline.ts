@@ -1,4 +1,5 @@
 import { Registry } from 'prom-client';
+import type { Config } from '../../cli/config.js';
 import { createPipelineTopics } from '../../cli/provision.js';
 import { groupIdOf } from '../../runtime/kafka/group-ids.js';
 import { AvroDecoder } from '../../runtime/serde/avro-serde.js';
@@ -23,7 +24,7 @@ export class TestServices {
 
   async start<S extends RunningService>(
     stack: TestStack,
-    startService: (context: ServiceContext) => Promise<S>,
+    startService: (context: ServiceContext<Config>) => Promise<S>,
   ): Promise<{ service: S; metrics: Registry }> {
     const metrics = new Registry();
     const service = await startService({ config: stack.config, logger: stack.logger, metrics });

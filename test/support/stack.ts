@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
-import { type Config, type LogLevel, loadConfig } from '../../runtime/config/index.js';
+import { type Config, loadConfig } from '../../cli/config.js';
+import type { LogLevel } from '../../runtime/config/index.js';
 import { createKafka } from '../../runtime/kafka/client.js';
 import { createLogger, type Logger } from '../../runtime/logger.js';
 import { SchemaRegistryClient } from '../../runtime/serde/schema-registry.js';

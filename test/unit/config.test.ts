@@ -1,8 +1,19 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../runtime/config/index.js';
+import { loadConfig } from '../../cli/config.js';
+import { readGatewayConfig } from '../../gateway/config.js';
+import { readClassifyConfig } from '../../processors/classify/config.js';
+import { readCorrectConfig } from '../../processors/correct/config.js';
+import { readTranscribeConfig } from '../../processors/transcribe/config.js';
+import { readTranslateConfig } from '../../processors/translate/config.js';
+import { readAudioConfig } from '../../producers/audio/config.js';
+import { ConfigError, EnvReader, loadRuntimeConfig } from '../../runtime/config/index.js';
 import { createKafka } from '../../runtime/kafka/client.js';
 import { silentLogger } from '../../runtime/logger.js';
 import { SchemaRegistryClient } from '../../runtime/serde/schema-registry.js';
+import { readFeedbackConfig } from '../../sinks/feedback/config.js';
 
 function configError(env: Record<string, string>): ConfigError {
   try {
@@ -110,5 +121,77 @@ describe('loadConfig', () => {
     expect(() => new SchemaRegistryClient(config.schemaRegistry)).toThrow(
       /^SCHEMA_REGISTRY_URL: is required/,
     );
+  });
+});
+
+describe('where settings are read (issue 20)', () => {
+  /** The variables `read` touches, found by watching the environment it is given. */
+  function variablesReadBy(
+    read: (env: NodeJS.ProcessEnv) => unknown,
+    env: Record<string, string> = {},
+  ): string[] {
+    const seen = new Set<string>();
+    read(
+      new Proxy(env, {
+        get(target, name) {
+          if (typeof name === 'string') seen.add(name);
+          return target[name as string];
+        },
+      }),
+    );
+    return [...seen];
+  }
+
+  it('each engine and service reads its own section, and the runtime none of them', () => {
+    const owners: Array<[string, (read: EnvReader) => unknown, RegExp, Record<string, string>]> = [
+      [
+        'classify',
+        readClassifyConfig,
+        /^(CLASSIFY|TRANSFORMERS)_/,
+        { CLASSIFY_ENGINE: 'transformers', TRANSFORMERS_MODEL: 'm' },
+      ],
+      [
+        'correct',
+        readCorrectConfig,
+        /^CORRECT_/,
+        { CORRECT_ENGINE: 'llm', CORRECT_LLM_BASE_URL: 'http://llm', CORRECT_LLM_MODEL: 'm' },
+      ],
+      [
+        'translate',
+        readTranslateConfig,
+        /^(TRANSLATE|AZURE_TRANSLATOR|LIBRETRANSLATE)_/,
+        { TRANSLATE_ENGINE: 'libretranslate', LIBRETRANSLATE_URL: 'http://lt' },
+      ],
+      ['transcribe', readTranscribeConfig, /^(TRANSCRIBE|WHISPER|POCKETSPHINX|ASR)_/, {}],
+      ['gateway', readGatewayConfig, /^GATEWAY_/, {}],
+      ['audio', readAudioConfig, /^AUDIO_/, {}],
+      ['feedback', readFeedbackConfig, /^FEEDBACK_/, {}],
+    ];
+    const runtime = variablesReadBy((env) => loadRuntimeConfig(env), {
+      KAFKA_SASL_MECHANISM: 'plain',
+      KAFKA_SASL_USERNAME: 'u',
+      KAFKA_SASL_PASSWORD: 'p',
+    });
+    for (const [section, read, prefix, branch] of owners) {
+      const own = variablesReadBy((env) => read(new EnvReader(env)), branch);
+      expect(own.length, section).toBeGreaterThan(0);
+      expect(
+        own.filter((name) => !prefix.test(name)),
+        `${section} reads only its own variables`,
+      ).toEqual([]);
+      expect(
+        runtime.filter((name) => prefix.test(name)),
+        `the runtime reads none of ${section}'s`,
+      ).toEqual([]);
+    }
+  });
+
+  it('runtime/ imports nothing from the engines, services or tools built on it', () => {
+    const root = fileURLToPath(new URL('../../runtime', import.meta.url));
+    const upward = /from '(?:\.\.\/)+(?:processors|gateway|sinks|producers|training|cli|bench)\//;
+    const offenders = readdirSync(root, { recursive: true, encoding: 'utf8' })
+      .filter((file) => file.endsWith('.ts'))
+      .filter((file) => upward.test(readFileSync(join(root, file), 'utf8')));
+    expect(offenders).toEqual([]);
   });
 });

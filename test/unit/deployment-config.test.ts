@@ -8,8 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { composeFile, prometheusConfig } from '../../deploy/compose.js';
 import { k8sManifests, SERVICES } from '../../deploy/manifests.js';
-import { STAGE_FLOWS } from '../../processors/stage-flows.js';
-import { PIPELINE_STAGE_NAMES, type PipelineStageName } from '../../processors/stages.js';
+import { PIPELINE_STAGE_NAMES, PIPELINE_STAGES, type PipelineStageName } from '../../processors/stages.js';
 import { groupIdOf } from '../../runtime/kafka/group-ids.js';
 import { plannedTopics, topicNames } from '../../schemas/index.js';
 import { SINK_INPUTS, SINK_NAMES, type SinkName } from '../../sinks/index.js';
@@ -247,7 +246,7 @@ describe('Kubernetes manifests (deploy/k8s, kustomize)', () => {
       )!;
       const [kind, name] = service.args as [string, string];
       const input =
-        kind === 'stage' ? STAGE_FLOWS[name as PipelineStageName].input : SINK_INPUTS[name as SinkName];
+        kind === 'stage' ? PIPELINE_STAGES[name as PipelineStageName].input : SINK_INPUTS[name as SinkName];
       expect(trigger.topic, service.name).toBe(topicNames('')[input]);
       // The group the deployment's stage really uses, made by the function the services use.
       expect(trigger.consumerGroup).toBe(

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../cli/config.js';
 import { type AsrRuntime, findAsrRuntime } from '../../processors/transcribe/asr-runtime.js';
 import type { TranscriptionEngine } from '../../processors/transcribe/engine.js';
 import {
@@ -12,7 +13,6 @@ import {
 } from '../../processors/transcribe/faster-whisper-engine.js';
 import { createTranscriptionEngine } from '../../processors/transcribe/pipeline.js';
 import { TranscribeHandler } from '../../processors/transcribe/stage.js';
-import { loadConfig } from '../../runtime/config/index.js';
 import { RetryableError, UnprocessableRecordError } from '../../runtime/errors.js';
 import { silentLogger } from '../../runtime/logger.js';
 import type { InputRecord } from '../../runtime/stage/types.js';

@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../cli/config.js';
 import { buildGatewayApp, type GatewayParts } from '../../gateway/app.js';
 import { StreamOverview } from '../../gateway/streams/stream-overview.js';
 import type { EmotionEngine } from '../../processors/classify/engine.js';
 import { createEmotionEngine } from '../../processors/classify/pipeline.js';
-import { loadConfig } from '../../runtime/config/index.js';
 import { RetryableError } from '../../runtime/errors.js';
 import { createLogger } from '../../runtime/logger.js';
 

@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../cli/config.js';
 import { ResultSlots } from '../../gateway/jobs/result-slots.js';
 import { csvCell, resultsCsvHeader, resultsCsvLine } from '../../gateway/jobs/results-csv.js';
 import { CLOSE_TOO_SLOW, LiveHub, type LiveSocket } from '../../gateway/live/live-hub.js';
 import { parseLiveQuery } from '../../gateway/routes/live.js';
-import { ConfigError, loadConfig } from '../../runtime/config/index.js';
+import { ConfigError } from '../../runtime/config/index.js';
 import type { CoreEmotion, EmotionResult } from '../../schemas/index.js';
 
 function result(seq: number, streamId: string, topLabel: CoreEmotion = 'joy'): EmotionResult {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../cli/config.js';
 import { parseRegistryRef } from '../../processors/classify/model-registry.js';
 import { compareWithShadow } from '../../processors/classify/shadow-comparison.js';
-import { ConfigError, loadConfig } from '../../runtime/config/index.js';
+import { ConfigError } from '../../runtime/config/index.js';
 import {
   colorOf,
   keyBucket,

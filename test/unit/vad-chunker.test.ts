@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../cli/config.js';
 import { findAsrRuntime } from '../../processors/transcribe/asr-runtime.js';
 import type { PcmChunk } from '../../producers/audio/audio-chunker.js';
 import { openChunker, vadModelOf } from '../../producers/audio/speech-chunker.js';
-import { loadConfig } from '../../runtime/config/index.js';
 import { LIBRIVOX_DIR } from '../support/audio.js';
 
 const clip = (name: string) => `${LIBRIVOX_DIR}/sense_and_sensibility_01_austen_64kb-${name}.wav`;

