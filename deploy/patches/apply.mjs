@@ -37,6 +37,13 @@ const patches = [
     upstreamSha256: 'b55986089c14f8f7bfc377922e2e65b3e4c1e7c7af2752d3b10a75dfe9e9260c',
     replacement: join(here, 'kafkajs', 'requestQueue.js'),
   },
+  {
+    name: 'kafkajs 2.2.4: a producer batch is grouped by partition in linear time',
+    package: 'kafkajs',
+    file: 'src/producer/groupMessagesPerPartition.js',
+    upstreamSha256: 'ea72357721fbf67770b5e06b9bf4260faa1e60f3affb556bff2cc7892c1881fb',
+    replacement: join(here, 'kafkajs', 'groupMessagesPerPartition.js'),
+  },
 ];
 
 const sha256 = (path) => createHash('sha256').update(readFileSync(path)).digest('hex');

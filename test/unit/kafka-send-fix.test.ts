@@ -203,3 +203,31 @@ describe('kafkajs send with the per-partition acknowledgement fix', () => {
     ]);
   });
 });
+
+describe("kafkajs' grouping of a producer batch by partition (deploy/patches/kafkajs/groupMessagesPerPartition.js)", () => {
+  const groupMessagesPerPartition = require('kafkajs/src/producer/groupMessagesPerPartition.js');
+
+  it('is the patched, linear version', () => {
+    const path = require.resolve('kafkajs/src/producer/groupMessagesPerPartition.js');
+    expect(readFileSync(path, 'utf8').split('\n', 1)[0]).toBe(
+      '// emotion-stream patch: linear grouping (deploy/patches/README.md)',
+    );
+  });
+
+  it("keeps each partition's messages in the order given, keyed by partition", () => {
+    const batch = Array.from({ length: 2000 }, (_, i) => ({ key: `k${i}`, value: String(i % 3) }));
+    const grouped: Record<string, Message[]> = groupMessagesPerPartition({
+      topic: 't',
+      partitionMetadata: [{ partitionId: 0 }, { partitionId: 1 }, { partitionId: 2 }],
+      messages: batch,
+      partitioner: ({ message }: { message: Message }) => Number(message.value),
+    });
+    expect(Object.keys(grouped)).toEqual(['0', '1', '2']);
+    for (const partition of ['0', '1', '2']) {
+      expect(grouped[partition]).toEqual(batch.filter((m) => m.value === partition));
+    }
+    expect(
+      groupMessagesPerPartition({ topic: 't', partitionMetadata: [], messages: batch, partitioner: () => 0 }),
+    ).toEqual({});
+  });
+});
