@@ -39,6 +39,11 @@ export interface EncoderTrainOptions {
    * shipped model does (issue 18: dialogue accuracy 0.297 → 0.334, test core macro-F1 0.638 → 0.620).
    */
   xed?: boolean;
+  /**
+   * XED's lines train a core head of their own, which is not served: the shared encoder learns
+   * from dialogue while the served core head keeps GoEmotions' label boundaries (issue 18).
+   */
+  xedHead?: boolean;
   command?: string;
 }
 
@@ -157,6 +162,7 @@ export async function trainEncoderModel(options: EncoderTrainOptions): Promise<E
       String(trainTokens),
       ...(options.limit ? ['--limit', String(options.limit)] : []),
       ...(xed ? ['--extra', extraFile] : []),
+      ...(xed && options.xedHead ? ['--extra-head'] : []),
     ],
     logger,
   );
@@ -174,12 +180,14 @@ export async function trainEncoderModel(options: EncoderTrainOptions): Promise<E
       batch: 32,
       trainTokens,
       seconds,
-      ...(xed ? { extra: { dataset: 'xed-en', examples: extra.length } } : {}),
+      ...(xed
+        ? { extra: { dataset: 'xed-en', examples: extra.length, head: options.xedHead ? 'own' : 'core' } }
+        : {}),
     },
     serveTokens,
     command:
       options.command ??
-      `emotion-stream train --lang en --tier encoder --out ${options.outDir} --seed ${seed} --epochs ${epochs}${xed ? '' : ' --no-xed'}`,
+      `emotion-stream train --lang en --tier encoder --out ${options.outDir} --seed ${seed} --epochs ${epochs}${xed ? (options.xedHead ? ' --xed-head' : '') : ' --no-xed'}`,
   });
 }
 

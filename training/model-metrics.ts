@@ -29,7 +29,8 @@ export interface EncoderMetrics {
     trainTokens: number;
     seconds: number;
     /** Lines of another dataset the core head also learned from (XED English), if any. */
-    extra?: { dataset: string; examples: number };
+    /** Extra core-labelled rows; `head`: trained the served core head, or one of their own. */
+    extra?: { dataset: string; examples: number; head?: 'core' | 'own' };
   };
   examples: Record<Split, number>;
   dev: Partial<Record<'core' | 'fine', EvaluationReport>>;

@@ -32,6 +32,7 @@ export function registerModelCommands(program: Command): void {
     )
     .option('--epochs <n>', 'encoder tier: passes over the training data', integer, 3)
     .option('--no-xed', "encoder tier: train on GoEmotions only, without XED's subtitle lines")
+    .option('--xed-head', "encoder tier: XED's lines train a core head of their own that is not served")
     .action(
       async (options: {
         lang: 'en' | 'ro';
@@ -42,6 +43,7 @@ export function registerModelCommands(program: Command): void {
         tier: 'fast' | 'encoder';
         epochs: number;
         xed: boolean;
+        xedHead?: boolean;
       }) => {
         const config = loadConfig();
         const logger = createLogger({ level: config.logLevel, name: 'train' });
@@ -58,6 +60,7 @@ export function registerModelCommands(program: Command): void {
             seed: options.seed,
             epochs: options.epochs,
             xed: options.xed,
+            xedHead: options.xedHead ?? false,
             ...(datasetsDir ? { datasetsDir } : {}),
           });
           process.stdout.write(

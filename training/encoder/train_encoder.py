@@ -60,6 +60,8 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--limit", type=int, default=0, help="train on the first N rows only (smoke tests)")
     parser.add_argument("--extra", help="TSV of extra rows with core labels only (text, core indices)")
+    parser.add_argument("--extra-head", action="store_true",
+                        help="extra rows train a head of their own; the served core head learns from GoEmotions only")
     args = parser.parse_args()
 
     import numpy as np
@@ -93,7 +95,7 @@ def main() -> int:
             super().__init__()
             self.encoder = encoder
             self.dropout = nn.Dropout(0.1)
-            self.head = nn.Linear(encoder.config.hidden_size, n_core + n_fine)
+            self.head = nn.Linear(encoder.config.hidden_size, n_core + n_fine + (n_core if args.extra_head else 0))
 
         def logits(self, input_ids, attention_mask):
             hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
@@ -103,13 +105,24 @@ def main() -> int:
 
         def forward(self, input_ids, attention_mask):
             probabilities = torch.sigmoid(self.logits(input_ids, attention_mask))
-            return probabilities[:, :n_core], probabilities[:, n_core:]
+            return probabilities[:, :n_core], probabilities[:, n_core : n_core + n_fine]
 
     model = EmotionEncoder()
-    targets = torch.zeros(len(train), n_core + n_fine)
-    # Rows without fine labels (the extra core-only rows) teach the core head only.
-    weights = torch.ones(len(train), n_core + n_fine)
+    width = n_core + n_fine + (n_core if args.extra_head else 0)
+    targets = torch.zeros(len(train), width)
+    # Rows without fine labels (the extra core-only rows) teach the core head only, or with
+    # --extra-head a core head of their own that is not exported: the shared encoder learns from
+    # them while the served core head keeps GoEmotions' label boundaries.
+    weights = torch.ones(len(train), width)
+    if args.extra_head:
+        weights[:, n_core + n_fine :] = 0.0
     for row, (_, fine, core) in enumerate(train):
+        if fine is None and args.extra_head:
+            weights[row, :] = 0.0
+            weights[row, n_core + n_fine :] = 1.0
+            for c in core:
+                targets[row, n_core + n_fine + c] = 1.0
+            continue
         for c in core:
             targets[row, c] = 1.0
         if fine is None:
