@@ -1,18 +1,11 @@
 import { type GatewayConfig, readGatewayConfig } from '../gateway/config.js';
-import { type ClassifyConfig, readClassifyConfig } from '../processors/classify/config.js';
-import { type CorrectConfig, readCorrectConfig } from '../processors/correct/config.js';
-import { readTranscribeConfig, type TranscribeConfig } from '../processors/transcribe/config.js';
-import { readTranslateConfig, type TranslateConfig } from '../processors/translate/config.js';
+import { type PipelineConfig, readPipelineSettings } from '../processors/config.js';
 import { type AudioConfig, readAudioConfig } from '../producers/audio/config.js';
-import { EnvReader, type RuntimeConfig, readRuntimeConfig } from '../runtime/config/index.js';
+import { EnvReader, readRuntimeConfig } from '../runtime/config/index.js';
 import { type FeedbackConfig, readFeedbackConfig } from '../sinks/feedback/config.js';
 
-/** The whole product's settings: the runtime's, then each engine's and service's own section. */
-export interface Config extends RuntimeConfig {
-  classify: ClassifyConfig;
-  correct: CorrectConfig;
-  translate: TranslateConfig;
-  transcribe: TranscribeConfig;
+/** The whole product's settings: the runtime's, each stage's, and the gateway's, audio's and feedback's. */
+export interface Config extends PipelineConfig {
   gateway: GatewayConfig;
   audio: AudioConfig;
   feedback: FeedbackConfig;
@@ -28,10 +21,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   const read = new EnvReader(env);
   return {
     ...readRuntimeConfig(read),
-    classify: readClassifyConfig(read),
-    correct: readCorrectConfig(read),
-    translate: readTranslateConfig(read),
-    transcribe: readTranscribeConfig(read),
+    ...readPipelineSettings(read),
     gateway: readGatewayConfig(read),
     audio: readAudioConfig(read),
     feedback: readFeedbackConfig(read),
