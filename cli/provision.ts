@@ -1,4 +1,3 @@
-import type { Config } from '../cli/config.js';
 import { createKafka } from '../runtime/kafka/client.js';
 import {
   durabilityFor,
@@ -9,6 +8,7 @@ import {
 import type { Logger } from '../runtime/logger.js';
 import { SchemaRegistryClient } from '../runtime/serde/schema-registry.js';
 import { avroSchemas, plannedTopics, subjectOf } from '../schemas/index.js';
+import type { Config } from './config.js';
 
 /**
  * Creates every pipeline topic (and its .dlq) the configuration asks for, and the schema

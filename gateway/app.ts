@@ -13,7 +13,6 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { Registry } from 'prom-client';
-import type { GatewayConfig } from '../gateway/config.js';
 import type { EmotionEngine } from '../processors/classify/engine.js';
 import type { SegmentProducer } from '../producers/segment-producer.js';
 import { isRetryable } from '../runtime/errors.js';
@@ -23,6 +22,7 @@ import type { Logger } from '../runtime/logger.js';
 import { packageRoot } from '../runtime/package-root.js';
 import type { Feedback } from '../schemas/index.js';
 import { apiKeyCheck, presentedKey } from './auth.js';
+import type { GatewayConfig } from './config.js';
 import type { FeedbackOutcomes } from './feedback/feedback-outcomes.js';
 import { sendError } from './http-errors.js';
 import { recordHttpMetrics } from './http-metrics.js';

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../cli/config.js';
 import { ModelRegistry } from '../../processors/classify/model-registry.js';
 import { BlobStore } from '../../runtime/blob/blob-store.js';
 import { createLogger } from '../../runtime/logger.js';
 import { topicNames } from '../../schemas/index.js';
 import { buildTrainingSet } from '../../sinks/feedback/training-set.js';
 import { retrain } from '../../training/retrain.js';
+import { loadConfig } from '../config.js';
 import { choice, integer } from '../options.js';
 import { terminalProgress } from '../progress.js';
 

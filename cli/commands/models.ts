@@ -1,5 +1,4 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { loadConfig } from '../../cli/config.js';
 import { LoadedModel } from '../../processors/classify/onnx-engine.js';
 import { createEmotionEngine, resolveRegistryModels } from '../../processors/classify/pipeline.js';
 import { createLogger } from '../../runtime/logger.js';
@@ -9,6 +8,7 @@ import { evaluateModel, type Task } from '../../training/evaluate.js';
 import { trainBagOfWords, writeHuggingFaceModel } from '../../training/hf-export.js';
 import { outOfDomainReport, writeOutOfDomainMetrics } from '../../training/out-of-domain.js';
 import { trainModel } from '../../training/train.js';
+import { loadConfig } from '../config.js';
 import { choice, integer } from '../options.js';
 import { terminalProgress } from '../progress.js';
 

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { loadConfig } from '../../cli/config.js';
 import { PIPELINE_STAGE_NAMES, PIPELINE_STAGES, type PipelineStageName } from '../../processors/stages.js';
 import { createKafka } from '../../runtime/kafka/client.js';
 import { redriveDeadLetters } from '../../runtime/kafka/dlq-redrive.js';
@@ -16,6 +15,7 @@ import {
   TOPICS,
   topicNames,
 } from '../../schemas/index.js';
+import { loadConfig } from '../config.js';
 import { UsageError } from '../errors.js';
 import { choice } from '../options.js';
 import { terminalProgress } from '../progress.js';

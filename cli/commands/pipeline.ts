@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { type Command, InvalidArgumentError } from 'commander';
-import { loadConfig } from '../../cli/config.js';
 import { startGatewayService } from '../../gateway/service.js';
 import { OPT_IN_STAGES } from '../../processors/opt-in-stages.js';
 import { PIPELINE_STAGE_NAMES, PIPELINE_STAGE_SERVICES } from '../../processors/stages.js';
@@ -17,6 +16,7 @@ import { runService } from '../../runtime/service.js';
 import { topicNames } from '../../schemas/index.js';
 import { SINKS } from '../../sinks/index.js';
 import { OPT_IN_SINKS } from '../../sinks/opt-in-sinks.js';
+import { loadConfig } from '../config.js';
 import { languageOption } from '../options.js';
 import { byteProgress } from '../progress.js';
 

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { loadConfig } from '../../cli/config.js';
 import { compareWithShadow } from '../../processors/classify/shadow-comparison.js';
 import { BlobStore } from '../../runtime/blob/blob-store.js';
 import { createKafka } from '../../runtime/kafka/client.js';
@@ -10,6 +9,7 @@ import { parseWeights, RolloutWeightsError, weightsAt } from '../../runtime/roll
 import { changeRolloutWeights, readRolloutPlan } from '../../runtime/rollout/rollout-plans.js';
 import { SchemaRegistryClient } from '../../runtime/serde/schema-registry.js';
 import { avroSchemas, type EmotionResult, topicNames } from '../../schemas/index.js';
+import { loadConfig } from '../config.js';
 import { timeOption } from '../options.js';
 
 function weightsText(weights: { blue: number; green: number }): string {

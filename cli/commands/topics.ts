@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../cli/config.js';
 import { createLogger } from '../../runtime/logger.js';
 import { plannedTopics } from '../../schemas/index.js';
+import { loadConfig } from '../config.js';
 import { createPipelineTopics, registerPipelineSchemas } from '../provision.js';
 
 export function registerTopicCommands(program: Command): void {

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../cli/config.js';
 import {
   formatTranscript,
   TRANSCRIPT_FORMATS,
@@ -10,6 +9,7 @@ import { TRANSCRIBE_ENGINES } from '../../processors/transcribe/config.js';
 import { createTranscriptionEngine } from '../../processors/transcribe/pipeline.js';
 import { vadModelOf } from '../../producers/audio/speech-chunker.js';
 import { createLogger } from '../../runtime/logger.js';
+import { loadConfig } from '../config.js';
 import { choice, integer, languageOption } from '../options.js';
 import { transcribeFile } from '../transcribe-file.js';
 

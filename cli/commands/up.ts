@@ -1,12 +1,12 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
-import { type Config, loadConfig } from '../../cli/config.js';
 import { PIPELINE_STAGE_NAMES } from '../../processors/stages.js';
 import { createLogger } from '../../runtime/logger.js';
 import { defaultCacheDir, LocalStack } from '../../runtime/stack/local-stack.js';
 import { readArtifactLock } from '../../runtime/stack/lock.js';
 import { plannedTopics } from '../../schemas/index.js';
+import { type Config, loadConfig } from '../config.js';
 import { createPipelineTopics, registerPipelineSchemas } from '../provision.js';
 import {
   pipelineStageSpecs,

@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
-import type { CorrectConfig } from '../../processors/correct/config.js';
 import type { Logger } from '../../runtime/logger.js';
+import type { CorrectConfig } from './config.js';
 import { type CorrectionEngine, NoCorrectionEngine } from './engine.js';
 import { HunspellCorrectionEngine } from './hunspell-engine.js';
 import { LlmCorrectionEngine } from './llm-engine.js';

@@ -1,6 +1,6 @@
-import type { TranscribeConfig } from '../../processors/transcribe/config.js';
 import type { Logger } from '../../runtime/logger.js';
 import { findAsrRuntime } from './asr-runtime.js';
+import type { TranscribeConfig } from './config.js';
 import type { TranscriptionEngine } from './engine.js';
 import { FasterWhisperEngine } from './faster-whisper-engine.js';
 import { PocketsphinxEngine } from './pocketsphinx-engine.js';

@@ -1,6 +1,6 @@
-import type { TranslateConfig } from '../../processors/translate/config.js';
 import type { Logger } from '../../runtime/logger.js';
 import { AzureTranslatorEngine } from './azure-translator.js';
+import type { TranslateConfig } from './config.js';
 import { NoTranslationEngine, type TranslationEngine } from './engine.js';
 import { LibreTranslateEngine } from './libretranslate.js';
 
