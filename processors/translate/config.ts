@@ -19,7 +19,10 @@ export interface TranslateConfig {
   libreTranslate: { url: string | undefined; apiKey: string | undefined };
 }
 
-/** The translate stage's settings (TRANSLATE_*, AZURE_TRANSLATOR_*, LIBRETRANSLATE_*), validated by the one loader (cli/config.ts). */
+/**
+ * The translate stage's settings (TRANSLATE_*, AZURE_TRANSLATOR_*, LIBRETRANSLATE_*), validated
+ * by the one loader (cli/config.ts).
+ */
 export function readTranslateConfig(read: EnvReader): TranslateConfig {
   const engine = read.oneOf('TRANSLATE_ENGINE', TRANSLATE_ENGINES, 'none');
   const targetLanguage = read.language('TRANSLATE_TARGET_LANGUAGE', 'en');

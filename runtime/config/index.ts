@@ -88,7 +88,8 @@ export interface StageConfig {
 /**
  * The settings the runtime itself reads: Kafka, the registry, Blob, topics, the stage and sink
  * loops, the local stack. Each engine and service reads its own section in its own module
- * (processors/classify/config.ts and its siblings, gateway/config.ts, ...); cli/config.ts composes them into the one loader.
+ * (processors/classify/config.ts and its siblings, gateway/config.ts, ...); cli/config.ts calls
+ * them all (issue 20: the runtime knows nothing about emotions).
  */
 export interface RuntimeConfig {
   logLevel: LogLevel;
