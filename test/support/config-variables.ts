@@ -24,7 +24,7 @@ const OWN_READERS: Array<[(env: NodeJS.ProcessEnv) => unknown, Record<string, st
 ];
 
 /** The environment `branch`, noting in `seen` every variable read from it. */
-function watched(branch: Record<string, string>, seen: Set<string>): Record<string, string> {
+export function watched(branch: Record<string, string>, seen: Set<string>): Record<string, string> {
   return new Proxy(branch, {
     get(target, name) {
       if (typeof name === 'string') seen.add(name);

@@ -14,6 +14,7 @@ import { createKafka } from '../../runtime/kafka/client.js';
 import { silentLogger } from '../../runtime/logger.js';
 import { SchemaRegistryClient } from '../../runtime/serde/schema-registry.js';
 import { readFeedbackConfig } from '../../sinks/feedback/config.js';
+import { watched } from '../support/config-variables.js';
 
 function configError(env: Record<string, string>): ConfigError {
   try {
@@ -131,14 +132,7 @@ describe('where settings are read (issue 20)', () => {
     env: Record<string, string> = {},
   ): string[] {
     const seen = new Set<string>();
-    read(
-      new Proxy(env, {
-        get(target, name) {
-          if (typeof name === 'string') seen.add(name);
-          return target[name as string];
-        },
-      }),
-    );
+    read(watched(env, seen));
     return [...seen];
   }
 
