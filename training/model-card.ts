@@ -146,7 +146,9 @@ export function writeEncoderModelCard(
     `- Serving: ONNX, dynamic int8 quantization of the MatMuls and the embedding table with one scale per output channel (float32's dev macro-F1 at a quarter of the size), ${(metrics.sizeBytes / 1e6).toFixed(1)} MB; onnxruntime-node, CPU, one text per run so a text's scores never depend on the rest of its batch.`,
     ...(labels.blend
       ? [
-          `- Blend: its probabilities are averaged with the bag-of-words model's (\`${labels.blend.model}\`, ${labels.blend.version}, loaded beside it): the encoder's share is ${labels.blend.coreWeight} for the core classes and ${labels.blend.fineWeight} for the fine labels, each chosen on the development split (the bag-of-words model still knows rare fine labels better; it adds about 30 µs a text to the encoder's milliseconds).`,
+          labels.blend.coreWeight === 1
+            ? `- Blend: the core classes are the encoder's alone; for the fine labels its probabilities are averaged with the bag-of-words model's (\`${labels.blend.model}\`, ${labels.blend.version}, loaded beside it), the encoder's share ${labels.blend.fineWeight}, chosen on the development split (the bag-of-words model still knows rare fine labels better; it adds about 30 µs a text). The core classes are not blended because the bag-of-words recipe was itself chosen on that split: a core share picked there overrated it, and out of domain it undid what the encoder learned from dialogue (training/README.md).`
+            : `- Blend: its probabilities are averaged with the bag-of-words model's (\`${labels.blend.model}\`, ${labels.blend.version}, loaded beside it): the encoder's share is ${labels.blend.coreWeight} for the core classes and ${labels.blend.fineWeight} for the fine labels, each chosen on the development split (the bag-of-words model still knows rare fine labels better; it adds about 30 µs a text to the encoder's milliseconds).`,
         ]
       : []),
     "- Reported scores are calibrated: sigmoid(logit(p) − logit(threshold)), so each class's threshold (tuned on the development split with the quantized model, labels.json) sits at 0.5; the top label is the highest of them.",
