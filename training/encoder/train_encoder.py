@@ -60,6 +60,8 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--limit", type=int, default=0, help="train on the first N rows only (smoke tests)")
     parser.add_argument("--extra", help="TSV of extra rows with core labels only (text, core indices)")
+    parser.add_argument("--extra-weight", type=float, default=1.0,
+                        help="loss weight of each extra row against a GoEmotions row's 1")
     parser.add_argument("--extra-head", action="store_true",
                         help="extra rows train a head of their own; the served core head learns from GoEmotions only")
     args = parser.parse_args()
@@ -126,6 +128,7 @@ def main() -> int:
         for c in core:
             targets[row, c] = 1.0
         if fine is None:
+            weights[row, :n_core] = args.extra_weight
             weights[row, n_core:] = 0.0
             continue
         for f in fine:
