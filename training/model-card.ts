@@ -144,13 +144,7 @@ export function writeEncoderModelCard(
     '- Head: mean pooling over tokens → dropout 0.1 → one linear layer over 7 core + 28 fine logits → sigmoid. Both heads train together (binary cross-entropy), so the fine labels teach the shared encoder too.',
     `- Training: ${training.epochs} epochs, batch ${training.batch}, AdamW lr ${training.learningRate} with 6% warm-up and linear decay, weight decay 0.01, seed ${metrics.seed}; ${Math.round(training.seconds / 60)} minutes on 2 CPU cores.`,
     `- Serving: ONNX, dynamic int8 quantization of the MatMuls and the embedding table with one scale per output channel (float32's dev macro-F1 at a quarter of the size), ${(metrics.sizeBytes / 1e6).toFixed(1)} MB; onnxruntime-node, CPU, one text per run so a text's scores never depend on the rest of its batch.`,
-    ...(labels.blend
-      ? [
-          labels.blend.coreWeight === 1
-            ? `- Blend: the core classes are the encoder's alone; for the fine labels its probabilities are averaged with the bag-of-words model's (\`${labels.blend.model}\`, ${labels.blend.version}, loaded beside it), the encoder's share ${labels.blend.fineWeight}, chosen on the development split (the bag-of-words model still knows rare fine labels better; it adds about 30 µs a text). The core classes are not blended because the bag-of-words recipe was itself chosen on that split: a core share picked there overrated it, and out of domain it undid what the encoder learned from dialogue (training/README.md).`
-            : `- Blend: its probabilities are averaged with the bag-of-words model's (\`${labels.blend.model}\`, ${labels.blend.version}, loaded beside it): the encoder's share is ${labels.blend.coreWeight} for the core classes and ${labels.blend.fineWeight} for the fine labels, each chosen on the development split (the bag-of-words model still knows rare fine labels better; it adds about 30 µs a text to the encoder's milliseconds).`,
-        ]
-      : []),
+    ...(labels.blend ? [blendLine(labels.blend)] : []),
     "- Reported scores are calibrated: sigmoid(logit(p) − logit(threshold)), so each class's threshold (tuned on the development split with the quantized model, labels.json) sits at 0.5; the top label is the highest of them.",
     '',
     '## Data and license',
@@ -210,4 +204,13 @@ export function writeEncoderModelCard(
     'The Python toolchain (training/encoder/requirements.txt, pinned and hash-checked) installs itself into .cache/train-encoder on first use. Training is seeded; PyTorch on CPU is deterministic for a seed and thread count, so a rerun on other hardware lands within a few thousandths of these figures (`npm run test:reproduce` checks ±0.01).',
     '',
   ].join('\n');
+}
+
+/** The card's line on the blend with the bag-of-words model: which head is blended, at what share. */
+function blendLine(blend: NonNullable<ModelLabels['blend']>): string {
+  const partner = `the bag-of-words model's (\`${blend.model}\`, ${blend.version}, loaded beside it)`;
+  const why = 'the bag-of-words model still knows rare fine labels better; it adds about 30 µs a text';
+  return blend.coreWeight === 1
+    ? `- Blend: the core classes are the encoder's alone; for the fine labels its probabilities are averaged with ${partner}, the encoder's share ${blend.fineWeight}, chosen on the development split (${why}). The core classes are not blended because the bag-of-words recipe was itself chosen on that split: a core share picked there overrated it, and out of domain it undid what the encoder learned from dialogue (training/README.md).`
+    : `- Blend: its probabilities are averaged with ${partner}: the encoder's share is ${blend.coreWeight} for the core classes and ${blend.fineWeight} for the fine labels, each chosen on the development split (${why}).`;
 }

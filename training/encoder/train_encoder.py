@@ -121,7 +121,7 @@ def main() -> int:
     for row, (_, fine, core) in enumerate(train):
         if fine is None and args.extra_head:
             weights[row, :] = 0.0
-            weights[row, n_core + n_fine :] = 1.0
+            weights[row, n_core + n_fine :] = args.extra_weight
             for c in core:
                 targets[row, n_core + n_fine + c] = 1.0
             continue
