@@ -3,6 +3,8 @@
  *   (a) three of our exactly-once stages as passthrough hops (bench/passthrough-stage.ts),
  *   (b) the real pipeline, correct → translate → classify (each stage its own process),
  *   (d) opt-in: the same pipeline fused in one process (`stage text-pipeline`), --only d,
+ *   (e) opt-in: (a)'s three hops on @platformatic/kafka with KIP-447 transactions, one producer
+ *       and one transaction per batch per process (bench/platformatic-passthrough.ts), --only e,
  *   (c) three Kafka Streams passthrough hops, exactly_once_v2, one JVM each
  *       (bench/kafka-streams/Passthrough.java, compiled here against the pinned kafka-streams jar),
  * each measured from the first produce to the last committed output a read_committed consumer
@@ -10,7 +12,8 @@
  * kafka_streams_rows_per_s, pipeline_ratio, …}. Options: --rows N (default 100000),
  * --only a,b,c,d, --tier fast|quality (the classify tier of (b); default fast, the tier the issue's
  * 3,065 rows/s was measured with: the quality tier's encoder, not the runtime, sets (b)'s pace on a
- * CPU), --cpu-prof DIR (profiles of our processes).
+ * CPU), --fused-instances N (processes of (d) in one consumer group; default 1), --cpu-prof DIR
+ * (profiles of our processes).
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -170,6 +173,9 @@ export async function main(json: boolean): Promise<void> {
   const tierIndex = process.argv.indexOf('--tier');
   const tier = tierIndex >= 0 ? process.argv[tierIndex + 1] : 'fast';
   if (tier !== 'fast' && tier !== 'quality') throw new Error('--tier is fast or quality');
+  // One fused process is one Node main thread doing all three stages' work; a deployment runs one
+  // per core, in one consumer group (its transactional ids are per partition, so they split them).
+  const fusedInstances = numberOption('fused-instances', 1);
   const baseConfig = loadConfig();
   const logger = createLogger({ level: (process.env.BENCH_LOG_LEVEL as 'warn') ?? 'warn', name: 'bench' });
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-runtime-'));
@@ -268,6 +274,46 @@ export async function main(json: boolean): Promise<void> {
       );
     }
 
+    if (only.has('e')) {
+      const topics = Array.from({ length: HOPS + 1 }, (_, i) => `${prefix}plat.${i}`);
+      await createTopics(kafka, topics, partitions);
+      mkdirSync(join(dataDir, 'logs'), { recursive: true });
+      figures.platformatic_passthrough_rows_per_s = await run(
+        'platformatic',
+        topics[0]!,
+        topics[HOPS]!,
+        async () => {
+          const hops = topics.slice(0, HOPS).map((from, i) =>
+            ManagedProcess.start({
+              name: `platformatic-${i + 1}`,
+              command: process.execPath,
+              args: [
+                ...process.execArgv,
+                ...profilingArgs(),
+                join(packageRoot(), 'bench', 'platformatic-passthrough.ts'),
+                `${prefix}plat-hop-${i + 1}`,
+                from,
+                topics[i + 1]!,
+                bootstrap,
+              ],
+              env: process.env,
+              logFile: join(dataDir, 'logs', `platformatic-${i + 1}.log`),
+              logger,
+            }),
+          );
+          await Promise.all(
+            hops.map((hop, i) =>
+              hop.waitUntilReady(async () => {
+                const log = join(dataDir, 'logs', `platformatic-${i + 1}.log`);
+                return existsSync(log) && readFileSync(log, 'utf8').includes('RUNNING');
+              }, 120_000),
+            ),
+          );
+          return { stop: async () => void (await Promise.all(hops.map((hop) => hop.stop()))) };
+        },
+      );
+    }
+
     if (only.has('b')) {
       await createPipelineTopics(config, logger);
       const topics = topicNames(prefix);
@@ -287,14 +333,12 @@ export async function main(json: boolean): Promise<void> {
       const topics = topicNames(fusedPrefix);
       figures.fused_pipeline_rows_per_s = await run('fused', topics.segmentsRaw, topics.emotions, () =>
         supervise(
-          [
-            {
-              name: 'text-pipeline',
-              args: ['stage', 'text-pipeline'],
-              portVariable: 'METRICS_PORT',
-              preferredPort: 19_490,
-            },
-          ],
+          Array.from({ length: fusedInstances }, (_, i) => ({
+            name: fusedInstances === 1 ? 'text-pipeline' : `text-pipeline-${i + 1}`,
+            args: ['stage', 'text-pipeline'],
+            portVariable: 'METRICS_PORT',
+            preferredPort: 19_490 + i,
+          })),
           join(packageRoot(), 'cli', 'run.ts'),
           { TOPIC_PREFIX: fusedPrefix },
         ),
@@ -315,6 +359,13 @@ export async function main(json: boolean): Promise<void> {
         : {
             fused_pipeline_rows_per_s: Math.round(figures.fused_pipeline_rows_per_s),
             fused_pipeline_ratio: ratio(figures.fused_pipeline_rows_per_s),
+            fused_instances: fusedInstances,
+          }),
+      ...(figures.platformatic_passthrough_rows_per_s === undefined
+        ? {}
+        : {
+            platformatic_passthrough_rows_per_s: Math.round(figures.platformatic_passthrough_rows_per_s),
+            platformatic_passthrough_ratio: ratio(figures.platformatic_passthrough_rows_per_s),
           }),
       rows,
       partitions,
@@ -337,9 +388,18 @@ export async function main(json: boolean): Promise<void> {
           ? []
           : [
               [
-                `(d) the same pipeline fused in one process (stage text-pipeline), ${tier} tier (rows/s)`,
+                `(d) the same pipeline fused (stage text-pipeline), ${fusedInstances === 1 ? 'one process' : `${fusedInstances} processes`}, ${tier} tier (rows/s)`,
                 format(result.fused_pipeline_rows_per_s),
                 `${format(result.fused_pipeline_ratio ?? Number.NaN, 2)}× Kafka Streams`,
+              ] as [string, string, string],
+            ]),
+        ...(result.platformatic_passthrough_rows_per_s === undefined
+          ? []
+          : [
+              [
+                '(e) (a) on @platformatic/kafka, KIP-447: one transaction per batch (rows/s)',
+                format(result.platformatic_passthrough_rows_per_s),
+                `${format(result.platformatic_passthrough_ratio ?? Number.NaN, 2)}× Kafka Streams`,
               ] as [string, string, string],
             ]),
         [

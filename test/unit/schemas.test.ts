@@ -3,7 +3,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
+import { UnprocessableRecordError } from '../../runtime/errors.js';
 import { durabilityFor, registryStorageTopics } from '../../runtime/kafka/topics.js';
+import { AvroEncoder, schemaIdOf } from '../../runtime/serde/avro-serde.js';
+import type { SchemaRegistryClient } from '../../runtime/serde/schema-registry.js';
 import { generateModule, readAvroDir } from '../../schemas/codegen.js';
 import { avroSchemas, deadLetterTopicOf, plannedTopics, TOPICS } from '../../schemas/index.js';
 
@@ -117,5 +120,36 @@ describe('topic topology', () => {
         { 'cleanup.policy': 'compact', 'retention.ms': '-1', 'min.insync.replicas': '2' },
       ]),
     );
+  });
+
+  it('the encoder writes the registry wire format, for records small and larger than its scratch buffer', async () => {
+    // Only register() is used: it answers the id a registry would (the integration tests use a real one).
+    const registry = { register: async () => 42 } as unknown as SchemaRegistryClient;
+    const encoder = await AvroEncoder.forSubject<Record<string, unknown>>(
+      registry,
+      's-value',
+      avroSchemas.TextSegment,
+    );
+    const type = avro.Type.forSchema(avroSchemas.TextSegment as unknown as avro.Schema);
+    const segment = (text: string) => ({
+      id: 'a:1',
+      streamId: 'a',
+      seq: 1,
+      origin: 'API',
+      text,
+      trace: [{ stage: 'produce', atMs: 1 }],
+    });
+    // 20,000 characters: past the 4 KiB scratch buffer, then a short one after it has grown.
+    for (const text of ['short', 'ș'.repeat(20_000), 'short again']) {
+      const written = encoder.encode(segment(text));
+      expect(written[0]).toBe(0);
+      expect(schemaIdOf(written)).toBe(42);
+      expect(type.fromBuffer(written.subarray(5))).toMatchObject({ text, streamId: 'a', seq: 1 });
+    }
+    const first = encoder.encode(segment('one'));
+    encoder.encode(segment('two'));
+    // Each record owns its bytes: encoding the next does not overwrite the last.
+    expect((type.fromBuffer(first.subarray(5)) as { text: string }).text).toBe('one');
+    expect(() => encoder.encode({ ...segment('x'), seq: 'not a number' })).toThrow(UnprocessableRecordError);
   });
 });
