@@ -17,7 +17,7 @@ if (!name || !from || !to || !bootstrap) {
   process.exit(2);
 }
 
-/** The records waiting for the next transaction; the stream pauses above this many. */
+/** Most records one transaction takes; the stream pauses when this many are waiting. */
 const MAX_BATCH = 2000;
 /** How long the first waiting record waits for more: Kafka Streams' exactly-once commit interval. */
 const LINGER_MS = 100;

@@ -217,44 +217,58 @@ export async function main(json: boolean): Promise<void> {
       last,
       start,
     });
+  /**
+   * Starts one process per hop of `topics` (hop i reads topics[i], writes topics[i + 1]), each
+   * logging to logs/<label>-<n>.log, and waits until every log says RUNNING.
+   */
+  const startHops = async (
+    label: string,
+    topics: string[],
+    commandOf: (from: string, to: string, index: number) => { command: string; args: string[] },
+  ): Promise<Running> => {
+    mkdirSync(join(dataDir, 'logs'), { recursive: true });
+    const logOf = (i: number) => join(dataDir, 'logs', `${label}-${i + 1}.log`);
+    const hops = topics.slice(0, HOPS).map((from, i) =>
+      ManagedProcess.start({
+        name: `${label}-${i + 1}`,
+        ...commandOf(from, topics[i + 1]!, i),
+        env: process.env,
+        logFile: logOf(i),
+        logger,
+      }),
+    );
+    await Promise.all(
+      hops.map((hop, i) =>
+        hop.waitUntilReady(
+          async () => existsSync(logOf(i)) && readFileSync(logOf(i), 'utf8').includes('RUNNING'),
+          120_000,
+        ),
+      ),
+    );
+    return { stop: async () => void (await Promise.all(hops.map((hop) => hop.stop()))) };
+  };
   try {
     const classpath = only.has('c') ? await kafkaStreamsClasspath(config, logger) : '';
 
     if (only.has('c')) {
       const topics = Array.from({ length: HOPS + 1 }, (_, i) => `${prefix}ks.${i}`);
       await createTopics(kafka, topics, partitions);
-      figures.kafka_streams_rows_per_s = await run('kafka-streams', topics[0]!, topics[HOPS]!, async () => {
+      figures.kafka_streams_rows_per_s = await run('kafka-streams', topics[0]!, topics[HOPS]!, () => {
         const java = findJava();
-        mkdirSync(join(dataDir, 'logs'), { recursive: true });
-        const hops = topics.slice(0, HOPS).map((from, i) =>
-          ManagedProcess.start({
-            name: `kafka-streams-${i + 1}`,
-            command: java,
-            args: [
-              '-Xmx512m',
-              '-cp',
-              classpath,
-              'Passthrough',
-              bootstrap,
-              `${prefix}ks-hop-${i + 1}`,
-              from,
-              topics[i + 1]!,
-              join(dataDir, `ks-state-${i + 1}`),
-            ],
-            env: process.env,
-            logFile: join(dataDir, 'logs', `kafka-streams-${i + 1}.log`),
-            logger,
-          }),
-        );
-        await Promise.all(
-          hops.map((hop, i) =>
-            hop.waitUntilReady(async () => {
-              const log = join(dataDir, 'logs', `kafka-streams-${i + 1}.log`);
-              return existsSync(log) && readFileSync(log, 'utf8').includes('RUNNING');
-            }, 120_000),
-          ),
-        );
-        return { stop: async () => void (await Promise.all(hops.map((hop) => hop.stop()))) };
+        return startHops('kafka-streams', topics, (from, to, i) => ({
+          command: java,
+          args: [
+            '-Xmx512m',
+            '-cp',
+            classpath,
+            'Passthrough',
+            bootstrap,
+            `${prefix}ks-hop-${i + 1}`,
+            from,
+            to,
+            join(dataDir, `ks-state-${i + 1}`),
+          ],
+        }));
       });
     }
 
@@ -277,40 +291,19 @@ export async function main(json: boolean): Promise<void> {
     if (only.has('e')) {
       const topics = Array.from({ length: HOPS + 1 }, (_, i) => `${prefix}plat.${i}`);
       await createTopics(kafka, topics, partitions);
-      mkdirSync(join(dataDir, 'logs'), { recursive: true });
-      figures.platformatic_passthrough_rows_per_s = await run(
-        'platformatic',
-        topics[0]!,
-        topics[HOPS]!,
-        async () => {
-          const hops = topics.slice(0, HOPS).map((from, i) =>
-            ManagedProcess.start({
-              name: `platformatic-${i + 1}`,
-              command: process.execPath,
-              args: [
-                ...process.execArgv,
-                ...profilingArgs(),
-                join(packageRoot(), 'bench', 'platformatic-passthrough.ts'),
-                `${prefix}plat-hop-${i + 1}`,
-                from,
-                topics[i + 1]!,
-                bootstrap,
-              ],
-              env: process.env,
-              logFile: join(dataDir, 'logs', `platformatic-${i + 1}.log`),
-              logger,
-            }),
-          );
-          await Promise.all(
-            hops.map((hop, i) =>
-              hop.waitUntilReady(async () => {
-                const log = join(dataDir, 'logs', `platformatic-${i + 1}.log`);
-                return existsSync(log) && readFileSync(log, 'utf8').includes('RUNNING');
-              }, 120_000),
-            ),
-          );
-          return { stop: async () => void (await Promise.all(hops.map((hop) => hop.stop()))) };
-        },
+      figures.platformatic_passthrough_rows_per_s = await run('platformatic', topics[0]!, topics[HOPS]!, () =>
+        startHops('platformatic', topics, (from, to, i) => ({
+          command: process.execPath,
+          args: [
+            ...process.execArgv,
+            ...profilingArgs(),
+            join(packageRoot(), 'bench', 'platformatic-passthrough.ts'),
+            `${prefix}plat-hop-${i + 1}`,
+            from,
+            to,
+            bootstrap,
+          ],
+        })),
       );
     }
 

@@ -53,9 +53,9 @@ interface TrigramRow {
 
 /**
  * The candidates' trigram models, inverted and sparse: trigram → the candidates that have it, with
- * its rank in each. A trigram is in about 2 of the 13 Latin-script candidate models on average, so a text's
- * distance to all of them costs a few additions per trigram instead of one per candidate (issue 22:
- * this loop was the widest frame of the correct stage's language detection).
+ * its rank in each. A trigram is in about 2 of the 13 Latin-script candidate models on average, so
+ * a text's distance to all of them costs a few additions per trigram instead of one per candidate
+ * (issue 22: this loop was the widest frame of the correct stage's language detection).
  */
 class LatinModels {
   readonly languages: string[];
