@@ -341,6 +341,8 @@ export async function main(json: boolean): Promise<void> {
     const ks = figures.kafka_streams_rows_per_s;
     const ratio = (value: number | undefined) =>
       value !== undefined && ks !== undefined ? Math.round((value / ks) * 100) / 100 : Number.NaN;
+    const timesKafkaStreams = (value: number) =>
+      Number.isFinite(value) ? `${format(value, 2)}× Kafka Streams` : 'not run';
     const result = {
       passthrough_rows_per_s: Math.round(figures.passthrough_rows_per_s ?? Number.NaN),
       pipeline_rows_per_s: Math.round(figures.pipeline_rows_per_s ?? Number.NaN),
@@ -370,12 +372,12 @@ export async function main(json: boolean): Promise<void> {
         [
           '(a) our runtime, 3 passthrough stages (rows/s)',
           format(result.passthrough_rows_per_s),
-          `${format(result.passthrough_ratio, 2)}× Kafka Streams`,
+          timesKafkaStreams(result.passthrough_ratio),
         ],
         [
           `(b) the real pipeline: correct → translate → classify, ${tier} tier (rows/s)`,
           format(result.pipeline_rows_per_s),
-          `${format(result.pipeline_ratio, 2)}× Kafka Streams`,
+          timesKafkaStreams(result.pipeline_ratio),
         ],
         ...(result.fused_pipeline_rows_per_s === undefined
           ? []
@@ -383,7 +385,7 @@ export async function main(json: boolean): Promise<void> {
               [
                 `(d) the same pipeline fused (stage text-pipeline), ${fusedInstances === 1 ? 'one process' : `${fusedInstances} processes`}, ${tier} tier (rows/s)`,
                 format(result.fused_pipeline_rows_per_s),
-                `${format(result.fused_pipeline_ratio ?? Number.NaN, 2)}× Kafka Streams`,
+                timesKafkaStreams(result.fused_pipeline_ratio ?? Number.NaN),
               ] as [string, string, string],
             ]),
         ...(result.platformatic_passthrough_rows_per_s === undefined
@@ -392,7 +394,7 @@ export async function main(json: boolean): Promise<void> {
               [
                 '(e) (a) on @platformatic/kafka, KIP-447: one transaction per batch (rows/s)',
                 format(result.platformatic_passthrough_rows_per_s),
-                `${format(result.platformatic_passthrough_ratio ?? Number.NaN, 2)}× Kafka Streams`,
+                timesKafkaStreams(result.platformatic_passthrough_ratio ?? Number.NaN),
               ] as [string, string, string],
             ]),
         [

@@ -18,6 +18,8 @@ export function printTable(title: string, rows: Array<[string, ...Array<string |
 }
 
 export function format(value: number, digits = 0): string {
+  // A figure that was not measured (a variant left out with --only) is NaN: print a dash, not "NaN".
+  if (!Number.isFinite(value)) return '–';
   return value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
 

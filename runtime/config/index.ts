@@ -21,6 +21,8 @@ export interface KafkaConfig {
   requestTimeoutMs: number;
   /** How produced record batches are compressed (runtime/kafka/compression.ts). */
   compression: (typeof KAFKA_COMPRESSIONS)[number];
+  /** Most bytes of records (before compression) one produce request carries (runtime/kafka/request-size.ts). */
+  maxRequestBytes: number;
 }
 
 export const KAFKA_COMPRESSIONS = ['none', 'gzip', 'lz4'] as const;
@@ -71,6 +73,11 @@ export interface TopicsConfig {
 export interface StageConfig {
   /** Most records handled in one transaction. */
   maxBatchRecords: number;
+  /**
+   * About how long one transaction's work may take: a stage sizes its transactions to what its
+   * engine gets through in this time, up to maxBatchRecords (runtime/stage/chunk-sizer.ts).
+   */
+  commitIntervalMs: number;
   /** Input partitions processed at the same time by one instance. */
   partitionsConsumedConcurrently: number;
   sessionTimeoutMs: number;
@@ -179,6 +186,8 @@ function readKafka(read: EnvReader): KafkaConfig {
     connectionTimeoutMs: read.int('KAFKA_CONNECTION_TIMEOUT_MS', 3000, { min: 100 }),
     requestTimeoutMs: read.int('KAFKA_REQUEST_TIMEOUT_MS', 30_000, { min: 100 }),
     compression: read.oneOf('KAFKA_COMPRESSION', KAFKA_COMPRESSIONS, 'lz4'),
+    // Below the broker's default message.max.bytes (1,048,588), with room for the batch framing.
+    maxRequestBytes: read.int('KAFKA_MAX_REQUEST_BYTES', 1_000_000, { min: 1024, max: 104_857_600 }),
   };
 }
 
@@ -202,7 +211,8 @@ function readStage(read: EnvReader): StageConfig {
     );
   }
   return {
-    maxBatchRecords: read.int('STAGE_MAX_BATCH_RECORDS', 500, { min: 1, max: 100_000 }),
+    maxBatchRecords: read.int('STAGE_MAX_BATCH_RECORDS', 10_000, { min: 1, max: 100_000 }),
+    commitIntervalMs: read.int('STAGE_COMMIT_INTERVAL_MS', 500, { min: 1, max: 600_000 }),
     partitionsConsumedConcurrently: read.int('STAGE_PARTITIONS_CONCURRENTLY', 3, { min: 1, max: 1000 }),
     sessionTimeoutMs,
     heartbeatIntervalMs,

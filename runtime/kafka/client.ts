@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { Kafka, type KafkaConfig as KafkaJsConfig, type logCreator, logLevel } from 'kafkajs';
 import { ConfigError, type KafkaConfig } from '../config/index.js';
 import type { Logger } from '../logger.js';
-import { withCompression } from './compression.js';
+import { withProducerPolicy } from './producer-policy.js';
 
 /**
  * kafkajs warns about this whenever an idempotent producer has bounded retries. Our transactional
@@ -77,6 +77,7 @@ export function createKafka(config: KafkaConfig, logger: Logger, clientIdSuffix?
     const { mechanism, username, password } = config.sasl;
     options.sasl = { mechanism, username, password } as KafkaJsConfig['sasl'];
   }
-  // Every client can read LZ4 batches; producers compress as KAFKA_COMPRESSION says.
-  return withCompression(new Kafka(options), config.compression);
+  // Every client can read LZ4 batches; producers compress as KAFKA_COMPRESSION says and keep each
+  // request under KAFKA_MAX_REQUEST_BYTES.
+  return withProducerPolicy(new Kafka(options), config);
 }

@@ -11,6 +11,7 @@ import type { SchemaRegistryClient } from '../serde/schema-registry.js';
 import { STAGE_MOVES, type StageState, StateMachine } from '../state-machine.js';
 import { Backoff, untilAvailable } from './backoff.js';
 import { BatchProcessor } from './batch-processor.js';
+import { ChunkSizer } from './chunk-sizer.js';
 import { PartitionProducers } from './partition-producers.js';
 import type { StageHandler } from './types.js';
 
@@ -56,6 +57,8 @@ export class ExactlyOnceStage<In, Out> {
   private readonly encoders = new Map<string, AvroEncoder<Out>>();
   private readonly processor: BatchProcessor<In, Out>;
   private readonly backoffs = new Map<string, Backoff>();
+  /** One for the stage: every partition's records go through the same engine. */
+  private readonly chunkSizer: ChunkSizer;
   private readonly retryTimers = new Map<string, NodeJS.Timeout>();
   /** Partitions whose committed offset must be re-read before their next batch (see verifyPosition). */
   private readonly unverified = new Set<string>();
@@ -77,6 +80,7 @@ export class ExactlyOnceStage<In, Out> {
       transactionTimeoutMs: settings.transactionTimeoutMs,
       logger: this.log,
     });
+    this.chunkSizer = new ChunkSizer(settings.maxBatchRecords, settings.commitIntervalMs);
     this.processor = new BatchProcessor<In, Out>({
       name,
       instanceId: this.instanceId,
@@ -209,10 +213,11 @@ export class ExactlyOnceStage<In, Out> {
       const end = this.options.endOffsets?.get(partition);
       const reachedEnd = end !== undefined && messages.some((message) => BigInt(message.offset) >= end);
       if (end !== undefined) messages = messages.filter((message) => BigInt(message.offset) < end);
-      const size = this.options.settings.maxBatchRecords;
-      for (let start = 0; start < messages.length; start += size) {
+      for (let start = 0; start < messages.length; ) {
         if (!isRunning() || isStale() || this.stopping) return;
-        const chunk = messages.slice(start, start + size);
+        const chunk = messages.slice(start, start + this.chunkSizer.size);
+        start += chunk.length;
+        const chunkStartedAt = performance.now();
         // kafkajs heartbeats only between batches: keep the membership alive while a slow engine
         // works, or the group would evict this instance mid-batch and the batch would start over.
         const keepAlive = setInterval(
@@ -224,6 +229,7 @@ export class ExactlyOnceStage<In, Out> {
         } finally {
           clearInterval(keepAlive);
         }
+        this.chunkSizer.observe(chunk.length, performance.now() - chunkStartedAt);
         resolveOffset(chunk[chunk.length - 1]!.offset);
         this.backoffs.get(key)?.reset();
         await heartbeat();

@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AvroDecoder } from '../../runtime/serde/avro-serde.js';
 import type { ExactlyOnceStage } from '../../runtime/stage/exactly-once-stage.js';
+import type { StageHandler } from '../../runtime/stage/types.js';
 import { avroSchemas, type TextSegment } from '../../schemas/index.js';
 import { UppercaseHandler } from '../fixtures/uppercase-handler.js';
 import { testStack, uniquePrefix } from '../support/stack.js';
@@ -84,5 +86,66 @@ describe('ExactlyOnceStage', () => {
     expect(await total('stage_records_in_total')).toBe(10_000);
     expect(await total('stage_records_out_total')).toBe(10_000);
     expect(await total('stage_dlq_records_total')).toBe(0);
+  });
+
+  it('commits a batch whose outputs are larger than the broker takes in one request, in several requests of one transaction', async () => {
+    const stack = testStack();
+    const prefix = uniquePrefix('eos-big');
+    const input = `${prefix}in`;
+    const output = `${prefix}out`;
+    const groupId = `${prefix}group`;
+    await createTopics(stack.kafka, [
+      { name: input, partitions: 1 },
+      { name: output, partitions: 1 },
+      { name: `${input}.dlq`, partitions: 1 },
+    ]);
+    const ids = Array.from({ length: 1000 }, (_, i) => `big-${i}`);
+    await produceValues(
+      stack.kafka,
+      stack.registry,
+      input,
+      avroSchemas.TextSegment,
+      ids.map((id, i) => ({ key: id, value: textSegment(id, `line ${i}`, i) })),
+    );
+    // Each small input becomes a 4 KB output that does not compress: a batch of 500 writes about 2 MB to one partition,
+    // twice the broker's message.max.bytes. Sent as one record batch it is refused
+    // (MESSAGE_TOO_LARGE) on every retry and the stage stalls.
+    const padded: StageHandler<TextSegment, TextSegment> = {
+      process: async (records) =>
+        records.map((record) => ({
+          outputs: [
+            {
+              topic: output,
+              key: record.key,
+              value: { ...record.value, text: randomBytes(3072).toString('base64') },
+            },
+          ],
+        })),
+    };
+    const { stage, metrics } = inProcessStage(stack, {
+      input,
+      output,
+      groupId,
+      handler: padded,
+      // Up to all 1,000 in one transaction, however fast the handler is.
+      settings: { maxBatchRecords: 1000, commitIntervalMs: 600_000 },
+    });
+    stages.push(stage);
+    await stage.start();
+    const admin = stack.kafka.admin();
+    await admin.connect();
+    await waitForGroupCaughtUp(admin, groupId, input, 120_000);
+    await admin.disconnect();
+
+    const records = await readTopic(stack.kafka, output);
+    const decoder = new AvroDecoder<TextSegment>(stack.registry, avroSchemas.TextSegment);
+    const values = await Promise.all(records.map((r) => decoder.decode(r.value)));
+    expect(values.map((v) => v.id)).toEqual(ids);
+    expect(values.every((v) => v.text.length === 4096)).toBe(true);
+    expect(await counterValue(metrics, 'stage_retries_total')).toBe(0);
+    expect(
+      await counterValue(metrics, 'stage_transactions_total', { outcome: 'committed' }),
+    ).toBeLessThanOrEqual(4);
+    expect(await readTopic(stack.kafka, `${input}.dlq`)).toHaveLength(0);
   });
 });

@@ -31,7 +31,8 @@ describe('loadConfig', () => {
     const config = loadConfig({});
     expect(config.kafka.brokers).toBeUndefined();
     expect(config.topics).toEqual({ prefix: '', partitions: 6, replicationFactor: undefined });
-    expect(config.stage.maxBatchRecords).toBe(500);
+    expect(config.stage.maxBatchRecords).toBe(10_000);
+    expect(config.stage.commitIntervalMs).toBe(500);
     expect(config.logLevel).toBe('info');
     expect(config.stack.mavenRepositoryUrl).toBe('https://repo1.maven.org/maven2');
   });

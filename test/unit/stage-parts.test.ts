@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { isRetryable, RetryableError, UnprocessableRecordError } from '../../runtime/errors.js';
 import { isTransientKafkaError } from '../../runtime/kafka/work-consumer.js';
 import { Backoff } from '../../runtime/stage/backoff.js';
+import { ChunkSizer } from '../../runtime/stage/chunk-sizer.js';
 import { DLQ_HEADERS, deadLetterMessage, headersAsStrings } from '../../runtime/stage/dead-letter.js';
 import { traceOrigin, withStamp } from '../../runtime/stage/trace.js';
 
@@ -99,5 +100,37 @@ describe('riding out a Kafka outage', () => {
       }),
     ).toBe(false);
     expect(isTransientKafkaError(new TypeError('a bug'))).toBe(false);
+  });
+});
+
+describe('ChunkSizer', () => {
+  it('starts small, then sizes transactions to the commit interval, growing at most fourfold a step', () => {
+    const sizer = new ChunkSizer(10_000, 500);
+    expect(sizer.size).toBe(64);
+    // A fast engine: 0.1 ms a record, so 5,000 fit in 500 ms; reached in steps of at most 4x.
+    const sizes = [];
+    for (let i = 0; i < 6; i++) {
+      sizer.observe(sizer.size, sizer.size * 0.1);
+      sizes.push(sizer.size);
+    }
+    expect(sizes).toEqual([256, 1024, 4096, 5000, 5000, 5000]);
+  });
+
+  it('keeps a slow engine to a few records a transaction, and never below one', () => {
+    const sizer = new ChunkSizer(10_000, 500);
+    sizer.observe(64, 64 * 200); // an LLM at 200 ms a record
+    expect(sizer.size).toBe(2);
+    sizer.observe(2, 2 * 2000); // slower still: one record a transaction
+    expect(sizer.size).toBe(1);
+  });
+
+  it('never exceeds the record cap, and ignores empty or broken measurements', () => {
+    const sizer = new ChunkSizer(100, 500, 1000);
+    expect(sizer.size).toBe(100);
+    sizer.observe(0, 10);
+    sizer.observe(10, Number.NaN);
+    expect(sizer.size).toBe(100);
+    sizer.observe(100, 0);
+    expect(sizer.size).toBe(100);
   });
 });
