@@ -84,6 +84,9 @@ if (($#)); then
     # run) go under one directory that is removed when the run ends, however it ends. Left in /tmp
     # they filled this machine's disk after a few dozen runs and failed a CI run.
     run_tmp=$(mktemp -d "${TMPDIR:-/tmp}/emotion-stream-tests.XXXXXX")
+    # Open like /tmp itself: the PostgreSQL sink's test runs initdb as the postgres user, which must
+    # reach its data directory through this one.
+    chmod 1777 "$run_tmp"
     trap 'rm -rf "$run_tmp"' EXIT
     TMPDIR=$run_tmp "$@" 1>&3 3>&-
     exit $?

@@ -21,25 +21,35 @@ afterEach(async () => {
   await Promise.all(stages.splice(0).map((stage) => stage.stop()));
 });
 
+/** Input, output and dead-letter topics of a fresh prefix, and `count` records on the input. */
+async function topicsWithInput(name: string, partitions: number, count: number, text: (i: number) => string) {
+  const stack = testStack();
+  const prefix = uniquePrefix(name);
+  const input = `${prefix}in`;
+  const output = `${prefix}out`;
+  await createTopics(stack.kafka, [
+    { name: input, partitions },
+    { name: output, partitions },
+    { name: `${input}.dlq`, partitions: 1 },
+  ]);
+  const ids = Array.from({ length: count }, (_, i) => `row-${i}`);
+  await produceValues(
+    stack.kafka,
+    stack.registry,
+    input,
+    avroSchemas.TextSegment,
+    ids.map((id, i) => ({ key: id, value: textSegment(id, text(i), i) })),
+  );
+  return { stack, input, output, groupId: `${prefix}group`, ids };
+}
+
 describe('ExactlyOnceStage', () => {
   it('turns 10,000 records on 6 partitions into exactly 10,000 outputs', async () => {
-    const stack = testStack();
-    const prefix = uniquePrefix('eos');
-    const input = `${prefix}in`;
-    const output = `${prefix}out`;
-    const groupId = `${prefix}group`;
-    await createTopics(stack.kafka, [
-      { name: input, partitions: 6 },
-      { name: output, partitions: 6 },
-      { name: `${input}.dlq`, partitions: 1 },
-    ]);
-    const ids = Array.from({ length: 10_000 }, (_, i) => `row-${i}`);
-    await produceValues(
-      stack.kafka,
-      stack.registry,
-      input,
-      avroSchemas.TextSegment,
-      ids.map((id, i) => ({ key: id, value: textSegment(id, `hello number ${i}`, i) })),
+    const { stack, input, output, groupId, ids } = await topicsWithInput(
+      'eos',
+      6,
+      10_000,
+      (i) => `hello number ${i}`,
     );
 
     // Two instances in one group: partitions are shared, each with its own transactional producer.
@@ -89,27 +99,16 @@ describe('ExactlyOnceStage', () => {
   });
 
   it('commits a batch whose outputs are larger than the broker takes in one request, in several requests of one transaction', async () => {
-    const stack = testStack();
-    const prefix = uniquePrefix('eos-big');
-    const input = `${prefix}in`;
-    const output = `${prefix}out`;
-    const groupId = `${prefix}group`;
-    await createTopics(stack.kafka, [
-      { name: input, partitions: 1 },
-      { name: output, partitions: 1 },
-      { name: `${input}.dlq`, partitions: 1 },
-    ]);
-    const ids = Array.from({ length: 1000 }, (_, i) => `big-${i}`);
-    await produceValues(
-      stack.kafka,
-      stack.registry,
-      input,
-      avroSchemas.TextSegment,
-      ids.map((id, i) => ({ key: id, value: textSegment(id, `line ${i}`, i) })),
+    const { stack, input, output, groupId, ids } = await topicsWithInput(
+      'eos-big',
+      1,
+      1000,
+      (i) => `line ${i}`,
     );
-    // Each small input becomes a 4 KB output that does not compress: a batch of 500 writes about 2 MB to one partition,
-    // twice the broker's message.max.bytes. Sent as one record batch it is refused
-    // (MESSAGE_TOO_LARGE) on every retry and the stage stalls.
+    // Each small input becomes a 4 KB output that does not compress: the transactions grow to
+    // several hundred records (64, 256, then the rest), 1-3 MB on one partition, above the broker's
+    // message.max.bytes. Sent as one record batch, such a transaction is refused (MESSAGE_TOO_LARGE)
+    // on every retry, and the stage stalls.
     const padded: StageHandler<TextSegment, TextSegment> = {
       process: async (records) =>
         records.map((record) => ({
@@ -127,7 +126,7 @@ describe('ExactlyOnceStage', () => {
       output,
       groupId,
       handler: padded,
-      // Up to all 1,000 in one transaction, however fast the handler is.
+      // No time bound: the transactions grow as fast as the sizer allows.
       settings: { maxBatchRecords: 1000, commitIntervalMs: 600_000 },
     });
     stages.push(stage);
