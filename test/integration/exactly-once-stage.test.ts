@@ -6,7 +6,7 @@ import type { ExactlyOnceStage } from '../../runtime/stage/exactly-once-stage.js
 import type { StageHandler } from '../../runtime/stage/types.js';
 import { avroSchemas, type TextSegment } from '../../schemas/index.js';
 import { UppercaseHandler } from '../fixtures/uppercase-handler.js';
-import { testStack, uniquePrefix } from '../support/stack.js';
+import { type TestStack, testStack, uniquePrefix } from '../support/stack.js';
 import { counterValue, inProcessStage } from '../support/stage.js';
 import {
   createTopics,
@@ -43,6 +43,18 @@ async function topicsWithInput(name: string, partitions: number, count: number, 
   return { stack, input, output, groupId: `${prefix}group`, ids };
 }
 
+/** Once the group has committed its whole input: the output topic's records and their decoded values. */
+async function outputsOnceCaughtUp(stack: TestStack, groupId: string, input: string, output: string) {
+  const admin = stack.kafka.admin();
+  await admin.connect();
+  await waitForGroupCaughtUp(admin, groupId, input, 120_000);
+  await admin.disconnect();
+  const records = await readTopic(stack.kafka, output);
+  const decoder = new AvroDecoder<TextSegment>(stack.registry, avroSchemas.TextSegment);
+  const values = await Promise.all(records.map((r) => decoder.decode(r.value)));
+  return { records, values };
+}
+
 describe('ExactlyOnceStage', () => {
   it('turns 10,000 records on 6 partitions into exactly 10,000 outputs', async () => {
     const { stack, input, output, groupId, ids } = await topicsWithInput(
@@ -65,14 +77,7 @@ describe('ExactlyOnceStage', () => {
       registries.push(metrics);
       await stage.start();
     }
-    const admin = stack.kafka.admin();
-    await admin.connect();
-    await waitForGroupCaughtUp(admin, groupId, input, 120_000);
-    await admin.disconnect();
-
-    const records = await readTopic(stack.kafka, output);
-    const decoder = new AvroDecoder<TextSegment>(stack.registry, avroSchemas.TextSegment);
-    const values = await Promise.all(records.map((r) => decoder.decode(r.value)));
+    const { records, values } = await outputsOnceCaughtUp(stack, groupId, input, output);
     const byId = new Map<string, number>();
     for (const value of values) byId.set(value.id, (byId.get(value.id) ?? 0) + 1);
 
@@ -131,14 +136,7 @@ describe('ExactlyOnceStage', () => {
     });
     stages.push(stage);
     await stage.start();
-    const admin = stack.kafka.admin();
-    await admin.connect();
-    await waitForGroupCaughtUp(admin, groupId, input, 120_000);
-    await admin.disconnect();
-
-    const records = await readTopic(stack.kafka, output);
-    const decoder = new AvroDecoder<TextSegment>(stack.registry, avroSchemas.TextSegment);
-    const values = await Promise.all(records.map((r) => decoder.decode(r.value)));
+    const { values } = await outputsOnceCaughtUp(stack, groupId, input, output);
     expect(values.map((v) => v.id)).toEqual(ids);
     expect(values.every((v) => v.text.length === 4096)).toBe(true);
     expect(await counterValue(metrics, 'stage_retries_total')).toBe(0);
