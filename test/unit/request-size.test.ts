@@ -20,7 +20,10 @@ describe('splitBySize', () => {
       { topic: 'a', messages: [record(1, 100), record(2, 100)] },
       { topic: 'b', messages: [record(3, 100)] },
     ];
-    expect(splitBySize(topicMessages, 10_000)).toEqual([topicMessages]);
+    const parts = splitBySize(topicMessages, 10_000);
+    expect(parts).toEqual([topicMessages]);
+    // The send itself, not a copy of its records.
+    expect(parts[0]).toBe(topicMessages);
   });
 
   it('cuts a larger send into parts under the bound, keeping every record once and in order', () => {
