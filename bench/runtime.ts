@@ -8,18 +8,22 @@
  *   (c) three Kafka Streams passthrough hops, exactly_once_v2, one JVM each
  *       (bench/kafka-streams/Passthrough.java, compiled here against the pinned kafka-streams jar),
  * each measured from the first produce to the last committed output a read_committed consumer
- * receives. With --json the last line is {passthrough_rows_per_s, pipeline_rows_per_s,
+ * receives, with the CPU each process of the run used in that window (bench/process-cpu.ts), and
+ *   (f) (b)'s work alone: its three handlers called in this process, no Kafka
+ *       (bench/engines-alone.ts), as CPU per row, beside the CPU the machine has per row at
+ *       Kafka Streams' rate. With --json the last line is {passthrough_rows_per_s, pipeline_rows_per_s,
  * kafka_streams_rows_per_s, pipeline_ratio, …}. Options: --rows N (default 100000),
- * --only a,b,c,d, --tier fast|quality (the classify tier of (b); default fast, the tier the issue's
+ * --only a,b,c,d,f, --tier fast|quality (the classify tier of (b); default fast, the tier the issue's
  * 3,065 rows/s was measured with: the quality tier's encoder, not the runtime, sets (b)'s pace on a
- * CPU), --fused-instances N (processes of (d) in one consumer group; default 1), --cpu-prof DIR
+ * CPU), --fused-instances N (processes of (d) in one consumer group; default 1), --warm-up-rows N
+ * (records through the broker before the first measured run; default 200000), --cpu-prof DIR
  * (profiles of our processes).
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { type Config, loadConfig } from '../cli/config.js';
 import { createPipelineTopics } from '../cli/provision.js';
@@ -37,7 +41,10 @@ import { defaultCacheDir, LocalStack } from '../runtime/stack/local-stack.js';
 import { readArtifactLock } from '../runtime/stack/lock.js';
 import { ManagedProcess } from '../runtime/stack/managed-process.js';
 import { avroSchemas, type TextSegment, topicNames } from '../schemas/index.js';
+import { warmUpBroker } from './broker-warm-up.js';
+import { measureEnginesAlone } from './engines-alone.js';
 import { sampleTexts } from './pipeline.js';
+import { cpuPerRow, snapshotCpu } from './process-cpu.js';
 import { format, numberOption, printTable, profilingArgs } from './table.js';
 
 const HOPS = 3;
@@ -84,6 +91,24 @@ async function kafkaStreamsClasspath(config: Config, logger: Logger): Promise<st
   return `${classes}:${jars}`;
 }
 
+interface Measured {
+  rate: number;
+  /** µs of CPU per row in the measured window, by process role (bench/process-cpu.ts). */
+  cpu: Record<string, number>;
+}
+
+/** Names a process of the run by what it is: the broker, a hop, a stage, this benchmark. */
+function roleOf(args: string[], pid: number): string {
+  if (pid === process.pid) return 'this benchmark (producer, reader)';
+  if (args.includes('kafka.Kafka')) return 'broker';
+  if (args.some((arg) => arg.includes('apicurio'))) return 'schema registry';
+  const hop = args.map((arg) => /(?:^passthrough-|-hop-)(\d+)$/.exec(arg)).find(Boolean);
+  if (hop) return `hop ${hop[1]}`;
+  const stage = args.indexOf('stage');
+  if (stage >= 0 && args[stage + 1]) return `${args[stage + 1]} stage`;
+  return basename(args[0] ?? 'other');
+}
+
 /** Creates the hop topics (the partition count of the pipeline's topics, one copy). */
 async function createTopics(kafka: Kafka, topics: string[], partitions: number): Promise<void> {
   const admin = kafka.admin();
@@ -112,7 +137,7 @@ async function measure(options: {
   first: string;
   last: string;
   start: () => Promise<Running>;
-}): Promise<number> {
+}): Promise<Measured> {
   const { kafka, rows } = options;
   const running = await options.start();
   let received = 0;
@@ -132,6 +157,7 @@ async function measure(options: {
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5 });
     await producer.connect();
     process.stderr.write(`runtime: ${options.label}: producing ${rows} rows\n`);
+    const cpuBefore = snapshotCpu(roleOf);
     const started = Date.now();
     for (let i = 0; i < rows; i += 1000) {
       const messages = [];
@@ -155,20 +181,51 @@ async function measure(options: {
     const deadline = Date.now() + 30 * 60_000;
     while (received < rows && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     if (received < rows) throw new Error(`${options.label}: only ${received} of ${rows} rows arrived`);
+    const cpu = cpuPerRow(cpuBefore, snapshotCpu(roleOf), rows);
     const rate = rows / ((lastAt - started) / 1000);
     process.stderr.write(`runtime: ${options.label}: ${Math.round(rate)} rows/s\n`);
-    return rate;
+    return { rate, cpu };
   } finally {
     await consumer.disconnect();
     await running.stop();
   }
 }
 
+/**
+ * Where each run's CPU went, in µs per row, beside the two figures that bound the target: the CPU
+ * the whole machine has per row at Kafka Streams' rate, and what (b)'s work takes with no Kafka.
+ */
+function printCpuTable(
+  result: { engines_cpu_us_per_row?: number; cpu_us_per_row_at_kafka_streams_rate?: number },
+  cpuByRun: Record<string, Record<string, number>>,
+): void {
+  const runs = Object.entries(cpuByRun);
+  if (runs.length === 0) return; // no /proc: nothing was read
+  const rows: Array<[string, string]> = [];
+  for (const [label, byRole] of runs) {
+    const total = Object.values(byRole).reduce((sum, micros) => sum + micros, 0);
+    rows.push([`${label}: every process`, format(total)]);
+    for (const [role, micros] of Object.entries(byRole).sort((a, b) => b[1] - a[1]))
+      rows.push([`  ${role}`, format(micros)]);
+  }
+  if (result.cpu_us_per_row_at_kafka_streams_rate !== undefined)
+    rows.push([
+      `the machine's CPU per row at Kafka Streams' rate (${cpus().length} cores)`,
+      format(result.cpu_us_per_row_at_kafka_streams_rate),
+    ]);
+  if (result.engines_cpu_us_per_row !== undefined)
+    rows.push([
+      "(f) the pipeline's work alone: its three handlers, no Kafka",
+      format(result.engines_cpu_us_per_row),
+    ]);
+  printTable('CPU per row by process in each measured window (µs)', rows);
+}
+
 export async function main(json: boolean): Promise<void> {
   const rows = numberOption('rows', 100_000);
   const onlyIndex = process.argv.indexOf('--only');
   const only = new Set(
-    onlyIndex >= 0 ? (process.argv[onlyIndex + 1] ?? '').split(',') : ['a', 'b', 'c', 'd'],
+    onlyIndex >= 0 ? (process.argv[onlyIndex + 1] ?? '').split(',') : ['a', 'b', 'c', 'd', 'f'],
   );
   const tierIndex = process.argv.indexOf('--tier');
   const tier = tierIndex >= 0 ? process.argv[tierIndex + 1] : 'fast';
@@ -176,6 +233,10 @@ export async function main(json: boolean): Promise<void> {
   // One fused process is one Node main thread doing all three stages' work; a deployment runs one
   // per core, in one consumer group (its transactional ids are per partition, so they split them).
   const fusedInstances = numberOption('fused-instances', 1);
+  // A fresh broker's CPU per record fell from 80 to 21–33 µs over its first 200,000 transactional
+  // records (four rounds of 50,000, 2026-12-01): without this the first run measured, Kafka
+  // Streams', ran on a cold broker (bench/broker-warm-up.ts).
+  const warmUpRows = numberOption('warm-up-rows', 200_000);
   const baseConfig = loadConfig();
   const logger = createLogger({ level: (process.env.BENCH_LOG_LEVEL as 'warn') ?? 'warn', name: 'bench' });
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-runtime-'));
@@ -205,9 +266,11 @@ export async function main(json: boolean): Promise<void> {
     await supervisor.start();
     return supervisor;
   };
+  /** µs of CPU per row by process, per measured run (its label). */
+  const cpuByRun: Record<string, Record<string, number>> = {};
   /** One measured run: rows onto `first`, counted on `last`, with what `start` runs in between. */
-  const run = async (label: string, first: string, last: string, start: () => Promise<Running>) =>
-    measure({
+  const run = async (label: string, first: string, last: string, start: () => Promise<Running>) => {
+    const measured = await measure({
       label,
       kafka,
       encoder: await AvroEncoder.forSubject<TextSegment>(registry, `${first}-value`, avroSchemas.TextSegment),
@@ -217,6 +280,9 @@ export async function main(json: boolean): Promise<void> {
       last,
       start,
     });
+    cpuByRun[label] = measured.cpu;
+    return measured.rate;
+  };
   /**
    * Starts one process per hop of `topics` (hop i reads topics[i], writes topics[i + 1]), each
    * logging to logs/<label>-<n>.log, and waits until every log says RUNNING.
@@ -249,6 +315,17 @@ export async function main(json: boolean): Promise<void> {
   };
   try {
     const classpath = only.has('c') ? await kafkaStreamsClasspath(config, logger) : '';
+    process.stderr.write(
+      `runtime: warming the broker up: ${warmUpRows} records in transactions, read back\n`,
+    );
+    // Its own client, quiet: the coordinator's CONCURRENT_TRANSACTIONS retries are expected here.
+    const quiet = createLogger({ level: 'error', name: 'bench' });
+    await warmUpBroker(
+      createKafka(config.kafka, quiet, 'warm-up'),
+      `${prefix}warm-up`,
+      warmUpRows,
+      partitions,
+    );
 
     if (only.has('c')) {
       const topics = Array.from({ length: HOPS + 1 }, (_, i) => `${prefix}ks.${i}`);
@@ -338,6 +415,17 @@ export async function main(json: boolean): Promise<void> {
       );
     }
 
+    if (only.has('f')) {
+      process.stderr.write(`runtime: the work alone: ${rows} rows through the three handlers, no Kafka\n`);
+      const alone = await measureEnginesAlone({
+        config: loadConfig({ ...env, CLASSIFY_TIER: tier }),
+        logger,
+        texts,
+        rows,
+      });
+      figures.engines_cpu_us_per_row = alone.cpuMicrosPerRow;
+    }
+
     const ks = figures.kafka_streams_rows_per_s;
     const ratio = (value: number | undefined) =>
       value !== undefined && ks !== undefined ? Math.round((value / ks) * 100) / 100 : Number.NaN;
@@ -362,6 +450,13 @@ export async function main(json: boolean): Promise<void> {
             platformatic_passthrough_rows_per_s: Math.round(figures.platformatic_passthrough_rows_per_s),
             platformatic_passthrough_ratio: ratio(figures.platformatic_passthrough_rows_per_s),
           }),
+      ...(figures.engines_cpu_us_per_row === undefined
+        ? {}
+        : { engines_cpu_us_per_row: Math.round(figures.engines_cpu_us_per_row) }),
+      ...(ks === undefined
+        ? {}
+        : { cpu_us_per_row_at_kafka_streams_rate: Math.round((cpus().length * 1e6) / ks) }),
+      cpu_us_per_row: cpuByRun,
       rows,
       partitions,
       classify_tier: tier,
@@ -404,6 +499,7 @@ export async function main(json: boolean): Promise<void> {
         ],
       ],
     );
+    printCpuTable(result, cpuByRun);
     if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
     await stack.stop();

@@ -1,0 +1,80 @@
+/**
+ * The text pipeline's work without Kafka (issue 22): the correct, translate and classify handlers
+ * the stages run, chained as the fused stage chains them, called in this process on the rows the
+ * runtime benchmark sends. No broker, no Avro, no transactions: what is left is the engines' and
+ * handlers' own CPU per row, to set beside the CPU a whole Kafka Streams run spends per row.
+ */
+import type { Config } from '../cli/config.js';
+import { openClassifyHandler } from '../processors/classify/service.js';
+import { openCorrectHandler } from '../processors/correct/service.js';
+import { openTranslateHandler } from '../processors/translate/service.js';
+import { newTextSegment } from '../producers/segment-producer.js';
+import type { Logger } from '../runtime/logger.js';
+import { createMetricsRegistry } from '../runtime/metrics/registry.js';
+import { chainHandlers } from '../runtime/stage/chained-handlers.js';
+import type { InputRecord, OpenedHandler } from '../runtime/stage/types.js';
+import { type TextSegment, topicNames } from '../schemas/index.js';
+
+export interface EnginesAlone {
+  /** µs of CPU per row in this process (every thread, onnxruntime's included). */
+  cpuMicrosPerRow: number;
+}
+
+/** Batches as large as a stage's transactions get on the fast tier (runtime/stage/chunk-sizer.ts). */
+const BATCH = 2_000;
+
+export async function measureEnginesAlone(options: {
+  config: Config;
+  logger: Logger;
+  texts: readonly string[];
+  rows: number;
+}): Promise<EnginesAlone> {
+  const { config, logger, texts, rows } = options;
+  const context = { config, logger, metrics: createMetricsRegistry({ service: 'bench-engines' }) };
+  const topics = topicNames(config.topics.prefix);
+  const opened: OpenedHandler<never, unknown>[] = [
+    await openCorrectHandler(context, topics.segmentsCorrected),
+    await openTranslateHandler(context, topics.segmentsTranslated),
+    await openClassifyHandler(context, topics.emotions),
+  ];
+  try {
+    const chain = chainHandlers([
+      { handler: opened[0]!.handler, feeds: topics.segmentsCorrected },
+      { handler: opened[1]!.handler, feeds: topics.segmentsTranslated },
+      { handler: opened[2]!.handler },
+    ] as Parameters<typeof chainHandlers>[0]);
+    const recordsFrom = (from: number, to: number): InputRecord<TextSegment>[] =>
+      Array.from({ length: to - from }, (_, i) => {
+        const k = from + i;
+        const id = `engines-${k}`;
+        return {
+          topic: topics.segmentsRaw,
+          partition: k % config.topics.partitions,
+          offset: String(k),
+          key: id,
+          value: newTextSegment({
+            id,
+            streamId: 'bench-engines',
+            seq: k,
+            origin: 'API',
+            text: texts[k % texts.length]!,
+          }),
+          timestamp: Date.now(),
+          headers: {},
+        };
+      });
+    // One pass over the distinct texts first, uncounted: JIT warm-up and the spelling cache
+    // a long-running stage has (its rows repeat the same way).
+    for (let i = 0; i < Math.min(rows, texts.length); i += BATCH)
+      await chain.process(recordsFrom(i, Math.min(rows, texts.length, i + BATCH)));
+    // The records exist before the clock starts: a stage receives them decoded.
+    const batches: InputRecord<TextSegment>[][] = [];
+    for (let i = 0; i < rows; i += BATCH) batches.push(recordsFrom(i, Math.min(rows, i + BATCH)));
+    const before = process.cpuUsage();
+    for (const batch of batches) await chain.process(batch);
+    const used = process.cpuUsage(before);
+    return { cpuMicrosPerRow: (used.user + used.system) / rows };
+  } finally {
+    await Promise.all(opened.map((one) => one.close()));
+  }
+}
