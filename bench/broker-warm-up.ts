@@ -9,22 +9,13 @@ import type { Kafka } from 'kafkajs';
 
 const PER_TRANSACTION = 1_000;
 
+/** `rows` records through `topic` (already created, `partitions` of them) in transactions, then read back. */
 export async function warmUpBroker(
   kafka: Kafka,
   topic: string,
   rows: number,
   partitions: number,
 ): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
-    });
-  } finally {
-    await admin.disconnect();
-  }
   // The stages' shape: transactions that write records and commit a group's offsets.
   const producer = kafka.producer({
     transactionalId: `${topic}-producer`,

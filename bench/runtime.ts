@@ -199,10 +199,11 @@ function printCpuTable(
   result: { engines_cpu_us_per_row?: number; cpu_us_per_row_at_kafka_streams_rate?: number },
   cpuByRun: Record<string, Record<string, number>>,
 ): void {
-  const runs = Object.entries(cpuByRun);
-  if (runs.length === 0) return; // no /proc: nothing was read
   const rows: Array<[string, string]> = [];
-  for (const [label, byRole] of runs) {
+  // Without /proc (not Linux) every run's breakdown is empty.
+  for (const [label, byRole] of Object.entries(cpuByRun).filter(
+    ([, byRole]) => Object.keys(byRole).length > 0,
+  )) {
     const total = Object.values(byRole).reduce((sum, micros) => sum + micros, 0);
     rows.push([`${label}: every process`, format(total)]);
     for (const [role, micros] of Object.entries(byRole).sort((a, b) => b[1] - a[1]))
@@ -218,7 +219,7 @@ function printCpuTable(
       "(f) the pipeline's work alone: its three handlers, no Kafka",
       format(result.engines_cpu_us_per_row),
     ]);
-  printTable('CPU per row by process in each measured window (µs)', rows);
+  if (rows.length > 0) printTable('CPU per row by process in each measured window (µs)', rows);
 }
 
 export async function main(json: boolean): Promise<void> {
@@ -320,6 +321,7 @@ export async function main(json: boolean): Promise<void> {
     );
     // Its own client, quiet: the coordinator's CONCURRENT_TRANSACTIONS retries are expected here.
     const quiet = createLogger({ level: 'error', name: 'bench' });
+    await createTopics(kafka, [`${prefix}warm-up`], partitions);
     await warmUpBroker(
       createKafka(config.kafka, quiet, 'warm-up'),
       `${prefix}warm-up`,
