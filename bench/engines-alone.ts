@@ -32,17 +32,20 @@ export async function measureEnginesAlone(options: {
   const { config, logger, texts, rows } = options;
   const context = { config, logger, metrics: createMetricsRegistry({ service: 'bench-engines' }) };
   const topics = topicNames(config.topics.prefix);
-  const opened: OpenedHandler<never, unknown>[] = [
-    await openCorrectHandler(context, topics.segmentsCorrected),
-    await openTranslateHandler(context, topics.segmentsTranslated),
-    await openClassifyHandler(context, topics.emotions),
-  ];
+  const opened: OpenedHandler<unknown, unknown>[] = [];
+  /** The topic each handler writes and the next one reads (the last one feeds none). */
+  const feeds = [topics.segmentsCorrected, topics.segmentsTranslated, undefined];
   try {
-    const chain = chainHandlers([
-      { handler: opened[0]!.handler, feeds: topics.segmentsCorrected },
-      { handler: opened[1]!.handler, feeds: topics.segmentsTranslated },
-      { handler: opened[2]!.handler },
-    ] as Parameters<typeof chainHandlers>[0]);
+    opened.push(
+      (await openCorrectHandler(context, topics.segmentsCorrected)) as OpenedHandler<unknown, unknown>,
+    );
+    opened.push(
+      (await openTranslateHandler(context, topics.segmentsTranslated)) as OpenedHandler<unknown, unknown>,
+    );
+    opened.push((await openClassifyHandler(context, topics.emotions)) as OpenedHandler<unknown, unknown>);
+    const chain = chainHandlers(
+      opened.map((one, i) => ({ handler: one.handler, ...(feeds[i] ? { feeds: feeds[i] } : {}) })),
+    );
     const recordsFrom = (from: number, to: number): InputRecord<TextSegment>[] =>
       Array.from({ length: to - from }, (_, i) => {
         const k = from + i;
