@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import onnxProto from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
 import { applyHeads } from '../../processors/classify/linear-model.js';
 import {
@@ -14,7 +15,33 @@ import { defaultDatasetsDir, loadGoEmotions } from '../../training/datasets.js';
 import { designMatrix } from '../../training/design-matrix.js';
 import { readLinearWeights } from '../../training/onnx-model.js';
 
+const { onnx } = onnxProto;
 const CLI = ['--import', 'tsx', 'cli/run.ts'];
+
+/**
+ * The encoder's reports reproduce within what CPUs' float kernels change, the bag-of-words models'
+ * exactly. Measured: the encoder scored on an AVX2 CPU and on the AVX-512 one it was calibrated on
+ * differs by one or two borderline texts (test core macro-F1 0.62431 against 0.62433; sentiment
+ * 0.74579 against 0.74552). Counts must match exactly. Headline figures (macroF1, accuracy) within
+ * 0.002 still catch a real change: the signed int8 weights on AVX2 lost 0.007 (unsigned_weights.py).
+ */
+function expectReproduces(model: string, actual: unknown, recorded: unknown, path = ''): void {
+  if (model !== 'en-encoder') {
+    expect(actual).toEqual(recorded);
+    return;
+  }
+  if (typeof recorded === 'number' && !Number.isInteger(recorded)) {
+    const headline = /\.(macroF1|accuracy)$/.test(path);
+    expect(typeof actual, path).toBe('number');
+    expect(Math.abs((actual as number) - recorded), path).toBeLessThanOrEqual(headline ? 0.002 : 0.02);
+  } else if (recorded !== null && typeof recorded === 'object') {
+    expect(Object.keys(actual as object).sort(), path).toEqual(Object.keys(recorded).sort());
+    for (const [key, value] of Object.entries(recorded))
+      expectReproduces(model, (actual as Record<string, unknown>)[key], value, `${path}.${key}`);
+  } else {
+    expect(actual, path).toEqual(recorded);
+  }
+}
 
 function evalJson(args: string[]) {
   const out = execFileSync(process.execPath, [...CLI, 'eval', ...args, '--json'], { encoding: 'utf8' });
@@ -42,7 +69,7 @@ describe('shipped models', () => {
       '--split',
       'test',
     ]);
-    expect(report).toEqual(metrics.test[task]);
+    expectReproduces(model, report, metrics.test[task]);
     expect(Object.keys(report)).toEqual(expect.arrayContaining(['macroF1', 'accuracy', 'n', 'perClass']));
   });
 
@@ -53,7 +80,7 @@ describe('shipped models', () => {
       const out = execFileSync(process.execPath, [...CLI, 'eval-ood', '--model', model, '--json'], {
         encoding: 'utf8',
       });
-      expect(JSON.parse(out.trim().split('\n').at(-1)!)).toEqual(metrics.outOfDomain);
+      expectReproduces(model, JSON.parse(out.trim().split('\n').at(-1)!), metrics.outOfDomain);
     },
   );
 
@@ -100,6 +127,18 @@ describe('shipped models', () => {
       await model.close();
     },
   );
+
+  it('en-encoder: its int8 MatMul weights are stored unsigned, so every x86 CPU computes the same products', () => {
+    // Signed weights go through a kernel that saturates on CPUs with AVX2 but no AVX-512 VNNI
+    // (training/encoder/unsigned_weights.py): a re-export in that form scores worse there.
+    const model = onnx.ModelProto.decode(readFileSync(readModelDirectory('en-encoder').modelFile));
+    const types = new Map((model.graph?.initializer ?? []).map((tensor) => [tensor.name, tensor.dataType]));
+    const weights = (model.graph?.node ?? [])
+      .filter((node) => node.opType === 'MatMulInteger')
+      .flatMap((node) => [node.input?.[1], node.input?.[3]]);
+    expect(weights.length).toBeGreaterThan(60);
+    for (const name of weights) expect(types.get(name), name ?? '').toBe(onnx.TensorProto.DataType.UINT8);
+  });
 
   it('serving (ONNX) computes what training computed: same featurizer, same weighting, same heads', async () => {
     const directory = readModelDirectory('en');
