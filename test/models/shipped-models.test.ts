@@ -20,8 +20,8 @@ const CLI = ['--import', 'tsx', 'cli/run.ts'];
 
 /**
  * The encoder's reports reproduce within what CPUs' float kernels change, the bag-of-words models'
- * exactly. Measured: the encoder scored on an AVX2 CPU and on the AVX-512 one it was calibrated on
- * differs by one or two borderline texts (test core macro-F1 0.62431 against 0.62433; sentiment
+ * exactly. Measured: the encoder scored on an AVX2 CPU and on the CPU it was calibrated on differs
+ * by one or two borderline texts (test core macro-F1 0.62431 against 0.62433; sentiment
  * 0.74579 against 0.74552). Counts must match exactly. Headline figures (macroF1, accuracy) within
  * 0.002 still catch a real change: the signed int8 weights on AVX2 lost 0.007 (unsigned_weights.py).
  */

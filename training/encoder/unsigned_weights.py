@@ -3,11 +3,11 @@
 Why: onnxruntime multiplies uint8 activations by int8 weights (u8s8) with VPMADDUBSW on x86 CPUs that
 have AVX2 but no AVX-512 VNNI, and that instruction saturates the int16 sum of each pair of
 products (up to 2 x 255 x 127). Measured on such a CPU: the shipped encoder's GoEmotions test core
-macro-F1 fell from 0.6243 (as calibrated on a VNNI CPU) to 0.6170, and disgust F1 from 0.464 to
+macro-F1 fell from 0.6243 (as calibrated, on a CPU whose products came out exact) to 0.6170, and disgust F1 from 0.464 to
 0.440: the same model scored differently, and worse, by CPU. uint8 x uint8 (u8u8) runs through a
 kernel that widens before it multiplies, so every CPU computes the exact integer products; the
-conversion itself is exact (a symmetric int8 weight q becomes q + 128 with zero point 128). Same
-figures as VNNI on the AVX2 CPU: 0.6243.
+conversion itself is exact (a symmetric int8 weight q becomes q + 128 with zero point 128). On the
+AVX2 CPU the unsigned weights give the calibrated figures again: 0.6243.
 
     python unsigned_weights.py IN.onnx OUT.onnx
 """
