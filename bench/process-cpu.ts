@@ -44,7 +44,11 @@ export function snapshotCpu(roleOf: (args: string[], pid: number) => string): Cp
     return snapshot; // no /proc
   }
   const children = new Map<number, ProcessEntry[]>();
-  for (const entry of entries) children.set(entry.parent, [...(children.get(entry.parent) ?? []), entry]);
+  for (const entry of entries) {
+    const siblings = children.get(entry.parent);
+    if (siblings) siblings.push(entry);
+    else children.set(entry.parent, [entry]);
+  }
   const own = entries.find((entry) => entry.pid === process.pid);
   const queue = own ? [own] : [];
   while (queue.length > 0) {
