@@ -7,6 +7,7 @@ import { defaultCacheDir, LocalStack } from '../../runtime/stack/local-stack.js'
 import { readArtifactLock } from '../../runtime/stack/lock.js';
 import { plannedTopics } from '../../schemas/index.js';
 import { type Config, loadConfig } from '../config.js';
+import { stopWhenOrphaned } from '../parent-watch.js';
 import { createPipelineTopics, registerPipelineSchemas } from '../provision.js';
 import {
   pipelineStageSpecs,
@@ -70,6 +71,7 @@ export function registerUpCommand(program: Command): void {
       };
       process.once('SIGINT', () => void stop('SIGINT').then(() => process.exit(0)));
       process.once('SIGTERM', () => void stop('SIGTERM').then(() => process.exit(0)));
+      stopWhenOrphaned(() => void stop('parent exited').then(() => process.exit(0)));
 
       try {
         const provisioned: Config = {

@@ -6,7 +6,8 @@
 # --test also installs what only the tests need: recordings with transcripts (pocketsphinx-testdata),
 # espeak-ng for synthetic speech, chromium for the dashboard's browser test, prometheus (promtool
 # and a server) for the alert rules, the offline validators of the deploy manifests, schemathesis
-# for fuzzing the REST API, and PostgreSQL's server for the PostgreSQL sink's test.
+# for fuzzing the REST API, PostgreSQL's server for the PostgreSQL sink's test, and Confluent's
+# Python client (librdkafka) as a peer that writes and reads our topics.
 # Kafka's jars and the schema registry are not installed here: the local stack fetches and verifies
 # them (pinned in runtime/stack/artifacts.lock.json) the first time it starts.
 #
@@ -73,6 +74,7 @@ fi
 if [ "$mode" = "--test" ]; then
   bash deploy/tools/install-validators.sh
   bash deploy/tools/install-fuzzer.sh
+  bash deploy/tools/install-confluent-client.sh
 fi
 
 # Incremental: only what changed since the last build is compiled.
@@ -87,9 +89,17 @@ if (($#)); then
     # Open like /tmp itself: the PostgreSQL sink's test runs initdb as the postgres user, which must
     # reach its data directory through this one.
     chmod 1777 "$run_tmp"
-    trap 'rm -rf "$run_tmp"' EXIT
-    TMPDIR=$run_tmp "$@" 1>&3 3>&-
-    exit $?
+    # The command replaces this shell (exec, below), so a SIGTERM or SIGINT sent to it reaches the
+    # command itself: npm passes a signal on to its own child only, and a shell that waited here
+    # died of it and left the tests running. A watcher that ignores the signals removes the
+    # directory once the command's process is gone.
+    command_pid=$$
+    (
+      trap '' INT TERM HUP
+      while kill -0 "$command_pid" 2>/dev/null; do sleep 1; done
+      rm -rf "$run_tmp"
+    ) </dev/null >/dev/null 2>&1 3>&- &
+    export TMPDIR=$run_tmp
   fi
   exec "$@" 1>&3 3>&-
 fi

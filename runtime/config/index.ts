@@ -25,7 +25,7 @@ export interface KafkaConfig {
   maxRequestBytes: number;
 }
 
-export const KAFKA_COMPRESSIONS = ['none', 'gzip', 'lz4'] as const;
+export const KAFKA_COMPRESSIONS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
 
 export interface SchemaRegistryConfig {
   url: string | undefined;
