@@ -24,6 +24,7 @@ import { pipelineStageSpecs, ServiceSupervisor } from '../cli/service-supervisor
 import { createEmotionEngine, resolveRegistryModels } from '../processors/classify/pipeline.js';
 import { type TranscriptionEngine, transcribeOne } from '../processors/transcribe/engine.js';
 import { FasterWhisperEngine } from '../processors/transcribe/faster-whisper-engine.js';
+import { ModelPerLanguageEngine } from '../processors/transcribe/model-per-language.js';
 import { createTranscriptionEngine } from '../processors/transcribe/pipeline.js';
 import { decodeToPcm } from '../producers/audio/ffmpeg-decoder.js';
 import { openChunker, vadModelOf } from '../producers/audio/speech-chunker.js';
@@ -168,8 +169,10 @@ async function accuracy(logger: Logger, sets: Array<{ name: string; recordings: 
           busyMs += run.busyMs;
           audioMs += recording.pcm.length / 32;
         }
+        // The worker that heard these English recordings (tiny.en's, where models go by language).
+        const worker = engine instanceof ModelPerLanguageEngine ? engine.engineFor('en') : engine;
         const memoryMiB =
-          engine instanceof FasterWhisperEngine ? peakMemoryMiB(await engine.workerPid()) : Number.NaN;
+          worker instanceof FasterWhisperEngine ? peakMemoryMiB(await worker.workerPid()) : Number.NaN;
         rows.push({
           engine: name,
           set: set.name,

@@ -5,7 +5,8 @@
  * concurrency 1 (16,24,32);
  * audio takes --repeats N (pairs of sentences in the live stream, default 5) and --parts 1,2,3,4;
  * csv-job takes --rows N (default 100000); compression takes --rows N (default 50000);
- * runtime takes --rows N (default 100000) and --only a,b,c (passthrough, pipeline, Kafka Streams).
+ * runtime takes --rows N (default 100000) and --only a,b,c (passthrough, pipeline, Kafka Streams);
+ * romanian-speech takes --per-sentence.
  */
 const benchmarks: Record<string, () => Promise<{ main(json: boolean): Promise<void> }>> = {
   audio: () => import('./audio.js'),
@@ -14,6 +15,7 @@ const benchmarks: Record<string, () => Promise<{ main(json: boolean): Promise<vo
   'csv-job': () => import('./csv-job.js'),
   pipeline: () => import('./pipeline.js'),
   predict: () => import('./predict.js'),
+  'romanian-speech': () => import('./romanian-speech.js'),
   profile: () => import('./profile-summary.js'),
   runtime: () => import('./runtime.js'),
 };

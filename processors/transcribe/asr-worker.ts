@@ -36,6 +36,13 @@ export type WorkerAnswer =
  * Everything waiting fails as retryable when the process dies or stops answering, so the stage
  * retries its batch with a new worker and nothing is lost or repeated (the batch is one transaction).
  */
+/** Decoding choices of one request (processors/transcribe/language-decoding.ts). */
+export interface Decoding {
+  beamSize?: number;
+  /** Text Whisper takes as what came before: its language, spelling and diacritics steer the decoder. */
+  initialPrompt?: string;
+}
+
 export class AsrWorker {
   private readonly pending: PendingAnswers<WorkerAnswer>;
 
@@ -103,12 +110,15 @@ export class AsrWorker {
     return this.child.pid;
   }
 
-  /** One chunk of 16 kHz mono 16-bit PCM; answers come back in the order asked. */
-  transcribe(pcm: Buffer, language: string | null): Promise<WorkerAnswer> {
+  /**
+   * One chunk of 16 kHz mono 16-bit PCM; answers come back in the order asked. `decoding` overrides
+   * the worker's beam size and gives an initial prompt for this chunk (a language's own choices).
+   */
+  transcribe(pcm: Buffer, language: string | null, decoding: Decoding = {}): Promise<WorkerAnswer> {
     if (this.pending.failed) return Promise.reject(this.pending.failed);
     const { id, answer } = this.pending.expect('c');
     const stdin = this.child.stdin!;
-    stdin.write(`${JSON.stringify({ id, bytes: pcm.length, language })}\n`);
+    stdin.write(`${JSON.stringify({ id, bytes: pcm.length, language, ...decoding })}\n`);
     stdin.write(pcm);
     return answer;
   }

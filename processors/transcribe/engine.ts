@@ -15,6 +15,8 @@ export interface Transcript {
   language: string;
   /** In [0, 1]; how much the engine trusts the text (engines differ in how they measure it). */
   confidence: number;
+  /** The model that heard it, where an engine holds several (a model per language). */
+  model?: string;
 }
 
 export interface AudioInput {
@@ -64,5 +66,5 @@ export const EMPTY_TRANSCRIPT = (language: string): Transcript => ({
  * for the stage's warning event and the CLI's error.
  */
 export function unsupportedLanguage(engine: TranscriptionEngine, language: string): string {
-  return `${engine.name} model ${engine.model} cannot transcribe language '${language}' (choose a multilingual model with WHISPER_MODEL, e.g. large-v3)`;
+  return `${engine.name} model ${engine.model} cannot transcribe language '${language}' (give it a multilingual model: WHISPER_MODELS=${language}=base, or WHISPER_MODEL=large-v3 for every language)`;
 }

@@ -3,8 +3,20 @@ import { join } from 'node:path';
 import { UnprocessableRecordError } from '../../runtime/errors.js';
 import type { Logger } from '../../runtime/logger.js';
 import { packageRoot } from '../../runtime/package-root.js';
-import { AsrWorker, type WorkerAnswer } from './asr-worker.js';
+import { withCommaBelow } from '../shared/romanian-letters.js';
+import { AsrWorker, type Decoding, type WorkerAnswer } from './asr-worker.js';
 import { type AudioInput, EMPTY_TRANSCRIPT, type Transcript, type TranscriptionEngine } from './engine.js';
+import { decodingFor } from './language-decoding.js';
+
+/** The languages multilingual Whisper models were trained on (faster_whisper.tokenizer._LANGUAGE_CODES). */
+const WHISPER_LANGUAGES = new Set(
+  (
+    'af,am,ar,as,az,ba,be,bg,bn,bo,br,bs,ca,cs,cy,da,de,el,en,es,et,eu,fa,fi,fo,fr,gl,gu,ha,haw,he,hi,' +
+    'hr,ht,hu,hy,id,is,it,ja,jw,ka,kk,km,kn,ko,la,lb,ln,lo,lt,lv,mg,mi,mk,ml,mn,mr,ms,mt,my,ne,nl,nn,' +
+    'no,oc,pa,pl,ps,pt,ro,ru,sa,sd,si,sk,sl,sn,so,sq,sr,su,sv,sw,ta,te,tg,th,tk,tl,tr,tt,uk,ur,uz,vi,' +
+    'yi,yo,zh,yue'
+  ).split(','),
+);
 
 /** The worker script, from the source tree whether this module runs from source or from dist/. */
 const WORKER_SCRIPT = join(packageRoot(), 'processors', 'transcribe', 'worker', 'faster_whisper_worker.py');
@@ -27,6 +39,8 @@ export interface FasterWhisperOptions {
   allowDownload: boolean;
   /** A chunk the worker has not answered in this long fails the batch as retryable. */
   timeoutMs: number;
+  /** Decoding choices per language (language-decoding.ts's table unless given). */
+  decoding?: Readonly<Record<string, Decoding>>;
   logger: Logger;
 }
 
@@ -58,7 +72,7 @@ export class FasterWhisperEngine implements TranscriptionEngine {
 
   /** English-only Whisper models (`*.en`) hear only English; multilingual ones any Whisper language. */
   supportsLanguage(language: string): boolean {
-    return this.multilingual || language === 'en';
+    return this.multilingual ? WHISPER_LANGUAGES.has(language) : language === 'en';
   }
 
   /** The worker's pid, for operators and the worker-crash test. */
@@ -82,7 +96,12 @@ export class FasterWhisperEngine implements TranscriptionEngine {
       inputs.map(async (input) => {
         // Under 100 ms there is no word to hear; Whisper would only guess.
         if (input.pcm.length < 3200) return EMPTY_TRANSCRIPT(this.requestLanguage(input.langHint) ?? 'en');
-        const answer = await worker.transcribe(input.pcm, this.requestLanguage(input.langHint));
+        const language = this.requestLanguage(input.langHint);
+        const answer = await worker.transcribe(
+          input.pcm,
+          language,
+          decodingFor(language, this.options.decoding),
+        );
         return transcriptOf(answer, Math.round(input.pcm.length / 32));
       }),
     );
@@ -114,6 +133,27 @@ export class FasterWhisperEngine implements TranscriptionEngine {
     this.multilingual = worker.ready.multilingual;
     return worker;
   }
+}
+
+/**
+ * An engine on a local model with the offline defaults (CPU, int8, one thread, greedy, nothing
+ * downloaded), for the benchmarks and tests that compare models or decoding choices.
+ */
+export function localWhisperEngine(
+  options: Pick<FasterWhisperOptions, 'python' | 'model' | 'modelName' | 'logger'> &
+    Partial<FasterWhisperOptions>,
+): FasterWhisperEngine {
+  return new FasterWhisperEngine({
+    device: 'cpu',
+    computeType: 'int8',
+    threads: 1,
+    beamSize: 1,
+    language: undefined,
+    downloadDir: undefined,
+    allowDownload: false,
+    timeoutMs: 300_000,
+    ...options,
+  });
 }
 
 /**
@@ -160,9 +200,11 @@ export function transcriptOf(answer: WorkerAnswer, durationMs: number): Transcri
     duration > 0
       ? segments.reduce((sum, s) => sum + s.avgLogprob * Math.max(1, s.endMs - s.startMs), 0) / duration
       : Number.NEGATIVE_INFINITY;
+  // Whisper writes Romanian's ș and ț with a cedilla now and then (ş, ţ): the standard forms go on.
+  const letters = answer.language === 'ro' ? withCommaBelow : (text: string) => text;
   return {
-    text: segments.map((s) => s.text).join(' '),
-    segments: segments.map((s) => ({ startMs: s.startMs, endMs: s.endMs, text: s.text })),
+    text: letters(segments.map((s) => s.text).join(' ')),
+    segments: segments.map((s) => ({ startMs: s.startMs, endMs: s.endMs, text: letters(s.text) })),
     language: answer.language,
     confidence: segments.length > 0 ? Math.min(1, Math.exp(meanLogprob)) : 0,
   };

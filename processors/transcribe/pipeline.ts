@@ -1,8 +1,9 @@
 import type { Logger } from '../../runtime/logger.js';
-import { findAsrRuntime } from './asr-runtime.js';
+import { type AsrRuntime, findAsrRuntime } from './asr-runtime.js';
 import type { TranscribeConfig } from './config.js';
 import type { TranscriptionEngine } from './engine.js';
 import { FasterWhisperEngine } from './faster-whisper-engine.js';
+import { ModelPerLanguageEngine } from './model-per-language.js';
 import { PocketsphinxEngine } from './pocketsphinx-engine.js';
 
 /**
@@ -35,20 +36,25 @@ async function startEngine(config: TranscribeConfig, logger: Logger): Promise<Tr
         return startPocketsphinx(config);
       }
       const { whisper } = config;
-      const engine = new FasterWhisperEngine({
-        python: runtime.python,
-        model: whisper.model ?? runtime.defaultModel,
-        modelName: whisper.model ?? runtime.defaultModelName,
-        device: config.executionProvider,
-        computeType: whisper.computeType,
-        threads: whisper.threads,
-        beamSize: whisper.beamSize,
-        language: whisper.language,
-        downloadDir: whisper.downloadDir,
-        allowDownload: whisper.allowDownload,
-        timeoutMs: whisper.timeoutMs,
-        logger,
-      });
+      const engineOf = (model: string, modelName: string) =>
+        new FasterWhisperEngine({
+          python: runtime.python,
+          model,
+          modelName,
+          device: config.executionProvider,
+          computeType: whisper.computeType,
+          threads: whisper.threads,
+          beamSize: whisper.beamSize,
+          language: whisper.language,
+          downloadDir: whisper.downloadDir,
+          allowDownload: whisper.allowDownload,
+          timeoutMs: whisper.timeoutMs,
+          logger,
+        });
+      // One model for everything (a large multilingual one on a GPU pool), as WHISPER_MODEL says.
+      const engine = whisper.model
+        ? engineOf(whisper.model, whisper.model)
+        : modelPerLanguage(whisper.models, whisper.language, runtime, engineOf);
       await engine.start();
       return engine;
     }
@@ -59,6 +65,28 @@ async function startEngine(config: TranscribeConfig, logger: Logger): Promise<Tr
       throw new Error(`unknown transcription engine ${unknown as string}`);
     }
   }
+}
+
+/**
+ * An engine per distinct model of WHISPER_MODELS, routed by language. A name install-asr.sh
+ * installed (tiny.en, base) is its directory; anything else is a model id or a directory as
+ * faster-whisper takes it. An installation from before base was shipped has tiny.en only.
+ */
+function modelPerLanguage(
+  models: Record<string, string>,
+  unhinted: string | undefined,
+  runtime: AsrRuntime,
+  engineOf: (model: string, modelName: string) => FasterWhisperEngine,
+): ModelPerLanguageEngine {
+  const installed = { [runtime.defaultModelName]: runtime.defaultModel, ...runtime.models };
+  const byName = new Map<string, FasterWhisperEngine>();
+  const routes = new Map<string, FasterWhisperEngine>();
+  for (const [language, name] of Object.entries(models)) {
+    const engine = byName.get(name) ?? engineOf(installed[name] ?? name, name);
+    byName.set(name, engine);
+    routes.set(language, engine);
+  }
+  return new ModelPerLanguageEngine(routes, unhinted);
 }
 
 async function startPocketsphinx(config: TranscribeConfig): Promise<TranscriptionEngine> {

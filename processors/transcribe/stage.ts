@@ -93,7 +93,11 @@ export class TranscribeHandler implements StageHandler<AudioChunk, TextSegment |
       language: chunk.languageHint ?? transcript.language,
       startMs: chunk.startMs + (first?.startMs ?? 0),
       endMs: chunk.startMs + (last?.endMs ?? chunk.durationMs),
-      asr: { engine: this.engine.name, model: this.engine.model, confidence: transcript.confidence },
+      asr: {
+        engine: this.engine.name,
+        model: transcript.model ?? this.engine.model,
+        confidence: transcript.confidence,
+      },
       // The stage loop appends this stage's stamp; the producer's stays first.
       trace: chunk.trace,
     });

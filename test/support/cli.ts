@@ -18,6 +18,21 @@ export function runCli(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
+  const { stdout, stderr } = outputOf(child);
+  const exited = new Promise<{
+    code: number | null;
+    signal: NodeJS.Signals | null;
+    stdout: string;
+    stderr: string;
+  }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal, stdout: stdout(), stderr: stderr() })),
+  );
+  void meanwhile?.(child);
+  return exited;
+}
+
+/** What a child with piped stdout and stderr has written so far, read at each call. */
+export function outputOf(child: ChildProcess): { stdout: () => string; stderr: () => string } {
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (data) => {
@@ -26,12 +41,5 @@ export function runCli(
   child.stderr!.on('data', (data) => {
     stderr += data;
   });
-  const exited = new Promise<{
-    code: number | null;
-    signal: NodeJS.Signals | null;
-    stdout: string;
-    stderr: string;
-  }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, stdout, stderr })));
-  void meanwhile?.(child);
-  return exited;
+  return { stdout: () => stdout, stderr: () => stderr };
 }

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +7,8 @@ import { loadConfig } from '../../cli/config.js';
 import { type AsrRuntime, findAsrRuntime } from '../../processors/transcribe/asr-runtime.js';
 import type { TranscriptionEngine } from '../../processors/transcribe/engine.js';
 import {
-  FasterWhisperEngine,
+  type FasterWhisperEngine,
+  localWhisperEngine,
   transcriptOf,
   workerArgs,
   workerLanguage,
@@ -26,22 +28,18 @@ function installedRuntime(): AsrRuntime {
 }
 const runtime = installedRuntime();
 
+/** One of the project's Romanian sentences (eval/speech-ro), spoken by espeak-ng -v ro. */
+const ROMANIAN = 'Sunt furios pe ce s-a întâmplat la ședință.';
+
 /** A LibriVox recording (pocketsphinx-testdata) as 16 kHz PCM: the WAV without its header. */
 const clip = (name: string) =>
   readFileSync(join(LIBRIVOX_DIR, `sense_and_sensibility_01_austen_64kb-${name}.wav`)).subarray(44);
 
 function engine(model = runtime.defaultModel): FasterWhisperEngine {
-  return new FasterWhisperEngine({
+  return localWhisperEngine({
     python: runtime.python,
     model,
     modelName: 'tiny.en',
-    device: 'cpu',
-    computeType: 'int8',
-    threads: 1,
-    beamSize: 1,
-    language: undefined,
-    downloadDir: undefined,
-    allowDownload: false,
     timeoutMs: 60_000,
     logger: silentLogger(),
   });
@@ -190,7 +188,55 @@ describe('faster-whisper engine', () => {
     ).rejects.toThrow(/TRANSCRIBE_ENGINE=faster-whisper: .*install-asr.sh/);
     const chosen = await createTranscriptionEngine(loadConfig({}).transcribe, logger);
     open.push(chosen);
-    expect([chosen.name, chosen.model]).toEqual(['faster-whisper', 'tiny.en']);
+    // The embedded default: tiny.en for English, multilingual base for every other language.
+    expect([chosen.name, chosen.model]).toEqual(['faster-whisper', 'en=tiny.en,*=base']);
+    const single = await createTranscriptionEngine(
+      loadConfig({ WHISPER_MODEL: runtime.defaultModel }).transcribe,
+      logger,
+    );
+    open.push(single);
+    expect(single.model).toBe(runtime.defaultModel);
+  });
+});
+
+describe('a Whisper model per language (WHISPER_MODELS)', () => {
+  it('hears English with tiny.en and Romanian with base in one batch, diacritics intact, and refuses a language no model knows', async () => {
+    const routed = await createTranscriptionEngine(loadConfig({}).transcribe, silentLogger());
+    open.push(routed);
+    const romanian = execFileSync(
+      'ffmpeg',
+      ['-loglevel', 'error', '-i', '-', '-ar', '16000', '-ac', '1', '-f', 's16le', '-'],
+      { input: execFileSync('espeak-ng', ['-v', 'ro', '--stdout', ROMANIAN]) },
+    );
+    const [english, spoken, unhinted] = await routed.run(
+      [
+        { pcm: clip('0930'), sampleRate: 16_000, langHint: 'en' },
+        { pcm: romanian, sampleRate: 16_000, langHint: 'ro' },
+        { pcm: clip('0930'), sampleRate: 16_000, langHint: null },
+      ],
+      {},
+    );
+    expect(english).toMatchObject({ language: 'en', model: 'tiny.en' });
+    expect(english!.text).toMatch(/amiable/);
+    expect(spoken).toMatchObject({ language: 'ro', model: 'base' });
+    expect(spoken!.text).toMatch(/[ăâîșț]/i);
+    // Whisper's cedilla letters never reach the transcript: only the comma-below forms.
+    expect(spoken!.text).not.toMatch(/[şţŞŢ]/);
+    expect(wordErrorRate(ROMANIAN, spoken!.text)).toBeLessThan(0.6);
+    // Without a hint a chunk is taken as English, as before WHISPER_MODELS.
+    expect(unhinted).toMatchObject({ language: 'en', model: 'tiny.en' });
+    expect(routed.supportsLanguage('ro')).toBe(true);
+    expect(routed.supportsLanguage('de')).toBe(true);
+    // Igbo: no Whisper model was trained on it.
+    expect(routed.supportsLanguage('ig')).toBe(false);
+
+    const handler = new TranscribeHandler(routed, 'segments.raw', 0.003, 'stream.events');
+    const [refused] = await handler.process([chunk(0, clip('0880'), 'ig')]);
+    const warning = ('outputs' in refused! ? refused.outputs : [])[0]!;
+    expect(warning.topic).toBe('stream.events');
+    expect((warning.value as StreamEvent).message).toMatch(
+      /model en=tiny.en,\*=base cannot transcribe language 'ig'/,
+    );
   });
 });
 

@@ -1,7 +1,8 @@
 """The transcribe stage's resident faster-whisper worker (see ../faster-whisper-engine.ts).
 
 The model loads once; then the worker answers requests in order, forever, until stdin closes.
-Protocol, one request: a JSON header line {"id", "bytes", "language"} followed by that many bytes of
+Protocol, one request: a JSON header line {"id", "bytes", "language"} (optionally "beamSize" and
+"initialPrompt", the request's own decoding choices) followed by that many bytes of
 16 kHz mono 16-bit little-endian PCM on stdin. One answer per request, one JSON line on stdout:
 {"id", "text", "language", "languageProbability", "segments": [{"startMs", "endMs", "text",
 "avgLogprob", "noSpeechProb"}]} or {"id", "error"} for audio it cannot take. The first line is
@@ -60,7 +61,8 @@ def transcribe(model, args, header, pcm):
         audio,
         language=header.get("language") or None,
         task="transcribe",
-        beam_size=args.beam_size,
+        beam_size=header.get("beamSize") or args.beam_size,
+        initial_prompt=header.get("initialPrompt") or None,
         # The producer cuts chunks at pauses with its own VAD; each chunk stands alone, so the
         # previous text would only carry a hallucination from one chunk to the next.
         vad_filter=False,
