@@ -422,7 +422,11 @@ $('url-form').addEventListener('submit', async (event) => {
     const status = await api('/v1/streams', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ url: $('audio-url').value, streamId: $('stream-id').value }),
+      body: JSON.stringify({
+        url: $('audio-url').value,
+        streamId: $('stream-id').value,
+        ...($('audio-language').value ? { language: $('audio-language').value } : {}),
+      }),
     });
     $('stream-status').textContent = `${status.streamId}: ${status.state}`;
   } catch (error) {
@@ -438,6 +442,7 @@ $('audio-form').addEventListener('submit', async (event) => {
   const form = new FormData();
   form.append('streamId', $('stream-id').value);
   form.append('realtime', String($('audio-realtime').checked));
+  if ($('audio-language').value) form.append('language', $('audio-language').value);
   form.append('file', file);
   try {
     const status = await api('/v1/audio', { method: 'POST', body: form });

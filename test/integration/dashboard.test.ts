@@ -200,6 +200,34 @@ describe('dashboard', () => {
         /^1\n00:00:0\d,\d{3} --> 00:00:0\d,\d{3}\n\[(sadness|joy|surprise|neutral|fear|anger|disgust) \d\.\d\d\] /,
       );
 
+      // A Romanian recording, its language chosen in the form: heard by Whisper base, diacritics kept.
+      const vorbire = await speak(
+        ['Sunt foarte fericit astăzi, totul a mers bine.', 'M-au mințit din nou și sunt foarte supărat.'],
+        join(mkdtempSync(join(tmpdir(), 'dash-ro-')), 'vorbire.wav'),
+        1,
+        'ro',
+      );
+      await page.fill('#stream-id', `${audioStream}-ro`);
+      await page.selectOption('#audio-language', 'ro');
+      await page.setInputFiles('#audio-file', vorbire);
+      await page.click('#upload-audio');
+      // The view shows the new stream only: two segments, none of the English one's.
+      await page.waitForFunction(
+        () => {
+          const texts = Array.from(
+            document.querySelectorAll('#transcript .segment .text'),
+            (item) => item.textContent,
+          );
+          return texts.length >= 2 && !texts.some((text) => /sad|wonderful/i.test(text ?? ''));
+        },
+        null,
+        { timeout: 120_000 },
+      );
+      const romanian = await page.$$eval('#transcript .segment .text', (items) =>
+        items.map((item) => item.textContent),
+      );
+      expect(romanian.join(' ')).toMatch(/[ăâîșț]/i);
+
       mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
       expect(problems).toEqual([]);

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { Registry } from 'prom-client';
 import type { StageConfig } from '../../runtime/config/index.js';
 import { StageMetrics } from '../../runtime/metrics/stage-metrics.js';
@@ -109,6 +109,17 @@ export class StageProcess {
 
   get pid(): number | undefined {
     return this.child?.pid;
+  }
+
+  /** The last error and fatal lines of its log (pino levels 50 and 60): why a service exited. */
+  lastErrors(count = 3): string[] {
+    let lines: string[];
+    try {
+      lines = readFileSync(this.logFile, 'utf8').split('\n');
+    } catch {
+      return [];
+    }
+    return lines.filter((line) => /"level":(50|60)/.test(line)).slice(-count);
   }
 
   get running(): boolean {
