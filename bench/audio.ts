@@ -404,17 +404,22 @@ async function pacedSource(
   };
 }
 
+/** The live stream's two sentences, repeated, per spoken language (Romanian goes to Whisper base). */
+const LIVE_SENTENCES = {
+  en: ['I feel so sad and alone', 'what a wonderful surprise'],
+  ro: ['Sunt foarte fericit astăzi, totul a mers bine', 'M-au mințit din nou și sunt foarte supărat'],
+} as const;
+type LiveLanguage = keyof typeof LIVE_SENTENCES;
+
 /** Part 4: lag from the end of each spoken sentence to its result on the WebSocket. */
-async function liveLag(url: string, dataDir: string, repeats: number) {
+async function liveLag(url: string, dataDir: string, repeats: number, language: LiveLanguage) {
   const gapSeconds = 1.5;
-  const sentences = Array.from({ length: repeats }, () => [
-    'I feel so sad and alone',
-    'what a wonderful surprise',
-  ]).flat();
-  const spoken = join(dataDir, 'broadcast-source.wav');
-  const wav = join(dataDir, 'broadcast.wav');
+  const sentences = Array.from({ length: repeats }, () => LIVE_SENTENCES[language]).flat();
+  const streamId = `broadcast-${language}`;
+  const spoken = join(dataDir, `${streamId}-source.wav`);
+  const wav = join(dataDir, `${streamId}.wav`);
   if (!existsSync(wav)) {
-    await speak(sentences, spoken, gapSeconds);
+    await speak(sentences, spoken, gapSeconds, language === 'ro' ? 'ro' : 'en-us');
     execFileSync('ffmpeg', [
       '-hide_banner',
       '-loglevel',
@@ -444,11 +449,11 @@ async function liveLag(url: string, dataDir: string, repeats: number) {
   }
   const source = await pacedSource(readFileSync(wav));
   try {
-    const feed = await liveFeed(url, 'broadcast');
+    const feed = await liveFeed(url, streamId);
     const response = await fetch(`${url}/v1/streams`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ url: source.url, streamId: 'broadcast', language: 'en' }),
+      body: JSON.stringify({ url: source.url, streamId, language }),
     });
     if (response.status !== 202)
       throw new Error(`POST /v1/streams answered ${response.status}: ${await response.text()}`);
@@ -520,24 +525,27 @@ export async function main(json: boolean): Promise<void> {
     const writtenIntended = written.filter((r, i) => r.topLabel === EMOTIONAL_SENTENCES[i]!.emotion).length;
 
     const stack = await LocalStack.start({ config: loadConfig(), dataDir: join(dataDir, 'stack'), logger });
-    const runs: Array<{ name: string; env: Record<string, string>; e2e: boolean }> = [
-      { name: 'faster-whisper, silero VAD (default)', env: {}, e2e: true },
-      { name: 'faster-whisper, energy chunker', env: { AUDIO_VAD: 'energy' }, e2e: false },
+    const runs: Array<{ name: string; env: Record<string, string>; e2e: boolean; language: LiveLanguage }> = [
+      { name: 'faster-whisper, silero VAD (default)', env: {}, e2e: true, language: 'en' },
+      // The same pipeline on a Romanian live stream: base (beam 5, a prompt) instead of tiny.en.
+      { name: 'faster-whisper, silero VAD, Romanian (base)', env: {}, e2e: false, language: 'ro' },
+      { name: 'faster-whisper, energy chunker', env: { AUDIO_VAD: 'energy' }, e2e: false, language: 'en' },
       // What ran before: pocketsphinx, the energy chunker, 3 s chunks.
       {
         name: 'pocketsphinx, energy chunker, 3 s (before)',
         env: { TRANSCRIBE_ENGINE: 'pocketsphinx', AUDIO_VAD: 'energy', AUDIO_CHUNK_MS: '3000' },
         e2e: true,
+        language: 'en',
       },
     ];
     const pipelines = [];
     try {
-      for (const run of parts.has(3) || parts.has(4) ? runs : []) {
+      for (const run of runs.filter((r) => (r.e2e && parts.has(3)) || parts.has(4))) {
         pipelines.push(
           await withPipeline(stack, logger, dataDir, run.env, async (url) => ({
             name: run.name,
             e2e: run.e2e && parts.has(3) ? await emotionsEndToEnd(url, emotional.file) : undefined,
-            live: parts.has(4) ? await liveLag(url, dataDir, repeats) : undefined,
+            live: parts.has(4) ? await liveLag(url, dataDir, repeats, run.language) : undefined,
           })),
         );
       }
