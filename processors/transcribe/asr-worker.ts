@@ -30,12 +30,6 @@ export type WorkerAnswer =
     }
   | { id: string; error: string };
 
-/**
- * A resident worker process (faster_whisper_worker.py) that keeps its model loaded and answers
- * framed requests in order: a JSON header line, then the PCM bytes; one JSON line back per request.
- * Everything waiting fails as retryable when the process dies or stops answering, so the stage
- * retries its batch with a new worker and nothing is lost or repeated (the batch is one transaction).
- */
 /** Decoding choices of one request (processors/transcribe/language-decoding.ts). */
 export interface Decoding {
   beamSize?: number;
@@ -43,6 +37,12 @@ export interface Decoding {
   initialPrompt?: string;
 }
 
+/**
+ * A resident worker process (faster_whisper_worker.py) that keeps its model loaded and answers
+ * framed requests in order: a JSON header line, then the PCM bytes; one JSON line back per request.
+ * Everything waiting fails as retryable when the process dies or stops answering, so the stage
+ * retries its batch with a new worker and nothing is lost or repeated (the batch is one transaction).
+ */
 export class AsrWorker {
   private readonly pending: PendingAnswers<WorkerAnswer>;
 
