@@ -33,6 +33,7 @@ import { packageRoot } from '../runtime/package-root.js';
 import { LocalStack } from '../runtime/stack/local-stack.js';
 import { freePort } from '../runtime/stack/ports.js';
 import { LIBRIVOX_DIR, librivoxReferences, speak, wordErrorRate } from '../test/support/audio.js';
+import { peakMemoryMiB } from './process-cpu.js';
 import { format, listOption, numberOption, printTable, profilingArgs } from './table.js';
 
 const SAMPLE_RATE = 16_000;
@@ -132,13 +133,6 @@ async function transcribeRecording(
 function lastSoundMs(pcm: Buffer): number {
   for (let i = pcm.length - 2; i >= 0; i -= 2) if (Math.abs(pcm.readInt16LE(i)) > 328) return i / 32;
   return 0;
-}
-
-/** Peak resident memory of a process (VmHWM), in MiB. */
-function peakMemoryMiB(pid: number | undefined): number {
-  if (pid === undefined) return Number.NaN;
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN) / 1024;
 }
 
 /** Part 1: WER and real-time factor per engine and set; the worker's memory. */

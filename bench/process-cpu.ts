@@ -69,3 +69,10 @@ export function cpuPerRow(before: CpuSnapshot, after: CpuSnapshot, rows: number)
   }
   return perRow;
 }
+
+/** Peak resident memory of a process (VmHWM), in MiB. */
+export function peakMemoryMiB(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN) / 1024;
+}

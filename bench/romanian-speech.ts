@@ -10,7 +10,6 @@
  * (tiny.en and base, one process each). `--per-sentence` prints every sentence's WER.
  */
 
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../cli/config.js';
@@ -23,7 +22,8 @@ import { localWhisperEngine } from '../processors/transcribe/faster-whisper-engi
 import { LANGUAGE_DECODING } from '../processors/transcribe/language-decoding.js';
 import { createLogger } from '../runtime/logger.js';
 import { packageRoot } from '../runtime/package-root.js';
-import { words as referenceWords, wordErrorRate } from '../test/support/audio.js';
+import { words as referenceWords, spokenPcm, wordErrorRate } from '../test/support/audio.js';
+import { peakMemoryMiB } from './process-cpu.js';
 import { format, printTable } from './table.js';
 
 const SAMPLE_RATE = 16_000;
@@ -38,22 +38,6 @@ export function romanianSentences(): Sentence[] {
   return (JSON.parse(readFileSync(file, 'utf8')) as { sentences: Sentence[] }).sentences;
 }
 
-/** espeak-ng's Romanian voice at its default rate, as 16 kHz mono PCM. */
-function spoken(text: string): Buffer {
-  const wav = execFileSync('espeak-ng', ['-v', 'ro', '--stdout', text], { maxBuffer: 64 << 20 });
-  return execFileSync(
-    'ffmpeg',
-    ['-loglevel', 'error', '-i', '-', '-ar', String(SAMPLE_RATE), '-ac', '1', '-f', 's16le', '-'],
-    { input: wav, maxBuffer: 64 << 20 },
-  );
-}
-
-function peakMemoryMiB(pid: number | undefined): number {
-  if (pid === undefined) return Number.NaN;
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN) / 1024;
-}
-
 export async function main(json: boolean): Promise<void> {
   const logger = createLogger({ level: 'warn', name: 'bench' });
   const config = loadConfig();
@@ -62,7 +46,7 @@ export async function main(json: boolean): Promise<void> {
   const base = runtime.models?.base;
   if (!base) throw new Error('Whisper base is not installed (deploy/local/install-asr.sh installs it)');
   const sentences = romanianSentences();
-  const audio = sentences.map((sentence) => spoken(sentence.text));
+  const audio = sentences.map((sentence) => spokenPcm(sentence.text, 'ro'));
   const audioSeconds = audio.reduce((sum, pcm) => sum + pcm.length / 2 / SAMPLE_RATE, 0);
 
   const choices: Array<{ name: string; decoding: Decoding }> = [

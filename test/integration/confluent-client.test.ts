@@ -7,6 +7,7 @@ import { startTranslateService } from '../../processors/translate/service.js';
 import { KAFKA_COMPRESSIONS } from '../../runtime/config/index.js';
 import { AvroDecoder, AvroEncoder } from '../../runtime/serde/avro-serde.js';
 import { avroSchemas, type EmotionResult, type TextSegment } from '../../schemas/index.js';
+import { outputOf } from '../support/cli.js';
 import { decodeAll, pipelineStack, TestServices } from '../support/pipeline.js';
 import { textSegment } from '../support/topics.js';
 
@@ -19,17 +20,12 @@ const ROWS_PER_CODEC = 20;
 function peer(args: string[], input = ''): Promise<string> {
   return new Promise((done, fail) => {
     const child = spawn(PYTHON, [PEER, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
+    const { stdout, stderr } = outputOf(child);
     child.on('error', fail);
     child.on('close', (code) =>
-      code === 0 ? done(stdout) : fail(new Error(`confluent-client ${args[0]} exited ${code}: ${stderr}`)),
+      code === 0
+        ? done(stdout())
+        : fail(new Error(`confluent-client ${args[0]} exited ${code}: ${stderr()}`)),
     );
     child.stdin.end(input);
   });

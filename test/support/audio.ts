@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -84,6 +84,16 @@ export function wordErrorRate(reference: string, hypothesis: string): number {
     previous = current;
   }
   return previous[hyp.length]! / ref.length;
+}
+
+/** `text` spoken by espeak-ng in `voice` at its default rate, as 16 kHz mono 16-bit PCM. */
+export function spokenPcm(text: string, voice: string): Buffer {
+  const wav = execFileSync('espeak-ng', ['-v', voice, '--stdout', text], { maxBuffer: 64 << 20 });
+  return execFileSync(
+    'ffmpeg',
+    ['-loglevel', 'error', '-i', '-', '-ar', '16000', '-ac', '1', '-f', 's16le', '-'],
+    { input: wav, maxBuffer: 64 << 20 },
+  );
 }
 
 /** The words WER counts: lower case, letters of any alphabet, punctuation dropped. */

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +18,7 @@ import { RetryableError, UnprocessableRecordError } from '../../runtime/errors.j
 import { silentLogger } from '../../runtime/logger.js';
 import type { InputRecord } from '../../runtime/stage/types.js';
 import type { AudioChunk, StreamEvent, TextSegment } from '../../schemas/index.js';
-import { audioChunkRecord, LIBRIVOX_DIR, wordErrorRate } from '../support/audio.js';
+import { audioChunkRecord, LIBRIVOX_DIR, spokenPcm, wordErrorRate } from '../support/audio.js';
 
 function installedRuntime(): AsrRuntime {
   const found = findAsrRuntime(undefined);
@@ -203,11 +202,7 @@ describe('a Whisper model per language (WHISPER_MODELS)', () => {
   it('hears English with tiny.en and Romanian with base in one batch, diacritics intact, and refuses a language no model knows', async () => {
     const routed = await createTranscriptionEngine(loadConfig({}).transcribe, silentLogger());
     open.push(routed);
-    const romanian = execFileSync(
-      'ffmpeg',
-      ['-loglevel', 'error', '-i', '-', '-ar', '16000', '-ac', '1', '-f', 's16le', '-'],
-      { input: execFileSync('espeak-ng', ['-v', 'ro', '--stdout', ROMANIAN]) },
-    );
+    const romanian = spokenPcm(ROMANIAN, 'ro');
     const [english, spoken, unhinted] = await routed.run(
       [
         { pcm: clip('0930'), sampleRate: 16_000, langHint: 'en' },
