@@ -16,7 +16,7 @@ import { toEmotionResult } from '../processors/classify/stage.js';
 import { newTextSegment } from '../producers/segment-producer.js';
 import { KAFKA_COMPRESSIONS } from '../runtime/config/index.js';
 import { AvroProducer } from '../runtime/kafka/avro-producer.js';
-import { createKafka } from '../runtime/kafka/client.js';
+import { createKafka, kafkajsOf } from '../runtime/kafka/client.js';
 import { createLogger } from '../runtime/logger.js';
 import { SchemaRegistryClient } from '../runtime/serde/schema-registry.js';
 import { LocalStack, withoutStackEndpoints } from '../runtime/stack/local-stack.js';
@@ -84,7 +84,7 @@ export async function main(json: boolean): Promise<void> {
       const produceSeconds = (Date.now() - started) / 1000;
       await producer.close();
 
-      const consumer = kafka.consumer({ groupId: `${topic}-reader` });
+      const consumer = kafkajsOf(kafka).consumer({ groupId: `${topic}-reader` });
       await consumer.connect();
       await consumer.subscribe({ topic, fromBeginning: true });
       let read = 0;

@@ -15,7 +15,7 @@ import { loadConfig } from '../cli/config.js';
 import { createPipelineTopics } from '../cli/provision.js';
 import { pipelineStageSpecs, ServiceSupervisor } from '../cli/service-supervisor.js';
 import { type KeyedSegment, newTextSegment, SegmentProducer } from '../producers/segment-producer.js';
-import { createKafka } from '../runtime/kafka/client.js';
+import { createKafka, kafkajsOf } from '../runtime/kafka/client.js';
 import { createLogger } from '../runtime/logger.js';
 import { packageRoot } from '../runtime/package-root.js';
 import { AvroDecoder } from '../runtime/serde/avro-serde.js';
@@ -75,7 +75,7 @@ export async function main(json: boolean): Promise<void> {
     let lastAt = 0;
     const latencies: number[] = [];
     let measuring = false;
-    const consumer = kafka.consumer({ groupId: `${prefix}bench-reader`, readUncommitted: false });
+    const consumer = kafkajsOf(kafka).consumer({ groupId: `${prefix}bench-reader`, readUncommitted: false });
     await consumer.connect();
     await consumer.subscribe({ topic: topics.emotions, fromBeginning: true });
     await consumer.run({

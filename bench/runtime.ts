@@ -29,7 +29,7 @@ import { type Config, loadConfig } from '../cli/config.js';
 import { createPipelineTopics } from '../cli/provision.js';
 import { pipelineStageSpecs, type ServiceSpec, ServiceSupervisor } from '../cli/service-supervisor.js';
 import { newTextSegment } from '../producers/segment-producer.js';
-import { createKafka } from '../runtime/kafka/client.js';
+import { createKafka, kafkajsOf } from '../runtime/kafka/client.js';
 import { createLogger, type Logger } from '../runtime/logger.js';
 import { packageRoot } from '../runtime/package-root.js';
 import { AvroEncoder } from '../runtime/serde/avro-serde.js';
@@ -245,7 +245,7 @@ export async function main(json: boolean): Promise<void> {
   const prefix = `bench-${randomBytes(3).toString('hex')}.`;
   const env = { ...process.env, ...stack.env(), TOPIC_PREFIX: prefix, LOG_LEVEL: 'warn' };
   const config = loadConfig(env);
-  const kafka = createKafka(config.kafka, logger, 'bench');
+  const kafka = kafkajsOf(createKafka(config.kafka, logger, 'bench'));
   const registry = new SchemaRegistryClient(config.schemaRegistry);
   const texts = sampleTexts();
   const partitions = config.topics.partitions;
@@ -323,7 +323,7 @@ export async function main(json: boolean): Promise<void> {
     const quiet = createLogger({ level: 'error', name: 'bench' });
     await createTopics(kafka, [`${prefix}warm-up`], partitions);
     await warmUpBroker(
-      createKafka(config.kafka, quiet, 'warm-up'),
+      kafkajsOf(createKafka(config.kafka, quiet, 'warm-up')),
       `${prefix}warm-up`,
       warmUpRows,
       partitions,

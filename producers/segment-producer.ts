@@ -1,5 +1,5 @@
-import type { Kafka } from 'kafkajs';
 import { AvroProducer } from '../runtime/kafka/avro-producer.js';
+import type { KafkaClients } from '../runtime/kafka/client.js';
 import type { Logger } from '../runtime/logger.js';
 import type { SchemaRegistryClient } from '../runtime/serde/schema-registry.js';
 import { avroSchemas, type TextSegment } from '../schemas/index.js';
@@ -27,7 +27,7 @@ export class SegmentProducer {
   }
 
   static async connect(options: {
-    kafka: Kafka;
+    kafka: KafkaClients;
     registry: SchemaRegistryClient;
     topic: string;
     logger: Logger;

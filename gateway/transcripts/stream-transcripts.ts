@@ -1,4 +1,4 @@
-import type { Kafka } from 'kafkajs';
+import type { KafkaClients } from '../../runtime/kafka/client.js';
 import { readTopicRange } from '../../runtime/kafka/topic-range-reader.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { SchemaRegistryClient } from '../../runtime/serde/schema-registry.js';
@@ -20,7 +20,12 @@ export interface TranscriptSource {
  */
 export class KafkaTranscripts implements TranscriptSource {
   constructor(
-    private readonly options: { kafka: Kafka; registry: SchemaRegistryClient; topic: string; logger: Logger },
+    private readonly options: {
+      kafka: KafkaClients;
+      registry: SchemaRegistryClient;
+      topic: string;
+      logger: Logger;
+    },
   ) {}
 
   async results(streamId: string): Promise<EmotionResult[]> {

@@ -1,5 +1,5 @@
-import type { Kafka } from 'kafkajs';
 import { AvroProducer } from '../../runtime/kafka/avro-producer.js';
+import type { KafkaClients } from '../../runtime/kafka/client.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { SchemaRegistryClient } from '../../runtime/serde/schema-registry.js';
 import { type AudioChunk, avroSchemas, type StreamEvent, type StreamEventKind } from '../../schemas/index.js';
@@ -16,7 +16,7 @@ export interface AudioProducers {
 
 /** The two producers an audio ingest writes with: chunks to audio.chunks, events to stream.events. */
 export async function connectAudioProducers(options: {
-  kafka: Kafka;
+  kafka: KafkaClients;
   registry: SchemaRegistryClient;
   topics: { audioChunks: string; streamEvents: string };
   logger: Logger;

@@ -1,5 +1,5 @@
+import { Backoff } from '../backoff.js';
 import { RetryableError } from '../errors.js';
-import { Backoff } from '../stage/backoff.js';
 
 /** A non-2xx answer that retrying will not fix (400, 401, 404, ...). */
 export class HttpStatusError extends Error {

@@ -1,8 +1,9 @@
-import { type Kafka, Partitioners, type Producer } from 'kafkajs';
 import { subjectOf } from '../../schemas/topics.js';
 import type { Logger } from '../logger.js';
 import { AvroEncoder } from '../serde/avro-serde.js';
 import type { SchemaRegistryClient } from '../serde/schema-registry.js';
+import type { KafkaClients } from './client.js';
+import { RecordProducer } from './record-producer.js';
 
 export interface KeyedValue<T> {
   key: string;
@@ -13,18 +14,18 @@ export interface KeyedValue<T> {
 
 /**
  * Writes Avro values of one topic (registry wire format, subject `<topic>-value`) with an
- * idempotent producer; a send resolves once every in-sync replica has the records. For producers
+ * idempotent producer (RecordProducer); a send resolves once every in-sync replica has them. For producers
  * outside a stage, whose writes are not part of a consume-transform-produce transaction.
  */
 export class AvroProducer<T> {
   private constructor(
-    private readonly producer: Producer,
+    private readonly producer: RecordProducer,
     private readonly encoder: AvroEncoder<T>,
     readonly topic: string,
   ) {}
 
   static async connect<T>(options: {
-    kafka: Kafka;
+    kafka: KafkaClients;
     registry: SchemaRegistryClient;
     topic: string;
     schema: object;
@@ -35,13 +36,7 @@ export class AvroProducer<T> {
       subjectOf(options.topic),
       options.schema,
     );
-    // The Java client's partitioner: a key lands on the partition any Kafka client would choose.
-    const producer = options.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 5,
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
-    await producer.connect();
+    const producer = await RecordProducer.connect(options.kafka);
     options.logger.debug({ topic: options.topic }, 'producer connected');
     return new AvroProducer<T>(producer, encoder, options.topic);
   }
@@ -54,10 +49,10 @@ export class AvroProducer<T> {
       value: this.encoder.encode(value),
       ...(headers ? { headers } : {}),
     }));
-    await this.producer.send({ topic: this.topic, acks: -1, messages });
+    await this.producer.send(this.topic, messages);
   }
 
   async close(): Promise<void> {
-    await this.producer.disconnect();
+    await this.producer.close();
   }
 }

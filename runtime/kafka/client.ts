@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { Kafka, type KafkaConfig as KafkaJsConfig, type logCreator, logLevel } from 'kafkajs';
 import { ConfigError, type KafkaConfig } from '../config/index.js';
 import type { Logger } from '../logger.js';
+import type { KafkaAdmin } from './admin.js';
 import { withProducerPolicy } from './producer-policy.js';
 
 /**
@@ -51,8 +52,39 @@ export function assertKafkaSendFix(): void {
   sendFixChecked = true;
 }
 
-/** Builds the kafkajs client for a cluster, with TLS and SASL as configured. */
-export function createKafka(config: KafkaConfig, logger: Logger, clientIdSuffix?: string): Kafka {
+/**
+ * Every Kafka client of a service comes from here (Kafka Streams' KafkaClientSupplier): the admin
+ * for callers outside this folder, and, through `kafkajsOf`, the consumers and producers that this
+ * folder's modules build. Outside `runtime/kafka/` code holds a KafkaClients and speaks the seam's
+ * types (records.ts, admin.ts), so the next client library changes this folder alone.
+ */
+export class KafkaClients {
+  constructor(
+    private readonly kafka: Kafka,
+    readonly clientId: string,
+  ) {
+    CLIENTS.set(this, kafka);
+  }
+
+  admin(): KafkaAdmin {
+    return this.kafka.admin();
+  }
+}
+
+const CLIENTS = new WeakMap<KafkaClients, Kafka>();
+
+/**
+ * The kafkajs client behind a KafkaClients: for this folder's modules, the tests' helpers and the
+ * benches only.
+ */
+export function kafkajsOf(clients: KafkaClients): Kafka {
+  const kafka = CLIENTS.get(clients);
+  if (!kafka) throw new Error('not a KafkaClients made by createKafka');
+  return kafka;
+}
+
+/** Builds the clients for a cluster, with TLS and SASL as configured. */
+export function createKafka(config: KafkaConfig, logger: Logger, clientIdSuffix?: string): KafkaClients {
   if (!config.brokers) {
     throw new ConfigError(
       'KAFKA_BROKERS',
@@ -60,8 +92,9 @@ export function createKafka(config: KafkaConfig, logger: Logger, clientIdSuffix?
     );
   }
   assertKafkaSendFix();
+  const clientId = clientIdSuffix ? `${config.clientId}-${clientIdSuffix}` : config.clientId;
   const options: KafkaJsConfig = {
-    clientId: clientIdSuffix ? `${config.clientId}-${clientIdSuffix}` : config.clientId,
+    clientId,
     brokers: config.brokers,
     connectionTimeout: config.connectionTimeoutMs,
     requestTimeout: config.requestTimeoutMs,
@@ -79,5 +112,29 @@ export function createKafka(config: KafkaConfig, logger: Logger, clientIdSuffix?
   }
   // Every client can read LZ4 batches; producers compress as KAFKA_COMPRESSION says and keep each
   // request under KAFKA_MAX_REQUEST_BYTES.
-  return withProducerPolicy(new Kafka(options), config);
+  return new KafkaClients(withProducerPolicy(new Kafka(options), config), clientId);
+}
+
+/**
+ * An admin client for a bootstrap address alone, without logs: for the local stack's readiness
+ * checks (no retries: they ask until the cluster answers) and its provisioning.
+ */
+export async function withBootstrapAdmin<R>(
+  bootstrap: string,
+  work: (admin: KafkaAdmin) => Promise<R>,
+  options: { clientId: string; connectionTimeoutMs?: number; retries?: number },
+): Promise<R> {
+  const admin = new Kafka({
+    clientId: options.clientId,
+    brokers: bootstrap.split(','),
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: options.connectionTimeoutMs ?? 1000,
+    ...(options.retries === undefined ? {} : { retry: { retries: options.retries } }),
+  }).admin();
+  await admin.connect();
+  try {
+    return await work(admin);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
 }

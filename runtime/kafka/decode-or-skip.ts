@@ -1,7 +1,7 @@
+import { untilAvailable } from '../backoff.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { AvroDecoder } from '../serde/avro-serde.js';
-import { untilAvailable } from '../stage/backoff.js';
 
 /**
  * Decoding for a reader that only looks (it dead-letters nothing; the stages do): waits out a

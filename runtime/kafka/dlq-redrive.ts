@@ -1,7 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Producer } from 'kafkajs';
 import type { Logger } from '../logger.js';
-import { DLQ_HEADERS, headersAsStrings } from '../stage/dead-letter.js';
+import { type KafkaClients, kafkajsOf } from './client.js';
+import { DLQ_HEADERS, headersAsStrings } from './dead-letter.js';
+import type { ConsumedRecord, RecordHeaders } from './records.js';
 import {
   committedOffsets,
   lastRecordOffsets,
@@ -23,7 +25,7 @@ import {
 export const REDRIVEN_FROM_HEADER = 'emotion-stream.redriven-from';
 
 export interface RedriveOptions {
-  kafka: Kafka;
+  kafka: KafkaClients;
   logger: Logger;
   /** The dead-letter topic (`<topic>.dlq`). */
   deadLetterTopic: string;
@@ -52,12 +54,12 @@ const ERROR_HEADERS = new Set<string>(Object.values(DLQ_HEADERS));
 
 /** The record as it was before it failed, and the topic it goes back to. */
 export function redrivenMessage(
-  message: KafkaMessage,
+  message: ConsumedRecord,
   source: { topic: string; partition: number },
   fallbackTopic: string,
-): { topic: string; key: Buffer | null; value: Buffer | null; headers: IHeaders; reason: string } {
+): { topic: string; key: Buffer | null; value: Buffer | null; headers: RecordHeaders; reason: string } {
   const strings = headersAsStrings(message.headers);
-  const headers: IHeaders = {};
+  const headers: RecordHeaders = {};
   for (const [name, value] of Object.entries(message.headers ?? {}))
     if (!ERROR_HEADERS.has(name) && name !== REDRIVEN_FROM_HEADER && value !== undefined)
       headers[name] = value;
@@ -73,17 +75,18 @@ export function redrivenMessage(
 
 export async function redriveDeadLetters(options: RedriveOptions): Promise<RedriveSummary> {
   const started = Date.now();
-  const { kafka, logger, deadLetterTopic: topic, groupId } = options;
-  const admin = kafka.admin();
+  const { kafka: clients, logger, deadLetterTopic: topic, groupId } = options;
+  const kafka = kafkajsOf(clients);
+  const admin = clients.admin();
   await admin.connect();
   const byOrigin: Record<string, number> = {};
-  const count = (message: KafkaMessage, partition: number) => {
+  const count = (message: ConsumedRecord, partition: number) => {
     const { topic: origin, reason } = redrivenMessage(message, { topic, partition }, options.fallbackTopic);
     byOrigin[`${origin} (${reason})`] = (byOrigin[`${origin} (${reason})`] ?? 0) + 1;
   };
   try {
     const spans = await spansOf(admin, topic, options.fromMs, options.toMs);
-    const inTime = (message: KafkaMessage) => {
+    const inTime = (message: ConsumedRecord) => {
       const at = Number(message.timestamp);
       return (
         (options.fromMs === undefined || at >= options.fromMs) &&
@@ -92,14 +95,14 @@ export async function redriveDeadLetters(options: RedriveOptions): Promise<Redri
     };
     if (options.dryRun) {
       let records = 0;
-      await scanSpans(kafka, topic, spans, (partition, message) => {
+      await scanSpans(clients, topic, spans, (partition, message) => {
         if (!inTime(message)) return;
         records += 1;
         count(message, partition);
       });
       return { records, byOrigin, resumed: false, durationMs: Date.now() - started };
     }
-    const lastRecords = await lastRecordOffsets(kafka, topic, spans);
+    const lastRecords = await lastRecordOffsets(clients, topic, spans);
     const committed = await committedOffsets(admin, groupId, topic);
     const resumed = committed.size > 0;
     if (!resumed)
@@ -152,7 +155,7 @@ export async function redriveDeadLetters(options: RedriveOptions): Promise<Redri
             try {
               const byTopic = new Map<
                 string,
-                Array<{ key: Buffer | null; value: Buffer | null; headers: IHeaders }>
+                Array<{ key: Buffer | null; value: Buffer | null; headers: RecordHeaders }>
               >();
               for (const message of chunk) {
                 if (!inTime(message)) continue;

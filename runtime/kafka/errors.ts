@@ -33,3 +33,24 @@ export function isKafkaRebalance(error: unknown): boolean {
     (error as Error)?.name === 'KafkaJSFetcherRebalanceError'
   );
 }
+
+/** kafkajs errors that say Kafka is unreachable or moving (a broker down, a leader election). */
+const TRANSIENT_NAMES = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSBrokerNotFound',
+  'KafkaJSMetadataNotLoaded',
+  'KafkaJSLockTimeout',
+  'KafkaJSGroupCoordinatorNotFound',
+]);
+
+/** True for an error that comes from Kafka being away, not from something only a person can fix. */
+export function isTransientKafkaError(error: unknown): boolean {
+  const e = error as { name?: string; retriable?: boolean; cause?: unknown; type?: string } | undefined;
+  if (!e) return false;
+  if (e.type === 'TOPIC_AUTHORIZATION_FAILED' || e.type === 'GROUP_AUTHORIZATION_FAILED') return false;
+  // kafkajs wraps the last error of a retry loop: KafkaJSNumberOfRetriesExceeded, its cause inside.
+  if (e.name === 'KafkaJSNumberOfRetriesExceeded') return isTransientKafkaError(e.cause);
+  return e.retriable === true || TRANSIENT_NAMES.has(e.name ?? '');
+}

@@ -1,9 +1,10 @@
-import type { Consumer, Kafka } from 'kafkajs';
+import type { Consumer } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import * as prom from 'prom-client';
 import type { Logger } from '../logger.js';
 import { AvroDecoder } from '../serde/avro-serde.js';
 import type { SchemaRegistryClient } from '../serde/schema-registry.js';
+import { type KafkaClients, kafkajsOf } from './client.js';
 import { decodeOrSkip } from './decode-or-skip.js';
 
 export interface LiveRecord<T> {
@@ -52,7 +53,7 @@ export class LiveTopicReader {
   static async start(
     options: LiveTopicReaderOptions & { topics: LiveTopic<unknown>[] },
   ): Promise<LiveTopicReader> {
-    const consumer = options.kafka.consumer({
+    const consumer = kafkajsOf(options.kafka).consumer({
       groupId: options.groupId,
       readUncommitted: false,
       sessionTimeout: 30_000,
@@ -120,7 +121,7 @@ export function liveTopic<T>(topic: LiveTopic<T>): LiveTopic<unknown> {
 }
 
 export interface LiveTopicReaderOptions {
-  kafka: Kafka;
+  kafka: KafkaClients;
   registry: SchemaRegistryClient;
   groupId: string;
   logger: Logger;

@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { type Admin, type Kafka, type KafkaMessage, Partitioners } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
 import type { Logger } from '../logger.js';
 import { AvroDecoder } from '../serde/avro-serde.js';
 import type { SchemaRegistryClient } from '../serde/schema-registry.js';
+import type { KafkaAdmin } from './admin.js';
+import { type KafkaClients, kafkajsOf } from './client.js';
 import type { LiveRecord } from './live-reader.js';
+import type { ConsumedRecord } from './records.js';
 
 /** Offsets [from, to) of one partition. */
 export interface PartitionSpan {
@@ -17,14 +20,15 @@ export interface PartitionSpan {
  * afterwards, and returns when every span is read to its end (transaction markers included).
  */
 export async function scanSpans(
-  kafka: Kafka,
+  clients: KafkaClients,
   topic: string,
   spans: PartitionSpan[],
-  onMessage: (partition: number, message: KafkaMessage) => Promise<void> | void,
+  onMessage: (partition: number, message: ConsumedRecord) => Promise<void> | void,
 ): Promise<void> {
   const pending = new Map(spans.filter((s) => s.from < s.to).map((s) => [s.partition, s]));
   if (pending.size === 0) return;
   const groupId = `emotion-stream.range-reader.${randomBytes(6).toString('hex')}`;
+  const kafka = kafkajsOf(clients);
   const consumer = kafka.consumer({ groupId, readUncommitted: false });
   const admin = kafka.admin();
   let finish!: () => void;
@@ -71,7 +75,7 @@ export async function scanSpans(
 
 /** Where each partition of a topic starts for a time (or at its first offset) and ends now. */
 export async function spansOf(
-  admin: Admin,
+  admin: KafkaAdmin,
   topic: string,
   fromMs: number | undefined,
   toMs?: number,
@@ -107,7 +111,7 @@ export async function spansOf(
  * once it has committed past this offset.
  */
 export async function lastRecordOffsets(
-  kafka: Kafka,
+  kafka: KafkaClients,
   topic: string,
   spans: PartitionSpan[],
 ): Promise<Map<number, bigint | undefined>> {
@@ -139,7 +143,7 @@ function laterOf(a: bigint, b: bigint): bigint {
 }
 
 export interface TopicRangeOptions<T> {
-  kafka: Kafka;
+  kafka: KafkaClients;
   registry: SchemaRegistryClient;
   topic: string;
   schema: object;
@@ -224,7 +228,7 @@ export function partitionOf(key: string, topic: string, partitions: number): num
 
 /** A group's committed offset per partition of a topic (partitions it never committed are absent). */
 export async function committedOffsets(
-  admin: Admin,
+  admin: KafkaAdmin,
   groupId: string,
   topic: string,
 ): Promise<Map<number, bigint>> {
@@ -242,7 +246,7 @@ export async function committedOffsets(
  * whether it is past each span's last record: a bounded run (replay, dlq redrive) is done then.
  */
 export async function rangeProgress(
-  admin: Admin,
+  admin: KafkaAdmin,
   groupId: string,
   topic: string,
   spans: PartitionSpan[],

@@ -1,11 +1,6 @@
-import type { Admin } from 'kafkajs';
 import type { Logger } from '../logger.js';
+import { CONFIG_RESOURCE, type KafkaAdmin } from './admin.js';
 
-/**
- * The protocol's resource type for a topic (kafkajs' ConfigResourceTypes.TOPIC, which Node's ESM
- * loader cannot import by name from kafkajs' CommonJS build).
- */
-const TOPIC_RESOURCE = 2;
 /** DescribeConfigs' source of a value set on the topic itself (KIP-226's DYNAMIC_TOPIC_CONFIG). */
 const TOPIC_OVERRIDE = 1;
 
@@ -37,7 +32,7 @@ export interface EnsureTopicsResult {
  * changed: that takes a partition reassignment an operator should schedule.
  */
 export async function ensureTopics(
-  admin: Admin,
+  admin: KafkaAdmin,
   specs: TopicSpec[],
   logger: Logger,
 ): Promise<EnsureTopicsResult> {
@@ -83,7 +78,7 @@ export async function ensureTopics(
     }
     const described = await admin.describeConfigs({
       includeSynonyms: false,
-      resources: existingSpecs.map((spec) => ({ type: TOPIC_RESOURCE, name: spec.name })),
+      resources: existingSpecs.map((spec) => ({ type: CONFIG_RESOURCE.topic, name: spec.name })),
     });
     const changes = existingSpecs.flatMap((spec) => {
       const entries =
@@ -110,7 +105,7 @@ export async function ensureTopics(
       };
       return [
         {
-          type: TOPIC_RESOURCE,
+          type: CONFIG_RESOURCE.topic,
           name: spec.name,
           configEntries: Object.entries(merged).map(([name, value]) => ({ name, value })),
         },
@@ -172,7 +167,7 @@ export function registryStorageTopics(brokers: number): TopicSpec[] {
 }
 
 /** Until every partition of the topics has a leader (metadata errors meanwhile are expected). */
-async function untilLeadersElected(admin: Admin, topics: string[], timeoutMs = 60_000): Promise<void> {
+async function untilLeadersElected(admin: KafkaAdmin, topics: string[], timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {

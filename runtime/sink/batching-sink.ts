@@ -1,16 +1,19 @@
 import { hostname } from 'node:os';
-import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { untilAvailable } from '../backoff.js';
 import { KeyedMutex } from '../concurrency.js';
 import type { SinkConfig, StageConfig } from '../config/index.js';
 import { errorMessage, UnprocessableRecordError } from '../errors.js';
-import { isKafkaRebalance } from '../kafka/errors.js';
-import { isTransientKafkaError, onConsumerCrash, workConsumer } from '../kafka/work-consumer.js';
+import type { KafkaAdmin } from '../kafka/admin.js';
+import type { KafkaClients } from '../kafka/client.js';
+import { deadLetterMessage } from '../kafka/dead-letter.js';
+import { isKafkaRebalance, isTransientKafkaError } from '../kafka/errors.js';
+import { GroupConsumer, type PartitionBatch } from '../kafka/group-consumer.js';
+import { RecordProducer } from '../kafka/record-producer.js';
+import type { ConsumedRecord, OutgoingRecord } from '../kafka/records.js';
 import type { Logger } from '../logger.js';
 import { AvroDecoder } from '../serde/avro-serde.js';
 import type { SchemaRegistryClient } from '../serde/schema-registry.js';
-import { untilAvailable } from '../stage/backoff.js';
-import { deadLetterMessage } from '../stage/dead-letter.js';
 import { inputRecordOf } from '../stage/input-record.js';
 import type { InputRecord } from '../stage/types.js';
 import { SINK_MOVES, type SinkState, StateMachine } from '../state-machine.js';
@@ -25,7 +28,7 @@ export interface BatchingSinkOptions<T, P> {
   deadLetterTopic: string;
   /** Turns records into items and stores ranges of them (sink-writer.ts). */
   writer: SinkWriter<T, P>;
-  kafka: Kafka;
+  kafka: KafkaClients;
   registry: SchemaRegistryClient;
   logger: Logger;
   metrics: Registry;
@@ -39,7 +42,7 @@ interface Entry<P> {
   offset: bigint;
   item: P | null;
   bytes: number;
-  deadLetter: Message | null;
+  deadLetter: OutgoingRecord | null;
 }
 
 /** The records of one partition not yet written: from `from` up to the last one buffered. */
@@ -63,9 +66,9 @@ interface OpenRange<P> {
  * its oldest record `flushIntervalMs`; where the writer keeps a ledger, its end is recorded first.
  */
 export class BatchingSink<T, P> {
-  private readonly consumer: Consumer;
-  private readonly admin: Admin;
-  private readonly producer: Producer;
+  private readonly consumer: GroupConsumer;
+  private readonly admin: KafkaAdmin;
+  private producer: RecordProducer | undefined;
   private readonly decoder: AvroDecoder<T>;
   private readonly writer: SinkWriter<T, P>;
   private readonly ranges = new Map<number, OpenRange<P>>();
@@ -83,9 +86,25 @@ export class BatchingSink<T, P> {
     const { kafka, stage, name } = options;
     this.log = options.logger.child({ sink: name });
     this.lifecycle = new StateMachine<SinkState>(`sink ${options.name}`, 'created', SINK_MOVES);
-    this.consumer = workConsumer(kafka, options.groupId, stage);
+    this.consumer = new GroupConsumer({
+      clients: kafka,
+      groupId: options.groupId,
+      topic: options.topic,
+      settings: stage,
+      logger: this.log,
+      onAssigned: (assigned) => {
+        // The consumer fetches every assigned partition from its committed offset again: whatever
+        // was buffered is fetched anew, so the open ranges start over from what storage and Kafka say.
+        this.ranges.clear();
+        this.metrics.buffered.set({ sink: this.options.name }, 0);
+        if (!this.lifecycle.is('joining', 'running')) return;
+        this.lifecycle.moveTo('running');
+        this.log.info({ assigned, groupId: options.groupId }, 'joined consumer group');
+      },
+      onBatch: (batch) => this.onBatch(batch),
+      onCrash: (error) => this.crashed?.(error),
+    });
     this.admin = kafka.admin();
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     this.decoder = new AvroDecoder<T>(options.registry, options.schema);
     this.writer = options.writer;
     this.metrics = new SinkMetrics(options.metrics);
@@ -109,27 +128,15 @@ export class BatchingSink<T, P> {
     const { topic, groupId } = this.options;
     // Storage down at start is waited out as it is mid-stream, not a reason to exit.
     await this.untilAvailable('storage', () => this.writer.open());
-    await Promise.all([this.admin.connect(), this.producer.connect()]);
-    this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
-      // The consumer fetches every assigned partition from its committed offset again: whatever was
-      // buffered is fetched anew, so the open ranges start over from what storage and Kafka say.
-      this.ranges.clear();
-      this.metrics.buffered.set({ sink: this.options.name }, 0);
-      if (!this.lifecycle.is('joining', 'running')) return;
-      this.lifecycle.moveTo('running');
-      this.log.info({ assigned: event.payload.memberAssignment, groupId }, 'joined consumer group');
-    });
-    onConsumerCrash(this.consumer, this.log, (error) => this.crashed?.(error));
+    const [producer] = await Promise.all([
+      RecordProducer.connect(this.options.kafka, { inOrder: true }),
+      this.admin.connect(),
+    ]);
+    this.producer = producer;
     await this.consumer.connect();
-    await this.consumer.subscribe({ topic, fromBeginning: true });
     if (!this.lifecycle.is('starting')) return;
     this.lifecycle.moveTo('joining');
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.options.stage.partitionsConsumedConcurrently,
-      eachBatch: (payload) => this.onBatch(payload),
-    });
+    await this.consumer.run();
     const tick = Math.max(50, Math.min(1000, Math.floor(this.options.sink.flushIntervalMs / 4)));
     this.timer = setInterval(() => this.flushAged(), tick);
     this.log.info({ topic, groupId, target: this.writer.target }, 'sink started');
@@ -152,40 +159,31 @@ export class BatchingSink<T, P> {
     );
     this.lifecycle.moveTo('stopping');
     await this.consumer.disconnect();
-    await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect(), this.writer.close()]);
+    await Promise.allSettled([this.producer?.close(), this.admin.disconnect(), this.writer.close()]);
     this.lifecycle.moveTo('stopped');
     this.log.info('sink stopped');
   }
 
-  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
-    // kafkajs heartbeats only between batches; a slow upload or a storage outage must not get this
-    // member evicted.
-    const keepAlive = setInterval(
-      () => void heartbeat().catch(() => undefined),
-      this.options.stage.heartbeatIntervalMs,
-    );
+  private async onBatch(batch: PartitionBatch) {
     try {
       await this.mutex.run(String(batch.partition), async () => {
         let range = this.ranges.get(batch.partition) ?? (await this.openRange(batch.topic, batch.partition));
         const last = range.entries.at(-1)?.offset ?? range.from - 1n;
-        const fresh = batch.messages.filter((message) => BigInt(message.offset) > last);
-        if (fresh.length === 0 || !isRunning() || isStale()) return;
+        const fresh = batch.records.filter((message) => BigInt(message.offset) > last);
+        if (fresh.length === 0 || !batch.isCurrent()) return;
         const entries = await this.entriesOf(batch.topic, batch.partition, fresh);
         for (const entry of entries) {
           if (range.end !== undefined && entry.offset > range.end) range = await this.flushRange(range);
           if (range.entries.length === 0) range.firstAtMs = Date.now();
           range.entries.push(entry);
           range.bytes += entry.bytes;
-          resolveOffset(entry.offset.toString());
+          batch.markDone(entry.offset.toString());
           const full =
             range.end !== undefined ? entry.offset >= range.end : range.bytes >= this.options.sink.flushBytes;
           if (full) range = await this.flushRange(range);
         }
         this.updateBuffered();
-        this.metrics.lag.set(
-          { sink: this.options.name, partition: String(batch.partition) },
-          Number(batch.offsetLag()),
-        );
+        this.metrics.lag.set({ sink: this.options.name, partition: String(batch.partition) }, batch.lag());
       });
     } catch (error) {
       if (isKafkaRebalance(error)) throw error;
@@ -198,8 +196,6 @@ export class BatchingSink<T, P> {
       }
       this.log.error({ err: error, partition: batch.partition }, 'sink failed');
       this.crashed?.(error as Error);
-    } finally {
-      clearInterval(keepAlive);
     }
   }
 
@@ -236,9 +232,17 @@ export class BatchingSink<T, P> {
     return this.untilAvailable('read range', () => ledger.find(partition, from));
   }
 
-  private async entriesOf(topic: string, partition: number, messages: KafkaMessage[]): Promise<Entry<P>[]> {
+  private async entriesOf(
+    topic: string,
+    partition: number,
+    messages: readonly ConsumedRecord[],
+  ): Promise<Entry<P>[]> {
     const context = { stage: this.options.name, instanceId: this.instanceId, topic, partition };
-    const deadLetter = (message: KafkaMessage, error: Error, phase: 'VALUE_CONVERTER' | 'TRANSFORMATION') => {
+    const deadLetter = (
+      message: ConsumedRecord,
+      error: Error,
+      phase: 'VALUE_CONVERTER' | 'TRANSFORMATION',
+    ) => {
       this.metrics.deadLettered.inc({ sink: this.options.name, reason: error.name });
       this.log.warn({ partition, offset: message.offset, err: error }, 'record dead-lettered');
       return deadLetterMessage(context, message, error, phase);
@@ -337,12 +341,10 @@ export class BatchingSink<T, P> {
     const deadLetters = included.flatMap((entry) => (entry.deadLetter ? [entry.deadLetter] : []));
     if (deadLetters.length > 0) {
       await this.untilAvailable('dead-letter', () =>
-        this.producer.send({ topic: this.options.deadLetterTopic, acks: -1, messages: deadLetters }),
+        this.producer!.send(this.options.deadLetterTopic, deadLetters),
       );
     }
-    await this.consumer.commitOffsets([
-      { topic: range.topic, partition: range.partition, offset: (end + 1n).toString() },
-    ]);
+    await this.consumer.commit(range.topic, range.partition, end + 1n);
 
     const { name } = this.options;
     this.metrics.records.inc({ sink: name }, included.length);

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { withBootstrapAdmin } from '../kafka/client.js';
 import type { Logger } from '../logger.js';
 import { ensureArtifacts } from './artifacts.js';
 import { findJava } from './java.js';
@@ -218,19 +218,13 @@ function brokerProperties(options: NodeLayout & { logDir: string }): string {
 
 /** How many brokers a node reports in its cluster; 0 when it does not answer. */
 export async function brokersSeen(bootstrap: string): Promise<number> {
-  const admin = new Kafka({
-    brokers: [bootstrap],
-    clientId: 'stack-probe',
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 1000,
-    retry: { retries: 0 },
-  }).admin();
   try {
-    await admin.connect();
-    return (await admin.describeCluster()).brokers.length;
+    return await withBootstrapAdmin(
+      bootstrap,
+      async (admin) => (await admin.describeCluster()).brokers.length,
+      { clientId: 'stack-probe', retries: 0 },
+    );
   } catch {
     return 0;
-  } finally {
-    await admin.disconnect().catch(() => undefined);
   }
 }

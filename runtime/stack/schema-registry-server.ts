@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { withBootstrapAdmin } from '../kafka/client.js';
 import { ensureTopics, REGISTRY_STORAGE_TOPICS, registryStorageTopics } from '../kafka/topics.js';
 import type { Logger } from '../logger.js';
 import { ensureArtifacts, fileName } from './artifacts.js';
@@ -52,18 +52,14 @@ async function ensureApicurio(options: SchemaRegistryServerOptions): Promise<str
 
 /** Creates (or repairs the settings of) the registry's storage topics on the given cluster. */
 export async function ensureRegistryStorage(bootstrap: string, logger: Logger): Promise<void> {
-  const admin = new Kafka({
-    brokers: bootstrap.split(','),
-    logLevel: logLevel.NOTHING,
-    clientId: 'registry-storage',
-  }).admin();
-  await admin.connect();
-  try {
-    const { brokers } = await admin.describeCluster();
-    await ensureTopics(admin, registryStorageTopics(brokers.length), logger);
-  } finally {
-    await admin.disconnect();
-  }
+  await withBootstrapAdmin(
+    bootstrap,
+    async (admin) => {
+      const { brokers } = await admin.describeCluster();
+      await ensureTopics(admin, registryStorageTopics(brokers.length), logger);
+    },
+    { clientId: 'registry-storage', connectionTimeoutMs: 1000 },
+  );
 }
 
 /**

@@ -1,8 +1,8 @@
-import type { KafkaMessage, Message } from 'kafkajs';
 import { isRetryable, UnprocessableRecordError } from '../errors.js';
+import { deadLetterMessage, type FailurePhase } from '../kafka/dead-letter.js';
+import type { ConsumedRecord, OutgoingRecord } from '../kafka/records.js';
 import { childTraceHeaders } from '../kafka/trace-context.js';
 import type { Logger } from '../logger.js';
-import { deadLetterMessage, type FailurePhase } from './dead-letter.js';
 import { inputRecordOf } from './input-record.js';
 import { isTraced, traceOrigin, withStamp } from './trace.js';
 import type { InputRecord, Outcome, OutputRecord, StageHandler } from './types.js';
@@ -38,7 +38,7 @@ export interface DeadLettered {
 
 /** A batch ready to commit: every message per topic (dead letters under the dead-letter topic). */
 export interface ProcessedBatch {
-  messagesByTopic: Map<string, Message[]>;
+  messagesByTopic: Map<string, OutgoingRecord[]>;
   outputs: Array<{ topic: string; originMs: number | undefined }>;
   deadLettered: DeadLettered[];
 }
@@ -63,16 +63,16 @@ export class BatchProcessor<In, Out> {
     },
   ) {}
 
-  async process(topic: string, partition: number, chunk: readonly KafkaMessage[]): Promise<ProcessedBatch> {
+  async process(topic: string, partition: number, chunk: readonly ConsumedRecord[]): Promise<ProcessedBatch> {
     const decoded = await Promise.all(chunk.map((message) => this.decode(topic, partition, message)));
     const records = decoded.flatMap((entry) => ('record' in entry ? [entry.record] : []));
     const outcomes = records.length > 0 ? await this.handle(records) : [];
 
     const context = { stage: this.options.name, instanceId: this.options.instanceId, topic, partition };
-    const deadLetters: Message[] = [];
+    const deadLetters: OutgoingRecord[] = [];
     const deadLettered: DeadLettered[] = [];
-    const encoded: Array<{ topic: string; message: Message; originMs: number | undefined }> = [];
-    const dead = (message: KafkaMessage, error: Error, phase: FailurePhase) => {
+    const encoded: Array<{ topic: string; message: OutgoingRecord; originMs: number | undefined }> = [];
+    const dead = (message: ConsumedRecord, error: Error, phase: FailurePhase) => {
       deadLetters.push(deadLetterMessage(context, message, error, phase));
       deadLettered.push({ offset: message.offset, error, phase });
     };
@@ -96,7 +96,7 @@ export class BatchProcessor<In, Out> {
       }
     }
 
-    const messagesByTopic = new Map<string, Message[]>();
+    const messagesByTopic = new Map<string, OutgoingRecord[]>();
     for (const output of encoded) {
       const list = messagesByTopic.get(output.topic) ?? [];
       list.push(output.message);
@@ -113,8 +113,10 @@ export class BatchProcessor<In, Out> {
   private async decode(
     topic: string,
     partition: number,
-    message: KafkaMessage,
-  ): Promise<{ message: KafkaMessage; record: InputRecord<In> } | { message: KafkaMessage; error: Error }> {
+    message: ConsumedRecord,
+  ): Promise<
+    { message: ConsumedRecord; record: InputRecord<In> } | { message: ConsumedRecord; error: Error }
+  > {
     try {
       const value = await this.options.decoder.decode(message.value);
       return { message, record: inputRecordOf(topic, partition, message, value) };

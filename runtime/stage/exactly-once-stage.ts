@@ -1,18 +1,20 @@
 import { hostname } from 'node:os';
-import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Message } from 'kafkajs';
+import { Backoff, untilAvailable } from '../backoff.js';
 import type { StageConfig } from '../config/index.js';
 import { errorMessage, RetryableError } from '../errors.js';
+import type { KafkaAdmin } from '../kafka/admin.js';
+import type { KafkaClients } from '../kafka/client.js';
 import { isFencingError, isKafkaRebalance } from '../kafka/errors.js';
-import { onConsumerCrash, workConsumer } from '../kafka/work-consumer.js';
+import { GroupConsumer, type PartitionBatch } from '../kafka/group-consumer.js';
+import { PartitionProducers } from '../kafka/partition-producers.js';
+import type { Assignment, ConsumedRecord, RecordsByTopic } from '../kafka/records.js';
 import type { Logger } from '../logger.js';
 import type { StageMetrics } from '../metrics/stage-metrics.js';
 import { AvroDecoder, AvroEncoder } from '../serde/avro-serde.js';
 import type { SchemaRegistryClient } from '../serde/schema-registry.js';
 import { STAGE_MOVES, type StageState, StateMachine } from '../state-machine.js';
-import { Backoff, untilAvailable } from './backoff.js';
 import { BatchProcessor } from './batch-processor.js';
 import { ChunkSizer } from './chunk-sizer.js';
-import { PartitionProducers } from './partition-producers.js';
 import type { StageHandler } from './types.js';
 
 export interface StageTopic {
@@ -31,7 +33,7 @@ export interface ExactlyOnceStageOptions<In, Out> {
   deadLetterTopic: string;
   outputs: StageTopic[];
   handler: StageHandler<In, Out>;
-  kafka: Kafka;
+  kafka: KafkaClients;
   registry: SchemaRegistryClient;
   logger: Logger;
   metrics: StageMetrics;
@@ -51,8 +53,8 @@ export interface ExactlyOnceStageOptions<In, Out> {
  * produced twice: a crash before the commit aborts the whole batch, which is then consumed again.
  */
 export class ExactlyOnceStage<In, Out> {
-  private readonly consumer: Consumer;
-  private readonly admin: Admin;
+  private readonly consumer: GroupConsumer;
+  private readonly admin: KafkaAdmin;
   private readonly producers: PartitionProducers;
   private readonly encoders = new Map<string, AvroEncoder<Out>>();
   private readonly processor: BatchProcessor<In, Out>;
@@ -73,7 +75,16 @@ export class ExactlyOnceStage<In, Out> {
     this.instanceId = options.instanceId ?? `${hostname()}-${process.pid}`;
     this.log = options.logger.child({ stage: name });
     this.lifecycle = new StateMachine<StageState>(`stage ${name}`, 'created', STAGE_MOVES);
-    this.consumer = workConsumer(kafka, groupId, settings);
+    this.consumer = new GroupConsumer({
+      clients: kafka,
+      groupId,
+      topic: options.input.topic,
+      settings,
+      logger: this.log,
+      onAssigned: (assigned) => this.onAssigned(assigned),
+      onBatch: (batch) => this.onBatch(batch),
+      onCrash: (error) => this.crashed?.(error),
+    });
     this.admin = kafka.admin();
     this.producers = new PartitionProducers(kafka, {
       transactionalIdPrefix: groupId,
@@ -137,43 +148,36 @@ export class ExactlyOnceStage<In, Out> {
       this.encoders.set(output.topic, encoder);
     }
     await this.admin.connect();
-    const { GROUP_JOIN } = this.consumer.events;
-    this.consumer.on(GROUP_JOIN, (event) => {
-      const assigned = event.payload.memberAssignment as Record<string, number[]>;
-      const owned = new Set(
-        Object.entries(assigned).flatMap(([topic, partitions]) =>
-          partitions.map((partition) => PartitionProducers.key(topic, partition)),
-        ),
-      );
-      // Ownership may have changed hands while we were out of the group: re-check every partition.
-      this.unverified.clear();
-      for (const key of owned) this.unverified.add(key);
-      // A join that lands while the stage stops changes nothing.
-      if (!this.lifecycle.is('joining', 'running')) return;
-      this.lifecycle.moveTo('running');
-      this.log.info({ assigned, groupId }, 'joined consumer group');
-      void this.producers.retainOnly(owned);
-      // Each owned partition's transactional producer is initialised now, not when its first record
-      // arrives, so the first result of a live stream does not wait for it in every stage (bench
-      // audio: 2.9 s → 2.2-2.4 s after its speech ended; the rest take 0.7-0.9 s; what else the
-      // first record of a partition costs, about 0.3 s a stage, is not traced yet). A failure here
-      // is retried by the first batch, as before.
-      for (const [topic, partitions] of Object.entries(assigned)) {
-        for (const partition of partitions) this.producers.get(topic, partition).catch(() => undefined);
-      }
-    });
-    onConsumerCrash(this.consumer, this.log, (error) => this.crashed?.(error));
     await this.consumer.connect();
-    await this.consumer.subscribe({ topic: input.topic, fromBeginning: true });
     if (!this.lifecycle.is('starting')) return;
     this.lifecycle.moveTo('joining');
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.options.settings.partitionsConsumedConcurrently,
-      eachBatch: (payload) => this.onBatch(payload),
-    });
+    await this.consumer.run();
     this.log.info({ input: input.topic, outputs: outputs.map((o) => o.topic), groupId }, 'stage started');
+  }
+
+  private onAssigned(assigned: Assignment): void {
+    const { groupId } = this.options;
+    const owned = new Set(
+      Object.entries(assigned).flatMap(([topic, partitions]) =>
+        partitions.map((partition) => PartitionProducers.key(topic, partition)),
+      ),
+    );
+    // Ownership may have changed hands while we were out of the group: re-check every partition.
+    this.unverified.clear();
+    for (const key of owned) this.unverified.add(key);
+    // A join that lands while the stage stops changes nothing.
+    if (!this.lifecycle.is('joining', 'running')) return;
+    this.lifecycle.moveTo('running');
+    this.log.info({ assigned, groupId }, 'joined consumer group');
+    void this.producers.retainOnly(owned);
+    // Each owned partition's transactional producer is initialised now, not when its first record
+    // arrives, so the first result of a live stream does not wait for it in every stage (bench
+    // audio: 2.9 s → 2.2-2.4 s after its speech ended; the rest take 0.7-0.9 s; what else the
+    // first record of a partition costs, about 0.3 s a stage, is not traced yet). A failure here
+    // is retried by the first batch, as before.
+    for (const [topic, partitions] of Object.entries(assigned)) {
+      for (const partition of partitions) this.producers.ready(topic, partition).catch(() => undefined);
+    }
   }
 
   /** Finishes the batch in flight, leaves the group and closes every producer. */
@@ -190,12 +194,11 @@ export class ExactlyOnceStage<In, Out> {
     this.log.info('stage stopped');
   }
 
-  private async onBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
-    const { topic, partition } = batch;
+  private async onBatch(batch: PartitionBatch): Promise<void> {
+    const { topic, partition, markDone, heartbeat } = batch;
     const key = PartitionProducers.key(topic, partition);
     try {
-      let messages = batch.messages;
+      let messages = batch.records;
       if (this.unverified.has(key)) {
         const committed = await this.verifyPosition(topic, partition);
         if (committed !== undefined) {
@@ -205,7 +208,7 @@ export class ExactlyOnceStage<In, Out> {
               { topic, partition, committed: String(committed), skipped: skipped.length },
               'skipping records already committed',
             );
-            resolveOffset(String(committed - 1n));
+            markDone(String(committed - 1n));
             messages = messages.filter((message) => BigInt(message.offset) >= committed);
           }
         }
@@ -214,33 +217,23 @@ export class ExactlyOnceStage<In, Out> {
       const reachedEnd = end !== undefined && messages.some((message) => BigInt(message.offset) >= end);
       if (end !== undefined) messages = messages.filter((message) => BigInt(message.offset) < end);
       for (let start = 0; start < messages.length; ) {
-        if (!isRunning() || isStale() || this.stopping) return;
+        if (!batch.isCurrent() || this.stopping) return;
         const chunk = messages.slice(start, start + this.chunkSizer.size);
         start += chunk.length;
         const chunkStartedAt = performance.now();
-        // kafkajs heartbeats only between batches: keep the membership alive while a slow engine
-        // works, or the group would evict this instance mid-batch and the batch would start over.
-        const keepAlive = setInterval(
-          () => void heartbeat().catch(() => undefined),
-          this.options.settings.heartbeatIntervalMs,
-        );
-        try {
-          await this.processChunk(topic, partition, chunk);
-        } finally {
-          clearInterval(keepAlive);
-        }
+        await this.processChunk(topic, partition, chunk);
         this.chunkSizer.observe(chunk.length, performance.now() - chunkStartedAt);
-        resolveOffset(chunk[chunk.length - 1]!.offset);
+        markDone(chunk[chunk.length - 1]!.offset);
         this.backoffs.get(key)?.reset();
         await heartbeat();
       }
       this.options.metrics.consumerLag.set(
         { stage: this.name, topic, partition: String(partition) },
-        Number(batch.offsetLag()),
+        batch.lag(),
       );
       if (reachedEnd) {
         this.log.info({ topic, partition, end: String(end) }, 'partition reached the end of its range');
-        this.consumer.pause([{ topic, partitions: [partition] }]);
+        this.consumer.pause(topic, partition);
       }
     } catch (error) {
       if (isKafkaRebalance(error)) throw error;
@@ -257,7 +250,7 @@ export class ExactlyOnceStage<In, Out> {
    * already done and must not be processed again.
    */
   private async verifyPosition(topic: string, partition: number): Promise<bigint | undefined> {
-    await this.producers.get(topic, partition);
+    await this.producers.ready(topic, partition);
     const offsets = await this.admin.fetchOffsets({ groupId: this.options.groupId, topics: [topic] });
     const entry = offsets.find((o) => o.topic === topic)?.partitions.find((p) => p.partition === partition);
     this.unverified.delete(PartitionProducers.key(topic, partition));
@@ -265,7 +258,7 @@ export class ExactlyOnceStage<In, Out> {
     return offset >= 0n ? offset : undefined;
   }
 
-  private async processChunk(topic: string, partition: number, chunk: KafkaMessage[]): Promise<void> {
+  private async processChunk(topic: string, partition: number, chunk: ConsumedRecord[]): Promise<void> {
     const startedAt = performance.now();
     const batch = await this.processor.process(topic, partition, chunk);
     const { metrics } = this.options;
@@ -288,35 +281,17 @@ export class ExactlyOnceStage<In, Out> {
     metrics.lastProgress.set({ stage: this.name }, committedAt / 1000);
   }
 
-  private async commit(
-    topic: string,
-    partition: number,
-    outputsByTopic: Map<string, Message[]>,
-    lastOffset: string,
-  ) {
-    const producer = await this.producers.get(topic, partition);
-    const transaction = await producer.transaction();
+  private async commit(topic: string, partition: number, outputsByTopic: RecordsByTopic, lastOffset: string) {
     try {
-      if (outputsByTopic.size > 0) {
-        await transaction.sendBatch({
-          topicMessages: [...outputsByTopic].map(([outputTopic, messages]) => ({
-            topic: outputTopic,
-            messages,
-          })),
-        });
-      }
-      await transaction.sendOffsets({
-        consumerGroupId: this.options.groupId,
-        topics: [{ topic, partitions: [{ partition, offset: String(BigInt(lastOffset) + 1n) }] }],
+      await this.producers.commit(topic, partition, outputsByTopic, {
+        groupId: this.options.groupId,
+        nextOffset: BigInt(lastOffset) + 1n,
       });
-      await transaction.commit();
     } catch (error) {
+      // The transaction was aborted and its producer replaced: the committed offset is re-read
+      // before this partition is consumed again (onBatch).
       const fenced = isFencingError(error);
       this.options.metrics.transactions.inc({ stage: this.name, outcome: fenced ? 'fenced' : 'aborted' });
-      await transaction.abort().catch(() => undefined);
-      // The producer's state is unknown and the commit may even have gone through: start over with
-      // a fresh producer and re-read the committed offset before consuming this partition again.
-      await this.producers.discard(topic, partition);
       throw new RetryableError(
         fenced
           ? `producer fenced: another instance now owns ${topic}[${partition}]`
@@ -341,7 +316,7 @@ export class ExactlyOnceStage<In, Out> {
       { topic, partition, err: error, retryInMs: delay, attempt: backoff.attempt },
       'batch not committed; will retry',
     );
-    this.consumer.pause([{ topic, partitions: [partition] }]);
+    this.consumer.pause(topic, partition);
     const pending = this.retryTimers.get(key);
     if (pending) clearTimeout(pending);
     else this.options.metrics.pausedPartitions.inc({ stage: this.name });
@@ -350,7 +325,7 @@ export class ExactlyOnceStage<In, Out> {
       setTimeout(() => {
         this.retryTimers.delete(key);
         this.options.metrics.pausedPartitions.dec({ stage: this.name });
-        if (!this.stopping) this.consumer.resume([{ topic, partitions: [partition] }]);
+        if (!this.stopping) this.consumer.resume(topic, partition);
       }, delay),
     );
   }

@@ -1,12 +1,12 @@
-import type { KafkaMessage } from 'kafkajs';
-import { headersAsStrings } from './dead-letter.js';
+import { headersAsStrings } from '../kafka/dead-letter.js';
+import type { ConsumedRecord } from '../kafka/records.js';
 import type { InputRecord } from './types.js';
 
 /** A consumed message with its decoded value, as stage handlers and sink routers see it. */
 export function inputRecordOf<T>(
   topic: string,
   partition: number,
-  message: KafkaMessage,
+  message: ConsumedRecord,
   value: T,
 ): InputRecord<T> {
   return {

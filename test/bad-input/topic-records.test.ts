@@ -3,8 +3,8 @@ import { startClassifyService } from '../../processors/classify/service.js';
 import { startCorrectService } from '../../processors/correct/service.js';
 import { startTranscribeService } from '../../processors/transcribe/service.js';
 import { startTranslateService } from '../../processors/translate/service.js';
+import { DLQ_HEADERS } from '../../runtime/kafka/dead-letter.js';
 import { AvroDecoder, AvroEncoder } from '../../runtime/serde/avro-serde.js';
-import { DLQ_HEADERS } from '../../runtime/stage/dead-letter.js';
 import {
   type AudioChunk,
   avroSchemas,

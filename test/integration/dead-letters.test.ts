@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { DLQ_HEADERS } from '../../runtime/kafka/dead-letter.js';
 import { AvroDecoder, AvroEncoder } from '../../runtime/serde/avro-serde.js';
-import { DLQ_HEADERS } from '../../runtime/stage/dead-letter.js';
 import type { ExactlyOnceStage } from '../../runtime/stage/exactly-once-stage.js';
 import { avroSchemas, type Feedback, type TextSegment } from '../../schemas/index.js';
 import { REJECT_MARKER, UppercaseHandler } from '../fixtures/uppercase-handler.js';

@@ -1,7 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
+import { kafkajsOf } from '../../runtime/kafka/client.js';
+import { DLQ_HEADERS, deadLetterMessage, headersAsStrings } from '../../runtime/kafka/dead-letter.js';
 import { REDRIVEN_FROM_HEADER } from '../../runtime/kafka/dlq-redrive.js';
-import { DLQ_HEADERS, deadLetterMessage, headersAsStrings } from '../../runtime/stage/dead-letter.js';
 import { deadLetterTopicOf } from '../../schemas/index.js';
 import { killCliProcesses, runCli } from '../support/cli.js';
 import { pipelineStack } from '../support/pipeline.js';
@@ -20,7 +21,7 @@ describe('dlq redrive', () => {
     const dlq = deadLetterTopicOf(origin);
     // 1,000 records a stage gave up on (as its dead-letter code writes them), each with a header of
     // its own that must survive the trip.
-    const producer = stack.kafka.producer({ idempotent: true });
+    const producer = kafkajsOf(stack.kafka).producer({ idempotent: true });
     await producer.connect();
     const letters = Array.from({ length: 1000 }, (_, i) =>
       deadLetterMessage(

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { PartitionProducers } from '../../runtime/stage/partition-producers.js';
+import { kafkajsOf } from '../../runtime/kafka/client.js';
+import { PartitionProducers } from '../../runtime/kafka/partition-producers.js';
 import { stackEnv, testStack, uniquePrefix } from '../support/stack.js';
 import { createTopics, readTopic } from '../support/topics.js';
 
@@ -37,17 +38,23 @@ describe('transactional producer after a crash', () => {
     // The broker still holds the dead producer's open transaction (60 s timeout). Initialising the
     // same id must not fail with CONCURRENT_TRANSACTIONS; it aborts the old transaction instead.
     const startedAt = Date.now();
-    const producer = await producers.get(topic, 0);
+    await producers.ready(topic, 0);
     expect(Date.now() - startedAt).toBeLessThan(30_000);
-    const transaction = await producer.transaction();
-    await transaction.send({ topic, messages: [{ partition: 0, key: 'successor', value: 'committed' }] });
-    await transaction.commit();
+    await producers.commit(
+      topic,
+      0,
+      new Map([[topic, [{ partition: 0, key: 'successor', value: 'committed' }]]]),
+      {
+        groupId: `${prefix}group`,
+        nextOffset: 1n,
+      },
+    );
     await producers.closeAll();
 
     const committed = await readTopic(stack.kafka, topic);
     expect(committed.map((r) => r.key)).toEqual(['successor']);
     // The zombie's write did reach the log; read_committed consumers just never see it.
-    const uncommitted = stack.kafka.consumer({ groupId: `${prefix}raw`, readUncommitted: true });
+    const uncommitted = kafkajsOf(stack.kafka).consumer({ groupId: `${prefix}raw`, readUncommitted: true });
     const keys: string[] = [];
     await uncommitted.connect();
     await uncommitted.subscribe({ topic, fromBeginning: true });

@@ -1,12 +1,14 @@
-import type { Admin, IHeaders, Kafka } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
 import { newTextSegment } from '../../producers/segment-producer.js';
+import type { KafkaAdmin } from '../../runtime/kafka/admin.js';
+import { type KafkaClients, kafkajsOf } from '../../runtime/kafka/client.js';
+import type { RecordHeaders } from '../../runtime/kafka/records.js';
 import { AvroEncoder } from '../../runtime/serde/avro-serde.js';
 import type { SchemaRegistryClient } from '../../runtime/serde/schema-registry.js';
 import { avroSchemas, type TextSegment } from '../../schemas/index.js';
 
 export async function createTopics(
-  kafka: Kafka,
+  kafka: KafkaClients,
   topics: Array<{ name: string; partitions: number }>,
 ): Promise<void> {
   const admin = kafka.admin();
@@ -35,11 +37,14 @@ export function textSegment(id: string, text: string, seq = 0): TextSegment {
 
 /** Produces raw (already encoded, or deliberately broken) values. */
 export async function produceRaw(
-  kafka: Kafka,
+  kafka: KafkaClients,
   topic: string,
-  messages: Array<{ key: string; value: Buffer | null; headers?: IHeaders }>,
+  messages: Array<{ key: string; value: Buffer | null; headers?: RecordHeaders }>,
 ): Promise<void> {
-  const producer = kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = kafkajsOf(kafka).producer({
+    idempotent: true,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await producer.connect();
   try {
     for (let start = 0; start < messages.length; start += 1000) {
@@ -52,7 +57,7 @@ export async function produceRaw(
 
 /** Encodes values with the subject's registered schema and produces them keyed as given. */
 export async function produceValues<T>(
-  kafka: Kafka,
+  kafka: KafkaClients,
   registry: SchemaRegistryClient,
   topic: string,
   schema: object,
@@ -80,7 +85,11 @@ export interface ReadRecord {
  * Reads a topic from the beginning to its current end with a read_committed consumer of a fresh
  * group: exactly what a downstream service would see as committed.
  */
-export async function readTopic(kafka: Kafka, topic: string, timeoutMs = 60_000): Promise<ReadRecord[]> {
+export async function readTopic(
+  kafka: KafkaClients,
+  topic: string,
+  timeoutMs = 60_000,
+): Promise<ReadRecord[]> {
   const admin = kafka.admin();
   await admin.connect();
   const ends = new Map(
@@ -92,7 +101,7 @@ export async function readTopic(kafka: Kafka, topic: string, timeoutMs = 60_000)
   const done = () =>
     [...ends].every(([partition, end]) => end === 0n || (reached.get(partition) ?? -1n) >= end);
   if (done()) return records;
-  const consumer = kafka.consumer({
+  const consumer = kafkajsOf(kafka).consumer({
     groupId: `reader-${topic}-${Date.now()}-${Math.random()}`,
     readUncommitted: false,
   });
@@ -136,7 +145,7 @@ export async function readTopic(kafka: Kafka, topic: string, timeoutMs = 60_000)
 
 /** Waits until a consumer group has committed up to the end of every partition of a topic. */
 export async function waitForGroupCaughtUp(
-  admin: Admin,
+  admin: KafkaAdmin,
   groupId: string,
   topic: string,
   timeoutMs: number,
@@ -162,7 +171,7 @@ export async function waitForGroupCaughtUp(
  * high watermark (the last transaction marker takes an offset of its own).
  */
 export async function waitForRecords(
-  kafka: Kafka,
+  kafka: KafkaClients,
   topic: string,
   count: number,
   timeoutMs: number,
@@ -180,7 +189,7 @@ export async function waitForRecords(
 
 /** Segments onto a segment topic, each keyed by its id (as batch rows are). */
 export async function produceSegments(
-  stack: { kafka: Kafka; registry: SchemaRegistryClient },
+  stack: { kafka: KafkaClients; registry: SchemaRegistryClient },
   topic: string,
   segments: TextSegment[],
 ): Promise<void> {

@@ -1,9 +1,9 @@
 import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { RetryableError, UnprocessableRecordError } from '../../runtime/errors.js';
+import { DLQ_HEADERS } from '../../runtime/kafka/dead-letter.js';
 import { createLogger } from '../../runtime/logger.js';
 import { BatchProcessor, failurePolicy, type ValueEncoder } from '../../runtime/stage/batch-processor.js';
-import { DLQ_HEADERS } from '../../runtime/stage/dead-letter.js';
 import { type InputRecord, outputs, rejected, type StageHandler } from '../../runtime/stage/types.js';
 
 /**

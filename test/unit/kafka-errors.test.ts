@@ -1,7 +1,6 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { isFencingError, isKafkaRebalance } from '../../runtime/kafka/errors.js';
-import { isTransientKafkaError } from '../../runtime/kafka/work-consumer.js';
+import { isFencingError, isKafkaRebalance, isTransientKafkaError } from '../../runtime/kafka/errors.js';
 
 /** kafkajs' own error classes, wrapped as its retrier wraps them (src/retry/index.js). */
 const require = createRequire(import.meta.url);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { untilAvailable } from '../../runtime/backoff.js';
 import type { BlobStore } from '../../runtime/blob/blob-store.js';
 import { BlobFilesWriter } from '../../runtime/sink/blob-files-writer.js';
 import { WriterBusyError } from '../../runtime/sink/sink-writer.js';
-import { untilAvailable } from '../../runtime/stage/backoff.js';
 import type { InputRecord } from '../../runtime/stage/types.js';
 import type { EmotionResult } from '../../schemas/index.js';
 import { EmotionFileRouter } from '../../sinks/blob/emotion-files.js';

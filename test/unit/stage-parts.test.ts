@@ -1,10 +1,10 @@
 import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
+import { Backoff } from '../../runtime/backoff.js';
 import { isRetryable, RetryableError, UnprocessableRecordError } from '../../runtime/errors.js';
-import { isTransientKafkaError } from '../../runtime/kafka/work-consumer.js';
-import { Backoff } from '../../runtime/stage/backoff.js';
+import { DLQ_HEADERS, deadLetterMessage, headersAsStrings } from '../../runtime/kafka/dead-letter.js';
+import { isTransientKafkaError } from '../../runtime/kafka/errors.js';
 import { ChunkSizer } from '../../runtime/stage/chunk-sizer.js';
-import { DLQ_HEADERS, deadLetterMessage, headersAsStrings } from '../../runtime/stage/dead-letter.js';
 import { traceOrigin, withStamp } from '../../runtime/stage/trace.js';
 
 describe('Backoff', () => {

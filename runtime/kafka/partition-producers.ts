@@ -1,5 +1,7 @@
 import { type Kafka, Partitioners, type Producer } from 'kafkajs';
 import type { Logger } from '../logger.js';
+import { type KafkaClients, kafkajsOf } from './client.js';
+import type { RecordsByTopic } from './records.js';
 
 export interface PartitionProducersOptions {
   /** Unique per stage (its consumer group): transactional ids are `<prefix>-<topic>-<partition>`. */
@@ -18,11 +20,14 @@ export interface PartitionProducersOptions {
  */
 export class PartitionProducers {
   private readonly producers = new Map<string, Promise<Producer>>();
+  private readonly kafka: Kafka;
 
   constructor(
-    private readonly kafka: Kafka,
+    clients: KafkaClients,
     private readonly options: PartitionProducersOptions,
-  ) {}
+  ) {
+    this.kafka = kafkajsOf(clients);
+  }
 
   static key(topic: string, partition: number): string {
     return `${topic}:${partition}`;
@@ -32,8 +37,48 @@ export class PartitionProducers {
     return `${this.options.transactionalIdPrefix}-${topic}-${partition}`;
   }
 
+  /**
+   * Initialises the partition's producer if it is not yet: fences any earlier owner and waits for
+   * its open transaction to complete.
+   */
+  async ready(topic: string, partition: number): Promise<void> {
+    await this.get(topic, partition);
+  }
+
+  /**
+   * One transaction on the partition's producer: the records, then the consumed offset of the
+   * input partition for the group, then the commit. On any failure the transaction is aborted, the
+   * producer discarded (its state is unknown, and the commit may even have gone through) and the
+   * error rethrown: the caller re-reads the committed offset before consuming the partition again.
+   */
+  async commit(
+    topic: string,
+    partition: number,
+    records: RecordsByTopic,
+    consumed: { groupId: string; nextOffset: bigint },
+  ): Promise<void> {
+    const producer = await this.get(topic, partition);
+    const transaction = await producer.transaction();
+    try {
+      if (records.size > 0) {
+        await transaction.sendBatch({
+          topicMessages: [...records].map(([outputTopic, messages]) => ({ topic: outputTopic, messages })),
+        });
+      }
+      await transaction.sendOffsets({
+        consumerGroupId: consumed.groupId,
+        topics: [{ topic, partitions: [{ partition, offset: consumed.nextOffset.toString() }] }],
+      });
+      await transaction.commit();
+    } catch (error) {
+      await transaction.abort().catch(() => undefined);
+      await this.discard(topic, partition);
+      throw error;
+    }
+  }
+
   /** The ready producer of a partition; the first call initialises it (which may fence others). */
-  get(topic: string, partition: number): Promise<Producer> {
+  private get(topic: string, partition: number): Promise<Producer> {
     const key = PartitionProducers.key(topic, partition);
     let producer = this.producers.get(key);
     if (!producer) {

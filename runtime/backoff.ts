@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isRetryable } from '../errors.js';
+import { isRetryable } from './errors.js';
 
 /** Exponential backoff with jitter, so paused stage instances do not all retry in step. */
 export class Backoff {

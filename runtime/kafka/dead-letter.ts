@@ -1,4 +1,4 @@
-import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
+import type { ConsumedRecord, OutgoingRecord, RecordHeaders } from './records.js';
 
 /**
  * Header names follow Kafka Connect's dead-letter queue, so existing tooling that reads Connect
@@ -31,11 +31,11 @@ export interface DeadLetterContext {
 /** The DLQ record for a failed input: original key, value and headers, plus the error headers. */
 export function deadLetterMessage(
   context: DeadLetterContext,
-  original: KafkaMessage,
+  original: ConsumedRecord,
   error: Error,
   phase: FailurePhase,
-): Message {
-  const headers: IHeaders = {
+): OutgoingRecord {
+  const headers: RecordHeaders = {
     ...original.headers,
     [DLQ_HEADERS.topic]: context.topic,
     [DLQ_HEADERS.partition]: String(context.partition),
@@ -50,8 +50,8 @@ export function deadLetterMessage(
   return { key: original.key, value: original.value, headers, timestamp: original.timestamp };
 }
 
-/** Flattens kafkajs headers (Buffer, string or arrays of them) into strings. */
-export function headersAsStrings(headers: IHeaders | undefined): Record<string, string> {
+/** Flattens record headers (Buffer, string or arrays of them) into strings. */
+export function headersAsStrings(headers: RecordHeaders | undefined): Record<string, string> {
   const result: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers ?? {})) {
     if (value === undefined) continue;
