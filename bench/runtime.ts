@@ -12,7 +12,7 @@
  *   (f) (b)'s work alone: its three handlers called in this process, no Kafka
  *       (bench/engines-alone.ts), as CPU per row, beside the CPU the machine has per row at
  *       Kafka Streams' rate. With --json the last line is {passthrough_rows_per_s, pipeline_rows_per_s,
- * kafka_streams_rows_per_s, pipeline_ratio, …}. Options: --rows N (default 100000),
+ * kafka_streams_rows_per_s, pipeline_ratio, pipeline_efficiency, …}. Options: --rows N (default 100000),
  * --only a,b,c,d,f, --tier fast|quality (the classify tier of (b); default fast, the tier the issue's
  * 3,065 rows/s was measured with: the quality tier's encoder, not the runtime, sets (b)'s pace on a
  * CPU), --fused-instances N (processes of (d) in one consumer group; default 1), --warm-up-rows N
@@ -433,6 +433,18 @@ export async function main(json: boolean): Promise<void> {
       value !== undefined && ks !== undefined ? Math.round((value / ks) * 100) / 100 : Number.NaN;
     const timesKafkaStreams = (value: number) =>
       Number.isFinite(value) ? `${format(value, 2)}× Kafka Streams` : 'not run';
+    const totalCpu = (label: string) => {
+      const byRole = cpuByRun[label];
+      return byRole ? Object.values(byRole).reduce((sum, micros) => sum + micros, 0) : undefined;
+    };
+    const ksCpu = totalCpu('kafka-streams');
+    const pipelineCpu = totalCpu('pipeline');
+    // (Kafka Streams' CPU a row + the pipeline's work alone) ÷ the real pipeline's CPU a row: above
+    // 1 the pipeline costs less than Kafka Streams would doing the same work.
+    const efficiency =
+      ksCpu !== undefined && pipelineCpu !== undefined && figures.engines_cpu_us_per_row !== undefined
+        ? Math.round(((ksCpu + figures.engines_cpu_us_per_row) / pipelineCpu) * 100) / 100
+        : undefined;
     const result = {
       passthrough_rows_per_s: Math.round(figures.passthrough_rows_per_s ?? Number.NaN),
       pipeline_rows_per_s: Math.round(figures.pipeline_rows_per_s ?? Number.NaN),
@@ -458,6 +470,7 @@ export async function main(json: boolean): Promise<void> {
       ...(ks === undefined
         ? {}
         : { cpu_us_per_row_at_kafka_streams_rate: Math.round((cpus().length * 1e6) / ks) }),
+      ...(efficiency === undefined ? {} : { pipeline_efficiency: efficiency }),
       cpu_us_per_row: cpuByRun,
       rows,
       partitions,
@@ -502,6 +515,11 @@ export async function main(json: boolean): Promise<void> {
       ],
     );
     printCpuTable(result, cpuByRun);
+    if (efficiency !== undefined) {
+      process.stdout.write(
+        `pipeline efficiency: (Kafka Streams ${format(ksCpu!)} + the work alone ${format(figures.engines_cpu_us_per_row!)}) ÷ the pipeline ${format(pipelineCpu!)} µs a row = ${format(efficiency, 2)}\n`,
+      );
+    }
     if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
     await stack.stop();

@@ -78,7 +78,7 @@ export interface StageConfig {
    * engine gets through in this time, up to maxBatchRecords (runtime/stage/chunk-sizer.ts).
    */
   commitIntervalMs: number;
-  /** Input partitions processed at the same time by one instance. */
+  /** Input partitions a sink instance processes at the same time (a stage takes all of its own into each transaction). */
   partitionsConsumedConcurrently: number;
   sessionTimeoutMs: number;
   heartbeatIntervalMs: number;

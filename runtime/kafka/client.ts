@@ -62,6 +62,7 @@ export class KafkaClients {
   constructor(
     private readonly kafka: Kafka,
     readonly clientId: string,
+    readonly config: KafkaConfig,
   ) {
     CLIENTS.set(this, kafka);
   }
@@ -112,7 +113,7 @@ export function createKafka(config: KafkaConfig, logger: Logger, clientIdSuffix?
   }
   // Every client can read LZ4 batches; producers compress as KAFKA_COMPRESSION says and keep each
   // request under KAFKA_MAX_REQUEST_BYTES.
-  return new KafkaClients(withProducerPolicy(new Kafka(options), config), clientId);
+  return new KafkaClients(withProducerPolicy(new Kafka(options), config), clientId, config);
 }
 
 /**

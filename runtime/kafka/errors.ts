@@ -1,17 +1,27 @@
 /** What kafkajs errors mean for the caller, read from their protocol error type. */
 
 /**
- * The protocol error type, looked for through the wrappers kafkajs' retrier puts around it
- * (KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded carry it in `cause`): an
- * ILLEGAL_GENERATION from a commit arrives wrapped, and the blob sink exited on it (cluster suite).
+ * The protocol error types an error carries, looked for through the wrappers both clients put
+ * around them: kafkajs' retrier (KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded carry it
+ * in `cause`: an ILLEGAL_GENERATION from a commit arrives wrapped, and the blob sink exited on it)
+ * and @platformatic/kafka's (`apiId` on a ProtocolError, several of them in a MultipleErrors'
+ * `errors`).
  */
+function errorTypes(error: unknown, depth = 0): string[] {
+  const current = error as { type?: unknown; apiId?: unknown; cause?: unknown; errors?: unknown } | undefined;
+  if (!current || typeof current !== 'object' || depth > 5) return [];
+  const own = [current.type, current.apiId].filter((value): value is string => typeof value === 'string');
+  const nested = [current.cause, ...(Array.isArray(current.errors) ? current.errors : [])];
+  return [...own, ...nested.flatMap((inner) => errorTypes(inner, depth + 1))];
+}
+
 function errorType(error: unknown): string | undefined {
-  let current = error as { type?: unknown; cause?: unknown } | undefined;
-  for (let depth = 0; current && depth < 5; depth++) {
-    if (typeof current.type === 'string') return current.type;
-    current = current.cause as typeof current;
-  }
-  return undefined;
+  return errorTypes(error)[0];
+}
+
+/** True when the error carries any of the protocol error types. */
+export function hasErrorType(error: unknown, ...types: string[]): boolean {
+  return errorTypes(error).some((type) => types.includes(type));
 }
 
 export function isFencingError(error: unknown): boolean {
@@ -50,7 +60,11 @@ export function isTransientKafkaError(error: unknown): boolean {
   const e = error as { name?: string; retriable?: boolean; cause?: unknown; type?: string } | undefined;
   if (!e) return false;
   if (e.type === 'TOPIC_AUTHORIZATION_FAILED' || e.type === 'GROUP_AUTHORIZATION_FAILED') return false;
-  // kafkajs wraps the last error of a retry loop: KafkaJSNumberOfRetriesExceeded, its cause inside.
-  if (e.name === 'KafkaJSNumberOfRetriesExceeded') return isTransientKafkaError(e.cause);
+  // kafkajs wraps the last error of a retry loop (KafkaJSNumberOfRetriesExceeded) and an error its
+  // retrier gave up on (KafkaJSNonRetriableError), their cause inside: a coordinator not found
+  // while the only broker restarted arrived as the latter, and the blob sink exited (chaos suite).
+  if (e.name === 'KafkaJSNumberOfRetriesExceeded' || e.name === 'KafkaJSNonRetriableError') {
+    return e.cause !== undefined && isTransientKafkaError(e.cause);
+  }
   return e.retriable === true || TRANSIENT_NAMES.has(e.name ?? '');
 }

@@ -18,6 +18,11 @@ export interface ConsumedRecord {
   timestamp: string;
 }
 
+/** A consumed record with the partition it was read from. */
+export interface PartitionRecord extends ConsumedRecord {
+  partition: number;
+}
+
 /** A record to write; without a partition, the key's murmur2 hash chooses it as Java clients do. */
 export interface OutgoingRecord {
   key?: Buffer | string | null;

@@ -1,11 +1,17 @@
-import type { Message, TopicMessages } from 'kafkajs';
+import type { OutgoingRecord } from './records.js';
+
+/** The records of one send for one topic. */
+export interface TopicRecords {
+  topic: string;
+  messages: OutgoingRecord[];
+}
 
 /**
  * Bytes a record adds to a produce request before compression: key, value and headers, plus
  * the record's own framing (length, attributes, timestamp and offset deltas, header counts: at
  * most about 30 bytes of varints in the v2 record format, KIP-98).
  */
-export function recordBytes(message: Message): number {
+export function recordBytes(message: OutgoingRecord): number {
   let bytes = 30 + byteLength(message.key) + byteLength(message.value);
   for (const [name, value] of Object.entries(message.headers ?? {})) {
     bytes += 10 + Buffer.byteLength(name);
@@ -29,15 +35,15 @@ function byteLength(value: Buffer | string | null | undefined): number {
  * emotion results (about 880 bytes each) stalled the pipeline bench on exactly this.
  * A single record over the bound is sent on its own, for the broker to refuse with its own error.
  */
-export function splitBySize(topicMessages: TopicMessages[], maxBytes: number): TopicMessages[][] {
+export function splitBySize(topicMessages: TopicRecords[], maxBytes: number): TopicRecords[][] {
   // Nearly every send fits: hand it back as it is, without copying its records into new lists.
   let total = 0;
   for (const { messages } of topicMessages) for (const message of messages) total += recordBytes(message);
   if (total <= maxBytes) return topicMessages.length > 0 ? [topicMessages] : [];
-  const requests: TopicMessages[][] = [];
-  let current: TopicMessages[] = [];
+  const requests: TopicRecords[][] = [];
+  let current: TopicRecords[] = [];
   let currentBytes = 0;
-  const add = (topic: string, message: Message) => {
+  const add = (topic: string, message: OutgoingRecord) => {
     const last = current[current.length - 1];
     if (last?.topic === topic) last.messages.push(message);
     else current.push({ topic, messages: [message] });

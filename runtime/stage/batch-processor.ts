@@ -1,6 +1,6 @@
 import { isRetryable, UnprocessableRecordError } from '../errors.js';
 import { deadLetterMessage, type FailurePhase } from '../kafka/dead-letter.js';
-import type { ConsumedRecord, OutgoingRecord } from '../kafka/records.js';
+import type { OutgoingRecord, PartitionRecord } from '../kafka/records.js';
 import { childTraceHeaders } from '../kafka/trace-context.js';
 import type { Logger } from '../logger.js';
 import { inputRecordOf } from './input-record.js';
@@ -31,6 +31,7 @@ export function failurePolicy(error: unknown, records: number): FailureAction {
 }
 
 export interface DeadLettered {
+  partition: number;
   offset: string;
   error: Error;
   phase: FailurePhase;
@@ -63,18 +64,20 @@ export class BatchProcessor<In, Out> {
     },
   ) {}
 
-  async process(topic: string, partition: number, chunk: readonly ConsumedRecord[]): Promise<ProcessedBatch> {
-    const decoded = await Promise.all(chunk.map((message) => this.decode(topic, partition, message)));
+  /** One batch of records of the input topic, from one partition or several. */
+  async process(topic: string, chunk: readonly PartitionRecord[]): Promise<ProcessedBatch> {
+    const decoded = await Promise.all(chunk.map((message) => this.decode(topic, message)));
     const records = decoded.flatMap((entry) => ('record' in entry ? [entry.record] : []));
     const outcomes = records.length > 0 ? await this.handle(records) : [];
 
-    const context = { stage: this.options.name, instanceId: this.options.instanceId, topic, partition };
+    const { name: stage, instanceId } = this.options;
     const deadLetters: OutgoingRecord[] = [];
     const deadLettered: DeadLettered[] = [];
     const encoded: Array<{ topic: string; message: OutgoingRecord; originMs: number | undefined }> = [];
-    const dead = (message: ConsumedRecord, error: Error, phase: FailurePhase) => {
+    const dead = (message: PartitionRecord, error: Error, phase: FailurePhase) => {
+      const context = { stage, instanceId, topic, partition: message.partition };
       deadLetters.push(deadLetterMessage(context, message, error, phase));
-      deadLettered.push({ offset: message.offset, error, phase });
+      deadLettered.push({ partition: message.partition, offset: message.offset, error, phase });
     };
     let outcomeIndex = 0;
     for (const entry of decoded) {
@@ -112,14 +115,13 @@ export class BatchProcessor<In, Out> {
 
   private async decode(
     topic: string,
-    partition: number,
-    message: ConsumedRecord,
+    message: PartitionRecord,
   ): Promise<
-    { message: ConsumedRecord; record: InputRecord<In> } | { message: ConsumedRecord; error: Error }
+    { message: PartitionRecord; record: InputRecord<In> } | { message: PartitionRecord; error: Error }
   > {
     try {
       const value = await this.options.decoder.decode(message.value);
-      return { message, record: inputRecordOf(topic, partition, message, value) };
+      return { message, record: inputRecordOf(topic, message.partition, message, value) };
     } catch (error) {
       if (error instanceof UnprocessableRecordError) return { message, error };
       throw error;

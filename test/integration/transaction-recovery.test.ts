@@ -1,19 +1,23 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { kafkajsOf } from '../../runtime/kafka/client.js';
-import { PartitionProducers } from '../../runtime/kafka/partition-producers.js';
+import { toProduce } from '../../runtime/kafka/platformatic-records.js';
+import { initTransactions, transactionalProducer } from '../../runtime/kafka/transactional-producer.js';
 import { stackEnv, testStack, uniquePrefix } from '../support/stack.js';
 import { createTopics, readTopic } from '../support/topics.js';
 
 /** Opens a transaction, writes into it, and dies by SIGKILL before committing. */
 function crashMidTransaction(transactionalId: string, topic: string): Promise<NodeJS.Signals | null> {
   const script = `
-    import { Kafka, logLevel } from 'kafkajs';
-    const kafka = new Kafka({ brokers: process.env.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING });
-    const producer = kafka.producer({ transactionalId: ${JSON.stringify(transactionalId)}, idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    const transaction = await producer.transaction();
-    await transaction.send({ topic: ${JSON.stringify(topic)}, messages: [{ partition: 0, key: 'zombie', value: 'never committed' }] });
+    import { Producer } from '@platformatic/kafka';
+    const producer = new Producer({
+      clientId: 'zombie',
+      bootstrapBrokers: process.env.KAFKA_BROKERS.split(','),
+      transactionalId: ${JSON.stringify(transactionalId)},
+      idempotent: true,
+    });
+    const transaction = await producer.beginTransaction();
+    await transaction.send({ messages: [{ topic: ${JSON.stringify(topic)}, partition: 0, key: Buffer.from('zombie'), value: Buffer.from('never committed') }] });
     process.kill(process.pid, 'SIGKILL');`;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
     env: { ...process.env, ...stackEnv() },
@@ -28,28 +32,22 @@ describe('transactional producer after a crash', () => {
     const prefix = uniquePrefix('txn');
     const topic = `${prefix}out`;
     await createTopics(stack.kafka, [{ name: topic, partitions: 1 }]);
-    const producers = new PartitionProducers(stack.kafka, {
-      transactionalIdPrefix: `${prefix}group`,
-      transactionTimeoutMs: 60_000,
-      logger: stack.logger,
-    });
-    expect(await crashMidTransaction(producers.transactionalId(topic, 0), topic)).toBe('SIGKILL');
+    const transactionalId = `${prefix}group-in-0`;
+    expect(await crashMidTransaction(transactionalId, topic)).toBe('SIGKILL');
 
-    // The broker still holds the dead producer's open transaction (60 s timeout). Initialising the
-    // same id must not fail with CONCURRENT_TRANSACTIONS; it aborts the old transaction instead.
+    // The broker still holds the dead producer's open transaction (60 s timeout). A new producer of
+    // the same id must start (the client's default InitProducerId, producer id 0, is refused with
+    // PRODUCER_FENCED here) and abort the old transaction instead of waiting it out.
     const startedAt = Date.now();
-    await producers.ready(topic, 0);
+    const producer = transactionalProducer(stack.kafka, transactionalId, 60_000);
+    await initTransactions(producer);
     expect(Date.now() - startedAt).toBeLessThan(30_000);
-    await producers.commit(
-      topic,
-      0,
-      new Map([[topic, [{ partition: 0, key: 'successor', value: 'committed' }]]]),
-      {
-        groupId: `${prefix}group`,
-        nextOffset: 1n,
-      },
-    );
-    await producers.closeAll();
+    const transaction = await producer.beginTransaction();
+    await transaction.send({
+      messages: [toProduce(topic, { partition: 0, key: 'successor', value: 'committed' })],
+    });
+    await transaction.commit();
+    await producer.close();
 
     const committed = await readTopic(stack.kafka, topic);
     expect(committed.map((r) => r.key)).toEqual(['successor']);

@@ -1,7 +1,7 @@
-import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { RetryableError, UnprocessableRecordError } from '../../runtime/errors.js';
 import { DLQ_HEADERS } from '../../runtime/kafka/dead-letter.js';
+import type { PartitionRecord } from '../../runtime/kafka/records.js';
 import { createLogger } from '../../runtime/logger.js';
 import { BatchProcessor, failurePolicy, type ValueEncoder } from '../../runtime/stage/batch-processor.js';
 import { type InputRecord, outputs, rejected, type StageHandler } from '../../runtime/stage/types.js';
@@ -24,15 +24,15 @@ const decoder = {
 const json: ValueEncoder<Row> = { encode: (value) => Buffer.from(JSON.stringify(value)) };
 const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 
-function message(offset: number, value: string): KafkaMessage {
+function message(offset: number, value: string, partition = 0): PartitionRecord {
   return {
+    partition,
     key: Buffer.from(`k${offset}`),
     value: Buffer.from(value),
     offset: String(offset),
     timestamp: '1700000000000',
-    attributes: 0,
     headers: { traceparent: TRACEPARENT },
-  } as KafkaMessage;
+  };
 }
 
 function processor(handler: StageHandler<Row, Row>) {
@@ -65,9 +65,9 @@ const texts = (messages: { value: Buffer | string | null }[] | undefined) =>
 
 describe('BatchProcessor', () => {
   it('turns each input into its outputs, in input order, carrying the trace context on', async () => {
-    const batch = await processor(upper()).process('in', 3, [
-      message(10, '{"text":"a"}'),
-      message(11, '{"text":"b"}'),
+    const batch = await processor(upper()).process('in', [
+      message(10, '{"text":"a"}', 3),
+      message(11, '{"text":"b"}', 3),
     ]);
     expect(texts(batch.messagesByTopic.get('out'))).toEqual(['A', 'B']);
     const headers = batch.messagesByTopic.get('out')![0]!.headers as Record<string, string>;
@@ -80,9 +80,9 @@ describe('BatchProcessor', () => {
   });
 
   it('dead-letters a record that does not decode with Connect headers, and processes the rest', async () => {
-    const batch = await processor(upper()).process('in', 3, [
-      message(10, 'garbage'),
-      message(11, '{"text":"b"}'),
+    const batch = await processor(upper()).process('in', [
+      message(10, 'garbage', 3),
+      message(11, '{"text":"b"}', 3),
     ]);
     expect(texts(batch.messagesByTopic.get('out'))).toEqual(['B']);
     const [letter] = batch.messagesByTopic.get('in.dlq')!;
@@ -99,7 +99,7 @@ describe('BatchProcessor', () => {
 
   it('splits a batch the handler throws on down to single records and dead-letters only the one that fails alone', async () => {
     const calls: number[] = [];
-    const batch = await processor(upper(calls)).process('in', 0, [
+    const batch = await processor(upper(calls)).process('in', [
       message(1, '{"text":"a"}'),
       message(2, '{"text":"poison"}'),
       message(3, '{"text":"c"}'),
@@ -121,7 +121,7 @@ describe('BatchProcessor', () => {
         );
       },
     };
-    const batch = await processor(handler).process('in', 0, [
+    const batch = await processor(handler).process('in', [
       message(1, '{"text":"no"}'),
       message(2, '{"text":"elsewhere"}'),
       message(3, '{"text":"ok"}'),
@@ -139,7 +139,7 @@ describe('BatchProcessor', () => {
         throw new RetryableError('engine unavailable');
       },
     };
-    await expect(processor(down).process('in', 0, [message(1, '{"text":"a"}')])).rejects.toBeInstanceOf(
+    await expect(processor(down).process('in', [message(1, '{"text":"a"}')])).rejects.toBeInstanceOf(
       RetryableError,
     );
   });

@@ -1,6 +1,11 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { isFencingError, isKafkaRebalance, isTransientKafkaError } from '../../runtime/kafka/errors.js';
+import {
+  hasErrorType,
+  isFencingError,
+  isKafkaRebalance,
+  isTransientKafkaError,
+} from '../../runtime/kafka/errors.js';
 
 /** kafkajs' own error classes, wrapped as its retrier wraps them (src/retry/index.js). */
 const require = createRequire(import.meta.url);
@@ -31,5 +36,20 @@ describe('reading kafkajs errors', () => {
     expect(isTransientKafkaError(away)).toBe(true);
     expect(isTransientKafkaError(exhausted(away))).toBe(true);
     expect(isTransientKafkaError(new Error('schema not found'))).toBe(false);
+    // The blob sink's range opening while the only broker restarted (chaos suite): the admin gave up.
+    const { KafkaJSGroupCoordinatorNotFound } = require('kafkajs/src/errors');
+    expect(
+      isTransientKafkaError(bailed(new KafkaJSGroupCoordinatorNotFound('Failed to find group coordinator'))),
+    ).toBe(true);
+    expect(isTransientKafkaError(bailed(new Error('disk full')))).toBe(false);
+  });
+});
+
+describe('reading @platformatic/kafka errors', () => {
+  it('finds the protocol error types inside a MultipleErrors', async () => {
+    const { MultipleErrors, ProtocolError } = await import('@platformatic/kafka');
+    const fenced = new MultipleErrors('Received response with error', [new ProtocolError('PRODUCER_FENCED')]);
+    expect(hasErrorType(fenced, 'PRODUCER_FENCED')).toBe(true);
+    expect(hasErrorType(new MultipleErrors('x', [new Error('other')]), 'PRODUCER_FENCED')).toBe(false);
   });
 });

@@ -1,8 +1,8 @@
-import type { Message } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
+import type { OutgoingRecord } from '../../runtime/kafka/records.js';
 import { recordBytes, splitBySize } from '../../runtime/kafka/request-size.js';
 
-const record = (id: number, bytes: number): Message => ({
+const record = (id: number, bytes: number): OutgoingRecord => ({
   key: `k${id}`,
   value: Buffer.alloc(bytes, 1),
   headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },

@@ -1,0 +1,441 @@
+import {
+  Admin,
+  Consumer,
+  FetchIsolationLevels,
+  type Message,
+  type MessagesStream,
+  type Producer,
+} from '@platformatic/kafka';
+import { Backoff } from '../backoff.js';
+import type { StageConfig } from '../config/index.js';
+import { errorMessage } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { KafkaClients } from './client.js';
+import { hasErrorType } from './errors.js';
+import { platformaticOptions } from './platformatic-options.js';
+import { toProduce } from './platformatic-records.js';
+import type { Assignment, PartitionRecord, RecordsByTopic } from './records.js';
+import { splitBySize, type TopicRecords } from './request-size.js';
+import { initTransactions, transactionalProducer } from './transactional-producer.js';
+
+/** What the loop tells its owner (metrics, logs of its own); every member optional. */
+export interface ExactlyOnceLoopObserver {
+  assigned?(assignment: Assignment): void;
+  /** A transaction committed: the batch's records (all partitions) and how long it took in all. */
+  committed?(records: readonly PartitionRecord[], durationMs: number): void;
+  /** A transaction failed and was aborted; `fenced` when another member or producer took over. */
+  aborted?(error: unknown, fenced: boolean): void;
+  /** A batch waits before it is handed over again (an engine down, a failed transaction). */
+  retrying?(error: unknown, delayMs: number, attempt: number): void;
+  /** How many partitions' records are held back by a waiting batch (0 once it goes on). */
+  held?(partitions: number): void;
+  /** Records of a partition not yet committed by this member. */
+  lag?(partition: number, records: number): void;
+}
+
+export interface ExactlyOnceLoopOptions {
+  clients: KafkaClients;
+  groupId: string;
+  topic: string;
+  settings: StageConfig;
+  logger: Logger;
+  /** A bounded run (replay): per partition, the offset to stop before; later records are left alone. */
+  endOffsets?: ReadonlyMap<number, bigint>;
+  /** Most records the next batch takes (the stage's engine-paced chunk size). */
+  batchSize: () => number;
+  /**
+   * What a batch writes. Throwing hands the same batch over again after a backoff (a dependency
+   * that is down); records that cannot be processed are the processor's to dead-letter.
+   */
+  process: (records: readonly PartitionRecord[]) => Promise<RecordsByTopic>;
+  observer?: ExactlyOnceLoopObserver;
+  /** A failure the loop does not ride out (Kafka away for longer than kafkaOutageMaxMs). */
+  onCrash: (error: Error) => void;
+}
+
+/** Errors that say another member or producer has taken over (KIP-447 and producer epochs). */
+const FENCING = [
+  'INVALID_PRODUCER_EPOCH',
+  'PRODUCER_FENCED',
+  'ILLEGAL_GENERATION',
+  'UNKNOWN_MEMBER_ID',
+  'FENCED_INSTANCE_ID',
+  'REBALANCE_IN_PROGRESS',
+];
+
+type Transaction = Awaited<ReturnType<Producer['beginTransaction']>>;
+
+interface Pending {
+  record: PartitionRecord;
+  message: Message;
+}
+
+/**
+ * Consume (read_committed) → process a batch → write its outputs and its consumed offsets in one
+ * Kafka transaction, over every partition this member owns (KIP-447): one transactional producer per
+ * member, the offsets sent with the group's generation and member id, so a zombie of an older
+ * generation is refused by the group coordinator. Nothing is committed that was not written and
+ * nothing is written twice: a batch whose transaction fails is aborted and handed over again.
+ *
+ * - **Batches.** Records are taken as they arrive; while a transaction is in flight the next ones
+ *   gather, up to `batchSize()`, and the stream pauses beyond that.
+ * - **Where a partition starts.** The client fetches a new assignment's committed offsets without
+ *   `require_stable` (a transaction of the previous owner may still be committing), so before the
+ *   first batch of each partition after a join or a failed transaction the loop re-reads its offset
+ *   with `require_stable` (admin OffsetFetch, KIP-447) and drops what is already committed.
+ * - **Transactional id.** `<group>-<topic>-<lowest owned partition>`: stable across a restart of a
+ *   member that gets its partitions back, so the restarted producer's initialisation aborts the
+ *   transaction its killed predecessor left open at once, instead of after the transaction timeout.
+ * - **Kafka away.** The stream is consumed again after a backoff, for up to `kafkaOutageMaxMs`.
+ */
+export class ExactlyOnceLoop {
+  private readonly consumer: Consumer;
+  private readonly admin: Admin;
+  private readonly log: Logger;
+  private stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
+  private producer: { id: string; client: Producer; ready: Promise<void> } | undefined;
+  private pending: Pending[] = [];
+  private owned: number[] = [];
+  /** Partitions whose committed offset must be re-read before their next batch. */
+  private readonly unverified = new Set<number>();
+  /** Bumped on every join: a batch taken in an older generation is not committed. */
+  private generation = 0;
+  private busy = false;
+  private stopping = false;
+  private outageSince: number | undefined;
+  private restarting: Promise<void> | undefined;
+  private readonly backoff: Backoff;
+  private idle: (() => void) | undefined;
+  private lagCheckedAt = 0;
+
+  constructor(private readonly options: ExactlyOnceLoopOptions) {
+    const { clients, settings, groupId } = options;
+    this.log = options.logger;
+    this.backoff = new Backoff(settings.retryInitialMs, settings.retryMaxMs);
+    const base = platformaticOptions(clients.config, `${clients.clientId}-${groupId}`);
+    this.consumer = new Consumer({
+      ...base,
+      groupId,
+      sessionTimeout: settings.sessionTimeoutMs,
+      heartbeatInterval: settings.heartbeatIntervalMs,
+      rebalanceTimeout: Math.max(60_000, settings.sessionTimeoutMs),
+    });
+    this.admin = new Admin(base);
+    this.consumer.on(
+      'consumer:group:join',
+      (payload: { assignments?: Array<{ topic: string; partitions: number[] }> }) =>
+        this.onJoin(payload.assignments ?? []),
+    );
+    // Heartbeat and rejoin failures: the stream's own errors decide whether Kafka is away for long.
+    this.consumer.on('error', (error: Error) => this.log.warn({ err: error }, 'consumer group error'));
+  }
+
+  /** Joins the group and starts consuming; resolves once the first assignment is in. */
+  async start(): Promise<void> {
+    await this.consume();
+  }
+
+  /** Finishes the batch in flight, leaves the group and closes the clients. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.busy) await new Promise<void>((resolve) => (this.idle = resolve));
+    await this.stream?.close().catch(() => undefined);
+    await this.consumer.close(true).catch(() => undefined);
+    await this.closeProducer();
+    await this.admin.close().catch(() => undefined);
+  }
+
+  private async consume(): Promise<void> {
+    const stream = await this.consumer.consume({
+      topics: [this.options.topic],
+      mode: 'committed',
+      fallbackMode: 'earliest',
+      autocommit: false,
+      isolationLevel: FetchIsolationLevels.READ_COMMITTED,
+      maxWaitTime: 500,
+    });
+    this.stream = stream;
+    stream.on('data', (message: Message<Buffer, Buffer, Buffer, Buffer>) => this.onMessage(stream, message));
+    stream.on('error', (error: Error) => this.onStreamError(stream, error));
+    this.outageSince = undefined;
+    // consume() resolves once the member has joined; had the join event been missed, take it now.
+    if (this.generation === 0) this.onJoin(this.consumer.assignments ?? []);
+  }
+
+  private onJoin(assignments: ReadonlyArray<{ topic: string; partitions: number[] }>): void {
+    const owned = assignments.find((assignment) => assignment.topic === this.options.topic)?.partitions ?? [];
+    this.owned = [...owned].sort((a, b) => a - b);
+    this.generation += 1;
+    // What was gathered is dropped and read anew from the committed offsets by a fresh stream (the
+    // old one's fetches in flight cannot land in it), and every partition's start is re-read with
+    // require_stable before it is used.
+    this.pending = [];
+    this.unverified.clear();
+    for (const partition of this.owned) this.unverified.add(partition);
+    if (this.stream && !this.restarting) void this.restart(0);
+    this.options.observer?.assigned?.({ [this.options.topic]: this.owned });
+    // The producer for the new lowest partition, initialised now rather than by the first batch: it
+    // completes a killed predecessor's open transaction before any record arrives.
+    if (this.owned.length > 0) void this.producerFor(this.transactionalId()).catch(() => undefined);
+  }
+
+  private onMessage(stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>, message: Message): void {
+    if (stream !== this.stream || this.stopping) return;
+    const headers: Record<string, Buffer> = {};
+    for (const [name, value] of message.headerEntries) headers[name.toString()] = value;
+    this.pending.push({
+      message,
+      record: {
+        partition: message.partition,
+        key: message.key ?? null,
+        value: message.value ?? null,
+        headers,
+        offset: message.offset.toString(),
+        timestamp: message.timestamp.toString(),
+      },
+    });
+    if (this.pending.length >= this.options.batchSize()) stream.pause();
+    void this.drain();
+  }
+
+  private onStreamError(stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>, error: Error): void {
+    if (stream !== this.stream || this.stopping) return;
+    this.outageSince ??= Date.now();
+    if (Date.now() - this.outageSince > this.options.settings.kafkaOutageMaxMs) {
+      this.log.error({ err: error }, 'Kafka unreachable for too long');
+      this.options.onCrash(error);
+      return;
+    }
+    this.log.warn({ err: error }, 'consuming failed; the stream starts again from the committed offsets');
+    void this.restart();
+  }
+
+  /**
+   * Consumes anew from the committed offsets, after a backoff unless a delay is given (a join needs
+   * none; Kafka away does).
+   */
+  private restart(firstDelayMs?: number): Promise<void> {
+    this.restarting ??= (async () => {
+      const old = this.stream;
+      this.stream = undefined;
+      this.pending = [];
+      for (const partition of this.owned) this.unverified.add(partition);
+      await old?.close().catch(() => undefined);
+      for (let attempt = 0; ; attempt++) {
+        if (this.stopping) return;
+        const delay = attempt === 0 && firstDelayMs !== undefined ? firstDelayMs : this.backoff.next();
+        if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+        try {
+          await this.consume();
+          this.backoff.reset();
+          return;
+        } catch (error) {
+          this.outageSince ??= Date.now();
+          if (Date.now() - this.outageSince > this.options.settings.kafkaOutageMaxMs) {
+            this.options.onCrash(error as Error);
+            return;
+          }
+          this.log.warn({ err: errorMessage(error), retryInMs: delay }, 'cannot consume yet; retrying');
+        }
+      }
+    })().finally(() => {
+      this.restarting = undefined;
+    });
+    return this.restarting;
+  }
+
+  /** Runs batches one after another while records wait. */
+  private async drain(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      while (!this.stopping && this.pending.length > 0) {
+        const batch = this.pending.splice(0, this.options.batchSize());
+        if (this.pending.length < this.options.batchSize() && this.stream?.isPaused()) this.stream.resume();
+        await this.runBatch(batch);
+      }
+    } finally {
+      this.busy = false;
+      this.idle?.();
+    }
+  }
+
+  private async runBatch(batch: Pending[]): Promise<void> {
+    const generation = this.generation;
+    const current = () => generation === this.generation && !this.stopping;
+    for (let attempt = 1; current(); attempt++) {
+      const startedAt = performance.now();
+      let committing = false;
+      try {
+        batch = await this.uncommitted(batch);
+        if (!current() || batch.length === 0) return;
+        const records = batch.map((entry) => entry.record);
+        const outputs = await this.options.process(records);
+        if (!current()) return;
+        committing = true;
+        await this.commit(batch, outputs);
+        await this.reportLag();
+        this.options.observer?.committed?.(records, performance.now() - startedAt);
+        this.log.debug(
+          {
+            records: records.length,
+            ms: Math.round(performance.now() - startedAt),
+            waiting: this.pending.length,
+          },
+          'transaction committed',
+        );
+        this.backoff.reset();
+        this.options.observer?.held?.(0);
+        return;
+      } catch (error) {
+        if (!current()) return;
+        const delay = this.backoff.next();
+        this.options.observer?.retrying?.(error, delay, attempt);
+        this.log.warn(
+          { err: error, retryInMs: delay, attempt, records: batch.length, committing },
+          'batch not committed; will retry',
+        );
+        if (committing) {
+          // The records carry the group's coordinator and generation as they were when fetched: a
+          // broker restart or a rebalance makes them stale for good (the chaos suite's broker
+          // restart: TxnOffsetCommit asked for a coordinator the metadata no longer had, 13 times a
+          // batch). Fetch them anew from the committed offsets, re-read where the partitions stand.
+          void this.restart(delay);
+          return;
+        }
+        // An engine or the registry down: the same batch once more after the backoff.
+        this.options.observer?.held?.(new Set(batch.map((entry) => entry.record.partition)).size);
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  /**
+   * The batch without records already committed (by an earlier owner, or by this member's own
+   * transaction that failed after the commit), nor records at or past a bounded run's end.
+   */
+  private async uncommitted(batch: Pending[]): Promise<Pending[]> {
+    const toVerify = [...new Set(batch.map((entry) => entry.record.partition))].filter((p) =>
+      this.unverified.has(p),
+    );
+    const committed = new Map<number, bigint>();
+    if (toVerify.length > 0) {
+      const [group] = await this.admin.listConsumerGroupOffsets({
+        groups: [
+          {
+            groupId: this.options.groupId,
+            topics: [{ name: this.options.topic, partitionIndexes: toVerify }],
+          },
+        ],
+        requireStable: true,
+      });
+      for (const topic of group?.topics ?? []) {
+        for (const partition of topic.partitions)
+          committed.set(partition.partitionIndex, partition.committedOffset);
+      }
+      for (const partition of toVerify) this.unverified.delete(partition);
+    }
+    const end = this.options.endOffsets;
+    const kept = batch.filter(({ message }) => {
+      const from = committed.get(message.partition);
+      if (from !== undefined && from >= 0n && message.offset < from) return false;
+      const stop = end?.get(message.partition);
+      return stop === undefined || message.offset < stop;
+    });
+    const skipped = batch.length - kept.length;
+    if (skipped > 0 && committed.size > 0) {
+      this.log.info(
+        { skipped, committed: Object.fromEntries([...committed].map(([p, o]) => [p, String(o)])) },
+        'skipping records already committed',
+      );
+    }
+    return kept;
+  }
+
+  private async commit(batch: Pending[], outputs: RecordsByTopic): Promise<void> {
+    const producer = await this.producerFor(this.transactionalId());
+    let transaction: Transaction | undefined;
+    try {
+      transaction = await producer.beginTransaction();
+      await transaction.addConsumer(this.consumer);
+      const sends: TopicRecords[] = [...outputs].map(([topic, messages]) => ({ topic, messages }));
+      for (const request of splitBySize(sends, this.options.clients.config.maxRequestBytes)) {
+        await transaction.send({
+          messages: request.flatMap(({ topic, messages }) => messages.map((m) => toProduce(topic, m))),
+        });
+      }
+      // One offset per partition: the batch's last record of it.
+      const last = new Map<number, Message>();
+      for (const { message } of batch) last.set(message.partition, message);
+      for (const message of last.values()) await transaction.addOffset(message);
+      await transaction.commit();
+    } catch (error) {
+      const fenced = hasErrorType(error, ...FENCING);
+      this.options.observer?.aborted?.(error, fenced);
+      await transaction?.abort().catch(() => undefined);
+      // Its state is unknown: the next transaction starts on a fresh producer, whose initialisation
+      // also completes whatever this one left open.
+      await this.closeProducer();
+      throw error;
+    }
+  }
+
+  private transactionalId(): string {
+    return `${this.options.groupId}-${this.options.topic}-${this.owned[0] ?? 0}`;
+  }
+
+  /** The producer with this transactional id, initialised (which fences its earlier holders). */
+  private async producerFor(id: string): Promise<Producer> {
+    if (this.producer?.id !== id) {
+      // Closed without waiting: the new one must be in place before anything else asks for it.
+      void this.closeProducer();
+      const { clients, settings } = this.options;
+      const client = transactionalProducer(clients, id, settings.transactionTimeoutMs);
+      const ready = initTransactions(client);
+      this.producer = { id, client, ready };
+      ready.catch(() => {
+        if (this.producer?.client === client) this.producer = undefined;
+        void client.close(true).catch(() => undefined);
+      });
+    }
+    const { client, ready } = this.producer!;
+    await ready;
+    return client;
+  }
+
+  private async closeProducer(): Promise<void> {
+    const producer = this.producer;
+    this.producer = undefined;
+    await producer?.client.close(true).catch(() => undefined);
+  }
+
+  /**
+   * Records each owned partition still has to go (a ListOffsets request): after every batch that
+   * leaves nothing waiting, so a stage that caught up reports 0 with its last batch, and otherwise
+   * at most once a second.
+   */
+  private async reportLag(): Promise<void> {
+    const observer = this.options.observer;
+    if (!observer?.lag || !this.stream) return;
+    const now = Date.now();
+    if (this.pending.length > 0 && now - this.lagCheckedAt < 1000) return;
+    this.lagCheckedAt = now;
+    const stream = this.stream;
+    const inMemory = new Map<number, number>();
+    for (const { record } of this.pending)
+      inMemory.set(record.partition, (inMemory.get(record.partition) ?? 0) + 1);
+    await this.consumer
+      .listOffsets({ topics: [this.options.topic], isolationLevel: FetchIsolationLevels.READ_COMMITTED })
+      .then((offsets) => {
+        const ends = offsets.get(this.options.topic) ?? [];
+        for (const partition of this.owned) {
+          const end = ends[partition];
+          const fetched = stream.offsetsToFetch.get(`${this.options.topic}:${partition}`);
+          if (end === undefined || fetched === undefined) continue;
+          const behind = end > fetched ? Number(end - fetched) : 0;
+          observer.lag?.(partition, behind + (inMemory.get(partition) ?? 0));
+        }
+      })
+      .catch(() => undefined);
+  }
+}

@@ -1,0 +1,24 @@
+import type { MessageToProduce } from '@platformatic/kafka';
+import type { OutgoingRecord } from './records.js';
+
+function bytes(value: Buffer | string): Buffer {
+  return typeof value === 'string' ? Buffer.from(value) : value;
+}
+
+/** An outgoing record as @platformatic/kafka sends it (a repeated header keeps its last value). */
+export function toProduce(topic: string, record: OutgoingRecord): MessageToProduce {
+  // Header names too are bytes on the wire: the client serialises a Map's keys, not a plain object's.
+  const headers = new Map<Buffer, Buffer>();
+  for (const [name, value] of Object.entries(record.headers ?? {})) {
+    const last = Array.isArray(value) ? value.at(-1) : value;
+    if (last !== undefined) headers.set(Buffer.from(name), bytes(last));
+  }
+  return {
+    topic,
+    ...(record.key === undefined || record.key === null ? {} : { key: bytes(record.key) }),
+    ...(record.value === null ? {} : { value: bytes(record.value) }),
+    ...(record.partition === undefined ? {} : { partition: record.partition }),
+    ...(record.timestamp === undefined ? {} : { timestamp: BigInt(record.timestamp) }),
+    headers,
+  };
+}
