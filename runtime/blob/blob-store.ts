@@ -80,10 +80,21 @@ export class BlobStore {
     }
   }
 
-  /** The blob's bytes, or undefined when there is no such blob. */
+  /**
+   * The blob's bytes, or undefined when there is no such blob. One GET, read whole: the SDK's
+   * downloadToBuffer asks for the size first and then downloads ranges, so a blob replaced in
+   * between came back torn (a `latest` manifest rewritten while a reader polled it: "Unterminated
+   * string in JSON" in a CI run).
+   */
   async get(name: string): Promise<Buffer | undefined> {
     try {
-      return await this.call(() => this.container.getBlockBlobClient(name).downloadToBuffer());
+      return await this.call(async () => {
+        const response = await this.container.getBlockBlobClient(name).download();
+        const chunks: Buffer[] = [];
+        for await (const chunk of response.readableStreamBody ?? [])
+          chunks.push(Buffer.from(chunk as Buffer));
+        return Buffer.concat(chunks);
+      });
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw error;
