@@ -24,12 +24,20 @@ export function hasErrorType(error: unknown, ...types: string[]): boolean {
   return errorTypes(error).some((type) => types.includes(type));
 }
 
+/**
+ * Another producer or group member has taken over: a newer epoch of the transactional id, or
+ * (KIP-447) offsets refused because they come from an older generation of the group.
+ */
 export function isFencingError(error: unknown): boolean {
-  const type = errorType(error);
-  return (
-    type === 'INVALID_PRODUCER_EPOCH' ||
-    type === 'PRODUCER_FENCED' ||
-    type === 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED'
+  return hasErrorType(
+    error,
+    'INVALID_PRODUCER_EPOCH',
+    'PRODUCER_FENCED',
+    'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+    'ILLEGAL_GENERATION',
+    'UNKNOWN_MEMBER_ID',
+    'FENCED_INSTANCE_ID',
+    'REBALANCE_IN_PROGRESS',
   );
 }
 

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   Admin,
   Consumer,
@@ -11,7 +12,7 @@ import type { StageConfig } from '../config/index.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { KafkaClients } from './client.js';
-import { hasErrorType } from './errors.js';
+import { isFencingError } from './errors.js';
 import { platformaticOptions } from './platformatic-options.js';
 import { toProduce } from './platformatic-records.js';
 import type { Assignment, PartitionRecord, RecordsByTopic } from './records.js';
@@ -19,10 +20,10 @@ import { splitBySize, type TopicRecords } from './request-size.js';
 import { initTransactions, transactionalProducer } from './transactional-producer.js';
 
 /** What the loop tells its owner (metrics, logs of its own); every member optional. */
-export interface ExactlyOnceLoopObserver {
+export interface ExactlyOnceLoopObserver<Made> {
   assigned?(assignment: Assignment): void;
-  /** A transaction committed: the batch's records (all partitions) and how long it took in all. */
-  committed?(records: readonly PartitionRecord[], durationMs: number): void;
+  /** A transaction committed: the batch's records (all partitions), what `process` made of them, how long it took in all. */
+  committed?(records: readonly PartitionRecord[], made: Made, durationMs: number): void;
   /** A transaction failed and was aborted; `fenced` when another member or producer took over. */
   aborted?(error: unknown, fenced: boolean): void;
   /** A batch waits before it is handed over again (an engine down, a failed transaction). */
@@ -33,7 +34,7 @@ export interface ExactlyOnceLoopObserver {
   lag?(partition: number, records: number): void;
 }
 
-export interface ExactlyOnceLoopOptions {
+export interface ExactlyOnceLoopOptions<Made extends { messagesByTopic: RecordsByTopic }> {
   clients: KafkaClients;
   groupId: string;
   topic: string;
@@ -44,24 +45,15 @@ export interface ExactlyOnceLoopOptions {
   /** Most records the next batch takes (the stage's engine-paced chunk size). */
   batchSize: () => number;
   /**
-   * What a batch writes. Throwing hands the same batch over again after a backoff (a dependency
-   * that is down); records that cannot be processed are the processor's to dead-letter.
+   * What a batch writes (`messagesByTopic`), with whatever else the caller wants back once it is
+   * committed. Throwing hands the same batch over again after a backoff (a dependency that is
+   * down); records that cannot be processed are the processor's to dead-letter.
    */
-  process: (records: readonly PartitionRecord[]) => Promise<RecordsByTopic>;
-  observer?: ExactlyOnceLoopObserver;
+  process: (records: readonly PartitionRecord[]) => Promise<Made>;
+  observer?: ExactlyOnceLoopObserver<Made>;
   /** A failure the loop does not ride out (Kafka away for longer than kafkaOutageMaxMs). */
   onCrash: (error: Error) => void;
 }
-
-/** Errors that say another member or producer has taken over (KIP-447 and producer epochs). */
-const FENCING = [
-  'INVALID_PRODUCER_EPOCH',
-  'PRODUCER_FENCED',
-  'ILLEGAL_GENERATION',
-  'UNKNOWN_MEMBER_ID',
-  'FENCED_INSTANCE_ID',
-  'REBALANCE_IN_PROGRESS',
-];
 
 type Transaction = Awaited<ReturnType<Producer['beginTransaction']>>;
 
@@ -88,7 +80,7 @@ interface Pending {
  *   transaction its killed predecessor left open at once, instead of after the transaction timeout.
  * - **Kafka away.** The stream is consumed again after a backoff, for up to `kafkaOutageMaxMs`.
  */
-export class ExactlyOnceLoop {
+export class ExactlyOnceLoop<Made extends { messagesByTopic: RecordsByTopic }> {
   private readonly consumer: Consumer;
   private readonly admin: Admin;
   private readonly log: Logger;
@@ -108,7 +100,7 @@ export class ExactlyOnceLoop {
   private idle: (() => void) | undefined;
   private lagCheckedAt = 0;
 
-  constructor(private readonly options: ExactlyOnceLoopOptions) {
+  constructor(private readonly options: ExactlyOnceLoopOptions<Made>) {
     const { clients, settings, groupId } = options;
     this.log = options.logger;
     this.backoff = new Backoff(settings.retryInitialMs, settings.retryMaxMs);
@@ -200,14 +192,18 @@ export class ExactlyOnceLoop {
 
   private onStreamError(stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>, error: Error): void {
     if (stream !== this.stream || this.stopping) return;
-    this.outageSince ??= Date.now();
-    if (Date.now() - this.outageSince > this.options.settings.kafkaOutageMaxMs) {
-      this.log.error({ err: error }, 'Kafka unreachable for too long');
-      this.options.onCrash(error);
-      return;
-    }
+    if (this.outageTooLong(error)) return;
     this.log.warn({ err: error }, 'consuming failed; the stream starts again from the committed offsets');
     void this.restart();
+  }
+
+  /** Counts an outage from its first failure; past `kafkaOutageMaxMs` the loop gives up (onCrash). */
+  private outageTooLong(error: Error): boolean {
+    this.outageSince ??= Date.now();
+    if (Date.now() - this.outageSince <= this.options.settings.kafkaOutageMaxMs) return false;
+    this.log.error({ err: error }, 'Kafka unreachable for too long');
+    this.options.onCrash(error);
+    return true;
   }
 
   /**
@@ -224,17 +220,13 @@ export class ExactlyOnceLoop {
       for (let attempt = 0; ; attempt++) {
         if (this.stopping) return;
         const delay = attempt === 0 && firstDelayMs !== undefined ? firstDelayMs : this.backoff.next();
-        if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+        if (delay > 0) await sleep(delay);
         try {
           await this.consume();
           this.backoff.reset();
           return;
         } catch (error) {
-          this.outageSince ??= Date.now();
-          if (Date.now() - this.outageSince > this.options.settings.kafkaOutageMaxMs) {
-            this.options.onCrash(error as Error);
-            return;
-          }
+          if (this.outageTooLong(error as Error)) return;
           this.log.warn({ err: errorMessage(error), retryInMs: delay }, 'cannot consume yet; retrying');
         }
       }
@@ -270,12 +262,12 @@ export class ExactlyOnceLoop {
         batch = await this.uncommitted(batch);
         if (!current() || batch.length === 0) return;
         const records = batch.map((entry) => entry.record);
-        const outputs = await this.options.process(records);
+        const made = await this.options.process(records);
         if (!current()) return;
         committing = true;
-        await this.commit(batch, outputs);
+        await this.commit(batch, made.messagesByTopic);
         await this.reportLag();
-        this.options.observer?.committed?.(records, performance.now() - startedAt);
+        this.options.observer?.committed?.(records, made, performance.now() - startedAt);
         this.log.debug(
           {
             records: records.length,
@@ -305,7 +297,7 @@ export class ExactlyOnceLoop {
         }
         // An engine or the registry down: the same batch once more after the backoff.
         this.options.observer?.held?.(new Set(batch.map((entry) => entry.record.partition)).size);
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        await sleep(delay);
       }
     }
   }
@@ -370,7 +362,7 @@ export class ExactlyOnceLoop {
       for (const message of last.values()) await transaction.addOffset(message);
       await transaction.commit();
     } catch (error) {
-      const fenced = hasErrorType(error, ...FENCING);
+      const fenced = isFencingError(error);
       this.options.observer?.aborted?.(error, fenced);
       await transaction?.abort().catch(() => undefined);
       // Its state is unknown: the next transaction starts on a fresh producer, whose initialisation

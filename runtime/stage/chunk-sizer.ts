@@ -24,7 +24,10 @@ export class ChunkSizer {
     return this.current;
   }
 
-  /** Learns from a chunk of `records` that took `elapsedMs` from its first decode to its commit. */
+  /**
+   * Learns from a chunk of `records` whose work (decode, handle, encode) took `elapsedMs`; the
+   * transaction's own cost, paid once a batch, is left out.
+   */
   observe(records: number, elapsedMs: number): void {
     if (records <= 0 || !Number.isFinite(elapsedMs) || elapsedMs < 0) return;
     const sample = elapsedMs / records;

@@ -4,7 +4,7 @@ import type { StageConfig } from '../config/index.js';
 import { errorMessage } from '../errors.js';
 import type { KafkaClients } from '../kafka/client.js';
 import { ExactlyOnceLoop } from '../kafka/exactly-once-loop.js';
-import type { PartitionRecord, RecordsByTopic } from '../kafka/records.js';
+import type { PartitionRecord } from '../kafka/records.js';
 import type { Logger } from '../logger.js';
 import type { StageMetrics } from '../metrics/stage-metrics.js';
 import { AvroDecoder, AvroEncoder } from '../serde/avro-serde.js';
@@ -51,7 +51,7 @@ export interface ExactlyOnceStageOptions<In, Out> {
  * batches to the engine (ChunkSizer), and count what happened.
  */
 export class ExactlyOnceStage<In, Out> {
-  private readonly loop: ExactlyOnceLoop;
+  private readonly loop: ExactlyOnceLoop<ProcessedBatch>;
   private readonly encoders = new Map<string, AvroEncoder<Out>>();
   private readonly processor: BatchProcessor<In, Out>;
   /** One for the stage: every partition's records go through the same engine. */
@@ -60,8 +60,6 @@ export class ExactlyOnceStage<In, Out> {
   private readonly instanceId: string;
   private readonly lifecycle: StateMachine<StageState>;
   private crashed: ((error: Error) => void) | undefined;
-  /** What the batch in flight made, for the metrics once it is committed. */
-  private readonly made = new WeakMap<readonly PartitionRecord[], ProcessedBatch>();
   readonly failed: Promise<never>;
 
   constructor(private readonly options: ExactlyOnceStageOptions<In, Out>) {
@@ -98,7 +96,7 @@ export class ExactlyOnceStage<In, Out> {
           if (this.lifecycle.is('joining')) this.lifecycle.moveTo('running');
           this.log.info({ assigned, groupId }, 'joined consumer group');
         },
-        committed: (records, durationMs) => this.committed(records, durationMs),
+        committed: (records, batch, durationMs) => this.committed(records, batch, durationMs),
         aborted: (_error, fenced) =>
           metrics.transactions.inc({ ...stage, outcome: fenced ? 'fenced' : 'aborted' }),
         retrying: (error) =>
@@ -175,25 +173,23 @@ export class ExactlyOnceStage<In, Out> {
     this.log.info('stage stopped');
   }
 
-  private async process(records: readonly PartitionRecord[]): Promise<RecordsByTopic> {
+  private async process(records: readonly PartitionRecord[]): Promise<ProcessedBatch> {
     const startedAt = performance.now();
     const batch = await this.processor.process(this.options.input.topic, records);
     this.chunkSizer.observe(records.length, performance.now() - startedAt);
-    this.made.set(records, batch);
-    return batch.messagesByTopic;
+    return batch;
   }
 
-  private committed(records: readonly PartitionRecord[], durationMs: number): void {
+  private committed(records: readonly PartitionRecord[], batch: ProcessedBatch, durationMs: number): void {
     const { metrics, input } = this.options;
     const stage = { stage: this.name };
     const committedAt = Date.now();
-    const batch = this.made.get(records);
-    for (const { partition, offset, error, phase } of batch?.deadLettered ?? []) {
+    for (const { partition, offset, error, phase } of batch.deadLettered) {
       metrics.deadLettered.inc({ ...stage, topic: input.topic, reason: error.name });
       this.log.warn({ topic: input.topic, partition, offset, err: error, phase }, 'record dead-lettered');
     }
     metrics.recordsIn.inc({ ...stage, topic: input.topic }, records.length);
-    for (const output of batch?.outputs ?? []) {
+    for (const output of batch.outputs) {
       metrics.recordsOut.inc({ ...stage, topic: output.topic });
       if (output.originMs !== undefined) {
         metrics.endToEndLatency.observe(stage, (committedAt - output.originMs) / 1000);

@@ -8,11 +8,9 @@ const PRODUCT = ['cli', 'gateway', 'processors', 'producers', 'runtime', 'sinks'
 const CLIENT_IMPORT = /from '(kafkajs|@platformatic\/kafka)'|import\('(kafkajs|@platformatic\/kafka)'\)/;
 
 function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) return entry.name === 'node_modules' ? [] : sources(path);
-    return entry.name.endsWith('.ts') ? [path] : [];
-  });
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((name) => name.endsWith('.ts') && !name.split('/').includes('node_modules'))
+    .map((name) => join(dir, name));
 }
 
 describe('the Kafka client seam', () => {
