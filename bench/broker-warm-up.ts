@@ -5,59 +5,65 @@
  * fell from 80 µs in the first 50,000 transactional records to 21–33 µs after 200,000. Without this,
  * whichever run came first (Kafka Streams') ran on a cold broker (bench/RESULTS.md, 2026-12-01).
  */
-import type { Kafka } from 'kafkajs';
+import type { StageConfig } from '../runtime/config/index.js';
+import type { KafkaClients } from '../runtime/kafka/client.js';
+import { ExactlyOnceLoop } from '../runtime/kafka/exactly-once-loop.js';
+import { RecordProducer } from '../runtime/kafka/record-producer.js';
+import type { RecordsByTopic } from '../runtime/kafka/records.js';
 
-const PER_TRANSACTION = 1_000;
-
-/** `rows` records through `topic` (already created, `partitions` of them) in transactions, then read back. */
+/**
+ * `rows` records onto `topic` (already created), then through one exactly-once hop into `output`
+ * (the stages' shape: transactions that write records and commit a group's offsets), read_committed.
+ */
 export async function warmUpBroker(
-  kafka: Kafka,
+  kafka: KafkaClients,
+  stage: StageConfig,
   topic: string,
+  output: string,
   rows: number,
-  partitions: number,
 ): Promise<void> {
-  // The stages' shape: transactions that write records and commit a group's offsets.
-  const producer = kafka.producer({
-    transactionalId: `${topic}-producer`,
-    idempotent: true,
-    maxInFlightRequests: 1,
-  });
-  await producer.connect();
+  const producer = await RecordProducer.connect(kafka);
   try {
     const value = Buffer.alloc(200, 'x');
-    for (let sent = 0, n = 0; sent < rows; sent += PER_TRANSACTION, n++) {
-      const transaction = await producer.transaction();
-      await transaction.send({
+    for (let sent = 0; sent < rows; sent += 1000) {
+      const count = Math.min(1000, rows - sent);
+      await producer.send(
         topic,
-        messages: Array.from({ length: Math.min(PER_TRANSACTION, rows - sent) }, (_, i) => ({
-          key: String(sent + i),
-          value,
-        })),
-      });
-      await transaction.sendOffsets({
-        consumerGroupId: `${topic}-group`,
-        topics: [{ topic, partitions: [{ partition: n % partitions, offset: String(n) }] }],
-      });
-      await transaction.commit();
+        Array.from({ length: count }, (_, i) => ({ key: String(sent + i), value })),
+      );
     }
   } finally {
-    await producer.disconnect();
+    await producer.close();
   }
-  // And a read_committed reader of all of it.
-  const consumer = kafka.consumer({ groupId: `${topic}-reader`, readUncommitted: false });
-  await consumer.connect();
-  try {
-    let received = 0;
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      eachBatch: async ({ batch }) => {
-        received += batch.messages.length;
+  let passed = 0;
+  let failure: Error | undefined;
+  const hop = new ExactlyOnceLoop<{ messagesByTopic: RecordsByTopic }>({
+    clients: kafka,
+    groupId: `${topic}-group`,
+    topic,
+    settings: stage,
+    logger: kafka.logger,
+    batchSize: () => stage.maxBatchRecords,
+    process: async (records) => ({
+      messagesByTopic: new Map([[output, records.map((r) => ({ key: r.key, value: r.value }))]]),
+    }),
+    observer: {
+      committed: (records) => {
+        passed += records.length;
       },
-    });
+    },
+    onCrash: (error) => {
+      failure = error;
+    },
+  });
+  await hop.start();
+  try {
     const deadline = Date.now() + 120_000;
-    while (received < rows && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-    if (received < rows) throw new Error(`broker warm-up: only ${received} of ${rows} records came back`);
+    while (passed < rows && !failure && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    if (failure) throw failure;
+    if (passed < rows) throw new Error(`broker warm-up: only ${passed} of ${rows} records went through`);
   } finally {
-    await consumer.disconnect();
+    await hop.stop();
   }
 }

@@ -16,7 +16,8 @@ import { toEmotionResult } from '../processors/classify/stage.js';
 import { newTextSegment } from '../producers/segment-producer.js';
 import { KAFKA_COMPRESSIONS } from '../runtime/config/index.js';
 import { AvroProducer } from '../runtime/kafka/avro-producer.js';
-import { createKafka, kafkajsOf } from '../runtime/kafka/client.js';
+import { createKafka } from '../runtime/kafka/client.js';
+import { RecordPump } from '../runtime/kafka/record-pump.js';
 import { createLogger } from '../runtime/logger.js';
 import { SchemaRegistryClient } from '../runtime/serde/schema-registry.js';
 import { LocalStack, withoutStackEndpoints } from '../runtime/stack/local-stack.js';
@@ -84,21 +85,26 @@ export async function main(json: boolean): Promise<void> {
       const produceSeconds = (Date.now() - started) / 1000;
       await producer.close();
 
-      const consumer = kafkajsOf(kafka).consumer({ groupId: `${topic}-reader` });
-      await consumer.connect();
-      await consumer.subscribe({ topic, fromBeginning: true });
       let read = 0;
       const reading = Date.now();
-      await new Promise<void>((done) => {
-        void consumer.run({
-          eachBatch: async ({ batch }) => {
-            read += batch.messages.length;
-            if (read >= rows) done();
-          },
-        });
+      let allRead!: () => void;
+      const done = new Promise<void>((resolve) => {
+        allRead = resolve;
       });
+      const reader = new RecordPump({
+        clients: kafka,
+        groupId: `${topic}-reader`,
+        topics: [topic],
+        logger,
+        mode: 'committed',
+        onRecord: () => {
+          if (++read >= rows) allRead();
+        },
+      });
+      await reader.start();
+      await done;
       const consumeSeconds = (Date.now() - reading) / 1000;
-      await consumer.disconnect();
+      await reader.stop();
       const bytes = bytesOnDisk(join(dataDir, 'kafka', 'kraft'), topic);
       figures[compression] = {
         bytes,

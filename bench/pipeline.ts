@@ -15,7 +15,8 @@ import { loadConfig } from '../cli/config.js';
 import { createPipelineTopics } from '../cli/provision.js';
 import { pipelineStageSpecs, ServiceSupervisor } from '../cli/service-supervisor.js';
 import { type KeyedSegment, newTextSegment, SegmentProducer } from '../producers/segment-producer.js';
-import { createKafka, kafkajsOf } from '../runtime/kafka/client.js';
+import { createKafka } from '../runtime/kafka/client.js';
+import { RecordPump } from '../runtime/kafka/record-pump.js';
 import { createLogger } from '../runtime/logger.js';
 import { packageRoot } from '../runtime/package-root.js';
 import { AvroDecoder } from '../runtime/serde/avro-serde.js';
@@ -75,23 +76,24 @@ export async function main(json: boolean): Promise<void> {
     let lastAt = 0;
     const latencies: number[] = [];
     let measuring = false;
-    const consumer = kafkajsOf(kafka).consumer({ groupId: `${prefix}bench-reader`, readUncommitted: false });
-    await consumer.connect();
-    await consumer.subscribe({ topic: topics.emotions, fromBeginning: true });
-    await consumer.run({
-      eachBatch: async ({ batch }) => {
+    const reader = new RecordPump({
+      clients: kafka,
+      groupId: `${prefix}bench-reader`,
+      topics: [topics.emotions],
+      logger,
+      mode: 'committed',
+      onRecord: async (_topic, record) => {
         const now = Date.now();
-        for (const message of batch.messages) {
-          received += 1;
-          if (measuring) {
-            const result = await decoder.decode(message.value);
-            const origin = result.trace[0]?.atMs;
-            if (origin !== undefined) latencies.push(now - origin);
-          }
+        received += 1;
+        if (measuring) {
+          const result = await decoder.decode(record.value);
+          const origin = result.trace[0]?.atMs;
+          if (origin !== undefined) latencies.push(now - origin);
         }
         lastAt = now;
       },
     });
+    await reader.start();
 
     const segment = (i: number, phase: string): KeyedSegment => {
       const id = `${phase}-${i}`;
@@ -141,7 +143,7 @@ export async function main(json: boolean): Promise<void> {
     await waitFor(before + total, 120_000);
     latencies.sort((a, b) => a - b);
     await producer.close();
-    await consumer.disconnect();
+    await reader.stop();
 
     const figures = {
       rows,

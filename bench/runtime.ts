@@ -24,12 +24,13 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import type { Kafka } from 'kafkajs';
 import { type Config, loadConfig } from '../cli/config.js';
 import { createPipelineTopics } from '../cli/provision.js';
 import { pipelineStageSpecs, type ServiceSpec, ServiceSupervisor } from '../cli/service-supervisor.js';
 import { newTextSegment } from '../producers/segment-producer.js';
-import { createKafka, kafkajsOf } from '../runtime/kafka/client.js';
+import { createKafka, type KafkaClients } from '../runtime/kafka/client.js';
+import { RecordProducer } from '../runtime/kafka/record-producer.js';
+import { RecordPump } from '../runtime/kafka/record-pump.js';
 import { createLogger, type Logger } from '../runtime/logger.js';
 import { packageRoot } from '../runtime/package-root.js';
 import { AvroEncoder } from '../runtime/serde/avro-serde.js';
@@ -110,9 +111,8 @@ function roleOf(args: string[], pid: number): string {
 }
 
 /** Creates the hop topics (the partition count of the pipeline's topics, one copy). */
-async function createTopics(kafka: Kafka, topics: string[], partitions: number): Promise<void> {
+async function createTopics(kafka: KafkaClients, topics: string[], partitions: number): Promise<void> {
   const admin = kafka.admin();
-  await admin.connect();
   try {
     await admin.createTopics({
       waitForLeaders: true,
@@ -130,7 +130,7 @@ async function createTopics(kafka: Kafka, topics: string[], partitions: number):
  */
 async function measure(options: {
   label: string;
-  kafka: Kafka;
+  kafka: KafkaClients;
   encoder: AvroEncoder<TextSegment>;
   texts: string[];
   rows: number;
@@ -142,20 +142,20 @@ async function measure(options: {
   const running = await options.start();
   let received = 0;
   let lastAt = 0;
-  const consumer = kafka.consumer({ groupId: `${options.last}.bench-reader`, readUncommitted: false });
+  const reader = new RecordPump({
+    clients: kafka,
+    groupId: `${options.last}.bench-reader`,
+    topics: [options.last],
+    logger: kafka.logger,
+    mode: 'committed',
+    onRecord: () => {
+      received += 1;
+      lastAt = Date.now();
+    },
+  });
   try {
-    await consumer.connect();
-    await consumer.subscribe({ topic: options.last, fromBeginning: true });
-    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-    await consumer.run({
-      eachBatch: async ({ batch }) => {
-        received += batch.messages.length;
-        lastAt = Date.now();
-      },
-    });
-    await joined;
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5 });
-    await producer.connect();
+    await reader.start();
+    const producer = await RecordProducer.connect(kafka);
     process.stderr.write(`runtime: ${options.label}: producing ${rows} rows\n`);
     const cpuBefore = snapshotCpu(roleOf);
     const started = Date.now();
@@ -175,9 +175,9 @@ async function measure(options: {
           value: options.encoder.encode({ ...segment, trace: [{ stage: 'produce', atMs: Date.now() }] }),
         });
       }
-      await producer.send({ topic: options.first, acks: -1, messages });
+      await producer.send(options.first, messages);
     }
-    await producer.disconnect();
+    await producer.close();
     const deadline = Date.now() + 30 * 60_000;
     while (received < rows && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     if (received < rows) throw new Error(`${options.label}: only ${received} of ${rows} rows arrived`);
@@ -186,7 +186,7 @@ async function measure(options: {
     process.stderr.write(`runtime: ${options.label}: ${Math.round(rate)} rows/s\n`);
     return { rate, cpu };
   } finally {
-    await consumer.disconnect();
+    await reader.stop();
     await running.stop();
   }
 }
@@ -245,7 +245,7 @@ export async function main(json: boolean): Promise<void> {
   const prefix = `bench-${randomBytes(3).toString('hex')}.`;
   const env = { ...process.env, ...stack.env(), TOPIC_PREFIX: prefix, LOG_LEVEL: 'warn' };
   const config = loadConfig(env);
-  const kafka = kafkajsOf(createKafka(config.kafka, logger, 'bench'));
+  const kafka = createKafka(config.kafka, logger, 'bench');
   const registry = new SchemaRegistryClient(config.schemaRegistry);
   const texts = sampleTexts();
   const partitions = config.topics.partitions;
@@ -321,12 +321,13 @@ export async function main(json: boolean): Promise<void> {
     );
     // Its own client, quiet: the coordinator's CONCURRENT_TRANSACTIONS retries are expected here.
     const quiet = createLogger({ level: 'error', name: 'bench' });
-    await createTopics(kafka, [`${prefix}warm-up`], partitions);
+    await createTopics(kafka, [`${prefix}warm-up`, `${prefix}warm-up.out`], partitions);
     await warmUpBroker(
-      kafkajsOf(createKafka(config.kafka, quiet, 'warm-up')),
+      createKafka(config.kafka, quiet, 'warm-up'),
+      config.stage,
       `${prefix}warm-up`,
+      `${prefix}warm-up.out`,
       warmUpRows,
-      partitions,
     );
 
     if (only.has('c')) {

@@ -216,7 +216,7 @@ export function registerOperationsCommands(program: Command): void {
         ...(options.from !== undefined ? { fromMs: options.from } : {}),
         ...(options.to !== undefined ? { toMs: options.to } : {}),
         dryRun: options.dryRun ?? false,
-        maxBatchRecords: config.stage.maxBatchRecords,
+        stage: config.stage,
         onProgress: (done, total) => {
           if (!stepStarted) {
             progress.step('dead letters', Number(total));

@@ -62,8 +62,6 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   echo "bootstrap: npm ci" >&2
   ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error
 fi
-# The project's fixes to its dependencies (deploy/patches/README.md); a no-op once applied.
-node deploy/patches/apply.mjs
 
 # faster-whisper in .cache/asr: the tests need it; `up` falls back to pocketsphinx without it (and says so).
 if ! bash deploy/local/install-asr.sh; then

@@ -19,13 +19,16 @@ export interface KafkaConfig {
   sasl: { mechanism: SaslMechanism; username: string; password: string } | undefined;
   connectionTimeoutMs: number;
   requestTimeoutMs: number;
-  /** How produced record batches are compressed (runtime/kafka/compression.ts). */
+  /** How produced record batches are compressed (every codec is read whatever this says). */
   compression: (typeof KAFKA_COMPRESSIONS)[number];
   /** Most bytes of records (before compression) one produce request carries (runtime/kafka/request-size.ts). */
   maxRequestBytes: number;
+  /** A partition whose next batch cannot be read at all: held or skipped (runtime/kafka/unreadable-batches.ts). */
+  unreadableBatch: (typeof UNREADABLE_BATCH_POLICIES)[number];
 }
 
 export const KAFKA_COMPRESSIONS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
+export const UNREADABLE_BATCH_POLICIES = ['hold', 'skip'] as const;
 
 export interface SchemaRegistryConfig {
   url: string | undefined;
@@ -188,6 +191,7 @@ function readKafka(read: EnvReader): KafkaConfig {
     compression: read.oneOf('KAFKA_COMPRESSION', KAFKA_COMPRESSIONS, 'lz4'),
     // Below the broker's default message.max.bytes (1,048,588), with room for the batch framing.
     maxRequestBytes: read.int('KAFKA_MAX_REQUEST_BYTES', 1_000_000, { min: 1024, max: 104_857_600 }),
+    unreadableBatch: read.oneOf('KAFKA_UNREADABLE_BATCH', UNREADABLE_BATCH_POLICIES, 'hold'),
   };
 }
 

@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Producer } from 'kafkajs';
+import type { StageConfig } from '../config/index.js';
 import type { Logger } from '../logger.js';
-import { type KafkaClients, kafkajsOf } from './client.js';
+import type { KafkaClients } from './client.js';
 import { DLQ_HEADERS, headersAsStrings } from './dead-letter.js';
-import type { ConsumedRecord, RecordHeaders } from './records.js';
+import { ExactlyOnceLoop } from './exactly-once-loop.js';
+import type { ConsumedRecord, RecordHeaders, RecordsByTopic } from './records.js';
 import {
   committedOffsets,
   lastRecordOffsets,
@@ -17,9 +18,9 @@ import {
  * Re-sends the dead letters of a range to the topic each came from, once the cause is fixed
  * (issue 21): key, value and the original headers as they were, the error headers dropped and a
  * `emotion-stream.redriven-from` header added. Exactly once and resumable, like a replay: a
- * consumer group of its own (starting at the range) and, per dead-letter partition, a
- * transactional producer that commits the group's offset with the records it sends; killed and run
- * again with the same group, it goes on where its last transaction ended.
+ * consumer group of its own (starting at the range) whose offsets commit in the transaction of the
+ * records it sends (the stages' ExactlyOnceLoop, bounded at the range's end); killed and run again
+ * with the same group, it goes on where its last transaction ended.
  */
 
 export const REDRIVEN_FROM_HEADER = 'emotion-stream.redriven-from';
@@ -36,8 +37,8 @@ export interface RedriveOptions {
   toMs?: number;
   /** Count and report only; nothing is sent or committed. */
   dryRun?: boolean;
-  /** Records per transaction. */
-  maxBatchRecords?: number;
+  /** Transactions, batches and retries as the stages have them (STAGE_*). */
+  stage: StageConfig;
   onProgress?: (done: bigint, total: bigint) => void;
 }
 
@@ -76,7 +77,6 @@ export function redrivenMessage(
 export async function redriveDeadLetters(options: RedriveOptions): Promise<RedriveSummary> {
   const started = Date.now();
   const { kafka: clients, logger, deadLetterTopic: topic, groupId } = options;
-  const kafka = kafkajsOf(clients);
   const admin = clients.admin();
   await admin.connect();
   const byOrigin: Record<string, number> = {};
@@ -119,94 +119,46 @@ export async function redriveDeadLetters(options: RedriveOptions): Promise<Redri
     let records = 0;
     if (await finished()) return { records, byOrigin, resumed, durationMs: Date.now() - started };
 
-    const ends = new Map(spans.map((span: PartitionSpan) => [span.partition, span.to]));
-    const producers = new Map<number, Producer>();
-    // One transactional id per dead-letter partition: a second run (or a zombie of a killed one)
-    // is fenced by the same id, as the stage does without KIP-447.
-    const producerOf = async (partition: number) => {
-      let producer = producers.get(partition);
-      if (!producer) {
-        producer = kafka.producer({
-          transactionalId: `${groupId}.${partition}`,
-          idempotent: true,
-          maxInFlightRequests: 1,
-        });
-        await producer.connect();
-        producers.set(partition, producer);
-      }
-      return producer;
-    };
-    const consumer = kafka.consumer({ groupId, readUncommitted: false });
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: false });
-    let failure: unknown;
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
-        const end = ends.get(batch.partition) ?? 0n;
-        const inRange = batch.messages.filter((message) => BigInt(message.offset) < end);
-        const size = options.maxBatchRecords ?? 500;
-        try {
-          for (let start = 0; start < inRange.length; start += size) {
-            const chunk = inRange.slice(start, start + size);
-            const producer = await producerOf(batch.partition);
-            const transaction = await producer.transaction();
-            try {
-              const byTopic = new Map<
-                string,
-                Array<{ key: Buffer | null; value: Buffer | null; headers: RecordHeaders }>
-              >();
-              for (const message of chunk) {
-                if (!inTime(message)) continue;
-                const {
-                  topic: origin,
-                  key,
-                  value,
-                  headers,
-                } = redrivenMessage(message, { topic, partition: batch.partition }, options.fallbackTopic);
-                byTopic.set(origin, [...(byTopic.get(origin) ?? []), { key, value, headers }]);
-              }
-              if (byTopic.size > 0)
-                await transaction.sendBatch({
-                  acks: -1,
-                  topicMessages: [...byTopic].map(([origin, messages]) => ({ topic: origin, messages })),
-                });
-              const next = (BigInt(chunk[chunk.length - 1]!.offset) + 1n).toString();
-              await transaction.sendOffsets({
-                consumerGroupId: groupId,
-                topics: [{ topic, partitions: [{ partition: batch.partition, offset: next }] }],
-              });
-              await transaction.commit();
-            } catch (error) {
-              await transaction.abort().catch(() => undefined);
-              throw error;
-            }
-            for (const message of chunk)
-              if (inTime(message)) {
-                records += 1;
-                count(message, batch.partition);
-              }
-            resolveOffset(chunk[chunk.length - 1]!.offset);
-            await heartbeat();
-          }
-        } catch (error) {
-          failure ??= error;
-          throw error;
+    let failure: Error | undefined;
+    const loop = new ExactlyOnceLoop<{ messagesByTopic: RecordsByTopic; origins: string[] }>({
+      clients,
+      groupId,
+      topic,
+      settings: options.stage,
+      logger,
+      endOffsets: new Map(spans.map((span: PartitionSpan) => [span.partition, span.to])),
+      batchSize: () => options.stage.maxBatchRecords,
+      process: async (batch) => {
+        const messagesByTopic: RecordsByTopic = new Map();
+        const origins: string[] = [];
+        for (const record of batch) {
+          if (!inTime(record)) continue;
+          const sent = redrivenMessage(record, { topic, partition: record.partition }, options.fallbackTopic);
+          const list = messagesByTopic.get(sent.topic) ?? [];
+          list.push({ key: sent.key, value: sent.value, headers: sent.headers });
+          messagesByTopic.set(sent.topic, list);
+          origins.push(`${sent.topic} (${sent.reason})`);
         }
-        // Past the range's end: nothing more to read from this partition.
-        if (batch.messages.some((message) => BigInt(message.offset) >= end))
-          consumer.pause([{ topic, partitions: [batch.partition] }]);
+        return { messagesByTopic, origins };
+      },
+      observer: {
+        committed: (_records, made) => {
+          records += made.origins.length;
+          for (const origin of made.origins) byOrigin[origin] = (byOrigin[origin] ?? 0) + 1;
+        },
+      },
+      onCrash: (error) => {
+        failure ??= error;
       },
     });
+    await loop.start();
     try {
       while (!(await finished())) {
         if (failure) throw failure;
         await sleep(300);
       }
     } finally {
-      await consumer.disconnect();
-      await Promise.all([...producers.values()].map((producer) => producer.disconnect()));
+      await loop.stop();
     }
     logger.info({ topic, groupId, records }, 'dead letters redriven');
     return { records, byOrigin, resumed, durationMs: Date.now() - started };

@@ -1,22 +1,31 @@
-/** What kafkajs errors mean for the caller, read from their protocol error type. */
+/** What Kafka client errors mean for the caller, read from what they carry. */
 
-/**
- * The protocol error types an error carries, looked for through the wrappers both clients put
- * around them: kafkajs' retrier (KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded carry it
- * in `cause`: an ILLEGAL_GENERATION from a commit arrives wrapped, and the blob sink exited on it)
- * and @platformatic/kafka's (`apiId` on a ProtocolError, several of them in a MultipleErrors'
- * `errors`).
- */
-function errorTypes(error: unknown, depth = 0): string[] {
-  const current = error as { type?: unknown; apiId?: unknown; cause?: unknown; errors?: unknown } | undefined;
-  if (!current || typeof current !== 'object' || depth > 5) return [];
-  const own = [current.type, current.apiId].filter((value): value is string => typeof value === 'string');
-  const nested = [current.cause, ...(Array.isArray(current.errors) ? current.errors : [])];
-  return [...own, ...nested.flatMap((inner) => errorTypes(inner, depth + 1))];
+export interface ErrorNode {
+  type?: unknown;
+  apiId?: unknown;
+  code?: unknown;
+  canRetry?: unknown;
+  cause?: unknown;
+  errors?: unknown;
 }
 
-function errorType(error: unknown): string | undefined {
-  return errorTypes(error)[0];
+/**
+ * The error and every error it wraps: @platformatic/kafka puts a broker's answer in a
+ * ProtocolError (`apiId`, `canRetry`), several of them in a MultipleErrors' `errors`, and a failed
+ * connection in a NetworkError's `cause`.
+ */
+export function errorTree(error: unknown, depth = 0): ErrorNode[] {
+  const current = error as ErrorNode | undefined;
+  if (!current || typeof current !== 'object' || depth > 5) return [];
+  const nested = [current.cause, ...(Array.isArray(current.errors) ? current.errors : [])];
+  return [current, ...nested.flatMap((inner) => errorTree(inner, depth + 1))];
+}
+
+/** The protocol error types (UNKNOWN_MEMBER_ID, …) an error carries. */
+function errorTypes(error: unknown): string[] {
+  return errorTree(error).flatMap((node) =>
+    [node.type, node.apiId].filter((value): value is string => typeof value === 'string'),
+  );
 }
 
 /** True when the error carries any of the protocol error types. */
@@ -41,38 +50,34 @@ export function isFencingError(error: unknown): boolean {
   );
 }
 
-/** kafkajs signals a rebalance by throwing from heartbeat(); it must reach kafkajs to rejoin. */
+/** The group moved on (a rebalance): the member's partitions may have changed. */
 export function isKafkaRebalance(error: unknown): boolean {
-  const type = errorType(error);
-  return (
-    type === 'REBALANCE_IN_PROGRESS' ||
-    type === 'UNKNOWN_MEMBER_ID' ||
-    type === 'ILLEGAL_GENERATION' ||
-    (error as Error)?.name === 'KafkaJSFetcherRebalanceError'
-  );
+  return hasErrorType(error, 'REBALANCE_IN_PROGRESS', 'UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION');
 }
 
-/** kafkajs errors that say Kafka is unreachable or moving (a broker down, a leader election). */
-const TRANSIENT_NAMES = new Set([
-  'KafkaJSConnectionError',
-  'KafkaJSConnectionClosedError',
-  'KafkaJSRequestTimeoutError',
-  'KafkaJSBrokerNotFound',
-  'KafkaJSMetadataNotLoaded',
-  'KafkaJSLockTimeout',
-  'KafkaJSGroupCoordinatorNotFound',
+/** Refusals only a person can fix, however retriable the client thinks they are. */
+const PERMANENT_TYPES = [
+  'TOPIC_AUTHORIZATION_FAILED',
+  'GROUP_AUTHORIZATION_FAILED',
+  'CLUSTER_AUTHORIZATION_FAILED',
+  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+  'SASL_AUTHENTICATION_FAILED',
+];
+
+/** The client's errors for a broker that cannot be reached or did not answer in time. */
+const UNREACHABLE_CODES = new Set([
+  'PLT_KFK_NETWORK',
+  'PLT_KFK_TIMEOUT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
 ]);
 
-/** True for an error that comes from Kafka being away, not from something only a person can fix. */
+/** True for an error that comes from Kafka being away or moving (a broker down, a leader election). */
 export function isTransientKafkaError(error: unknown): boolean {
-  const e = error as { name?: string; retriable?: boolean; cause?: unknown; type?: string } | undefined;
-  if (!e) return false;
-  if (e.type === 'TOPIC_AUTHORIZATION_FAILED' || e.type === 'GROUP_AUTHORIZATION_FAILED') return false;
-  // kafkajs wraps the last error of a retry loop (KafkaJSNumberOfRetriesExceeded) and an error its
-  // retrier gave up on (KafkaJSNonRetriableError), their cause inside: a coordinator not found
-  // while the only broker restarted arrived as the latter, and the blob sink exited (chaos suite).
-  if (e.name === 'KafkaJSNumberOfRetriesExceeded' || e.name === 'KafkaJSNonRetriableError') {
-    return e.cause !== undefined && isTransientKafkaError(e.cause);
-  }
-  return e.retriable === true || TRANSIENT_NAMES.has(e.name ?? '');
+  if (!error || hasErrorType(error, ...PERMANENT_TYPES)) return false;
+  return errorTree(error).some(
+    (node) => node.canRetry === true || (typeof node.code === 'string' && UNREACHABLE_CODES.has(node.code)),
+  );
 }

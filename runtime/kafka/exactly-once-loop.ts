@@ -1,23 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  Admin,
-  Consumer,
-  FetchIsolationLevels,
-  type Message,
-  type MessagesStream,
-  type Producer,
-} from '@platformatic/kafka';
+import { Admin, FetchIsolationLevels, type Message, type Producer } from '@platformatic/kafka';
 import { Backoff } from '../backoff.js';
 import type { StageConfig } from '../config/index.js';
-import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { KafkaClients } from './client.js';
 import { isFencingError } from './errors.js';
-import { platformaticOptions } from './platformatic-options.js';
-import { toProduce } from './platformatic-records.js';
+import { type BufferMessage, GroupStream, workStream } from './group-stream.js';
+import { toPartitionRecord, toProduce } from './platformatic-records.js';
 import type { Assignment, PartitionRecord, RecordsByTopic } from './records.js';
 import { splitBySize, type TopicRecords } from './request-size.js';
 import { initTransactions, transactionalProducer } from './transactional-producer.js';
+import type { UnreadableBatch } from './unreadable-batches.js';
 
 /** What the loop tells its owner (metrics, logs of its own); every member optional. */
 export interface ExactlyOnceLoopObserver<Made> {
@@ -32,6 +25,8 @@ export interface ExactlyOnceLoopObserver<Made> {
   held?(partitions: number): void;
   /** Records of a partition not yet committed by this member. */
   lag?(partition: number, records: number): void;
+  /** A partition's next batch cannot be read; KAFKA_UNREADABLE_BATCH's policy was applied. */
+  unreadable?(batch: UnreadableBatch): void;
 }
 
 export interface ExactlyOnceLoopOptions<Made extends { messagesByTopic: RecordsByTopic }> {
@@ -81,10 +76,9 @@ interface Pending {
  * - **Kafka away.** The stream is consumed again after a backoff, for up to `kafkaOutageMaxMs`.
  */
 export class ExactlyOnceLoop<Made extends { messagesByTopic: RecordsByTopic }> {
-  private readonly consumer: Consumer;
+  private readonly group: GroupStream;
   private readonly admin: Admin;
   private readonly log: Logger;
-  private stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
   private producer: { id: string; client: Producer; ready: Promise<void> } | undefined;
   private pending: Pending[] = [];
   private owned: number[] = [];
@@ -94,8 +88,6 @@ export class ExactlyOnceLoop<Made extends { messagesByTopic: RecordsByTopic }> {
   private generation = 0;
   private busy = false;
   private stopping = false;
-  private outageSince: number | undefined;
-  private restarting: Promise<void> | undefined;
   private readonly backoff: Backoff;
   private idle: (() => void) | undefined;
   private lagCheckedAt = 0;
@@ -104,136 +96,62 @@ export class ExactlyOnceLoop<Made extends { messagesByTopic: RecordsByTopic }> {
     const { clients, settings, groupId } = options;
     this.log = options.logger;
     this.backoff = new Backoff(settings.retryInitialMs, settings.retryMaxMs);
-    const base = platformaticOptions(clients.config, `${clients.clientId}-${groupId}`);
-    this.consumer = new Consumer({
-      ...base,
+    this.group = new GroupStream({
+      clients,
       groupId,
-      sessionTimeout: settings.sessionTimeoutMs,
-      heartbeatInterval: settings.heartbeatIntervalMs,
-      rebalanceTimeout: Math.max(60_000, settings.sessionTimeoutMs),
+      topics: [options.topic],
+      logger: this.log,
+      ...workStream(settings),
+      onJoin: (assignment) => this.onJoin(assignment[options.topic] ?? []),
+      onMessage: (message) => this.onMessage(message),
+      onDropped: () => {
+        this.pending = [];
+        for (const partition of this.owned) this.unverified.add(partition);
+      },
+      onUnreadable: (batch) => options.observer?.unreadable?.(batch),
+      onCrash: options.onCrash,
     });
-    this.admin = new Admin(base);
-    this.consumer.on(
-      'consumer:group:join',
-      (payload: { assignments?: Array<{ topic: string; partitions: number[] }> }) =>
-        this.onJoin(payload.assignments ?? []),
-    );
-    // Heartbeat and rejoin failures: the stream's own errors decide whether Kafka is away for long.
-    this.consumer.on('error', (error: Error) => this.log.warn({ err: error }, 'consumer group error'));
+    this.admin = new Admin(clients.options(`${groupId}-offsets`));
   }
 
   /** Joins the group and starts consuming; resolves once the first assignment is in. */
   async start(): Promise<void> {
-    await this.consume();
+    await this.group.start();
+  }
+
+  /** Partitions held because their next batch cannot be read (KAFKA_UNREADABLE_BATCH=hold). */
+  heldPartitions(): UnreadableBatch[] {
+    return this.group.consumer.heldPartitions();
   }
 
   /** Finishes the batch in flight, leaves the group and closes the clients. */
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.busy) await new Promise<void>((resolve) => (this.idle = resolve));
-    await this.stream?.close().catch(() => undefined);
-    await this.consumer.close(true).catch(() => undefined);
+    await this.group.stop();
     await this.closeProducer();
     await this.admin.close().catch(() => undefined);
   }
 
-  private async consume(): Promise<void> {
-    const stream = await this.consumer.consume({
-      topics: [this.options.topic],
-      mode: 'committed',
-      fallbackMode: 'earliest',
-      autocommit: false,
-      isolationLevel: FetchIsolationLevels.READ_COMMITTED,
-      maxWaitTime: 500,
-    });
-    this.stream = stream;
-    stream.on('data', (message: Message<Buffer, Buffer, Buffer, Buffer>) => this.onMessage(stream, message));
-    stream.on('error', (error: Error) => this.onStreamError(stream, error));
-    this.outageSince = undefined;
-    // consume() resolves once the member has joined; had the join event been missed, take it now.
-    if (this.generation === 0) this.onJoin(this.consumer.assignments ?? []);
-  }
-
-  private onJoin(assignments: ReadonlyArray<{ topic: string; partitions: number[] }>): void {
-    const owned = assignments.find((assignment) => assignment.topic === this.options.topic)?.partitions ?? [];
-    this.owned = [...owned].sort((a, b) => a - b);
+  private onJoin(owned: number[]): void {
+    this.owned = owned;
     this.generation += 1;
-    // What was gathered is dropped and read anew from the committed offsets by a fresh stream (the
-    // old one's fetches in flight cannot land in it), and every partition's start is re-read with
-    // require_stable before it is used.
+    // What was gathered is dropped (the group stream reads it anew from the committed offsets),
+    // and every partition's start is re-read with require_stable before it is used.
     this.pending = [];
     this.unverified.clear();
     for (const partition of this.owned) this.unverified.add(partition);
-    if (this.stream && !this.restarting) void this.restart(0);
     this.options.observer?.assigned?.({ [this.options.topic]: this.owned });
     // The producer for the new lowest partition, initialised now rather than by the first batch: it
     // completes a killed predecessor's open transaction before any record arrives.
     if (this.owned.length > 0) void this.producerFor(this.transactionalId()).catch(() => undefined);
   }
 
-  private onMessage(stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>, message: Message): void {
-    if (stream !== this.stream || this.stopping) return;
-    const headers: Record<string, Buffer> = {};
-    for (const [name, value] of message.headerEntries) headers[name.toString()] = value;
-    this.pending.push({
-      message,
-      record: {
-        partition: message.partition,
-        key: message.key ?? null,
-        value: message.value ?? null,
-        headers,
-        offset: message.offset.toString(),
-        timestamp: message.timestamp.toString(),
-      },
-    });
-    if (this.pending.length >= this.options.batchSize()) stream.pause();
+  private onMessage(message: BufferMessage): void {
+    if (this.stopping) return;
+    this.pending.push({ message, record: toPartitionRecord(message) });
+    if (this.pending.length >= this.options.batchSize()) this.group.pause();
     void this.drain();
-  }
-
-  private onStreamError(stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>, error: Error): void {
-    if (stream !== this.stream || this.stopping) return;
-    if (this.outageTooLong(error)) return;
-    this.log.warn({ err: error }, 'consuming failed; the stream starts again from the committed offsets');
-    void this.restart();
-  }
-
-  /** Counts an outage from its first failure; past `kafkaOutageMaxMs` the loop gives up (onCrash). */
-  private outageTooLong(error: Error): boolean {
-    this.outageSince ??= Date.now();
-    if (Date.now() - this.outageSince <= this.options.settings.kafkaOutageMaxMs) return false;
-    this.log.error({ err: error }, 'Kafka unreachable for too long');
-    this.options.onCrash(error);
-    return true;
-  }
-
-  /**
-   * Consumes anew from the committed offsets, after a backoff unless a delay is given (a join needs
-   * none; Kafka away does).
-   */
-  private restart(firstDelayMs?: number): Promise<void> {
-    this.restarting ??= (async () => {
-      const old = this.stream;
-      this.stream = undefined;
-      this.pending = [];
-      for (const partition of this.owned) this.unverified.add(partition);
-      await old?.close().catch(() => undefined);
-      for (let attempt = 0; ; attempt++) {
-        if (this.stopping) return;
-        const delay = attempt === 0 && firstDelayMs !== undefined ? firstDelayMs : this.backoff.next();
-        if (delay > 0) await sleep(delay);
-        try {
-          await this.consume();
-          this.backoff.reset();
-          return;
-        } catch (error) {
-          if (this.outageTooLong(error as Error)) return;
-          this.log.warn({ err: errorMessage(error), retryInMs: delay }, 'cannot consume yet; retrying');
-        }
-      }
-    })().finally(() => {
-      this.restarting = undefined;
-    });
-    return this.restarting;
   }
 
   /** Runs batches one after another while records wait. */
@@ -243,7 +161,7 @@ export class ExactlyOnceLoop<Made extends { messagesByTopic: RecordsByTopic }> {
     try {
       while (!this.stopping && this.pending.length > 0) {
         const batch = this.pending.splice(0, this.options.batchSize());
-        if (this.pending.length < this.options.batchSize() && this.stream?.isPaused()) this.stream.resume();
+        if (this.pending.length < this.options.batchSize()) this.group.resume();
         await this.runBatch(batch);
       }
     } finally {
@@ -292,7 +210,7 @@ export class ExactlyOnceLoop<Made extends { messagesByTopic: RecordsByTopic }> {
           // broker restart or a rebalance makes them stale for good (the chaos suite's broker
           // restart: TxnOffsetCommit asked for a coordinator the metadata no longer had, 13 times a
           // batch). Fetch them anew from the committed offsets, re-read where the partitions stand.
-          void this.restart(delay);
+          void this.group.restart(delay);
           return;
         }
         // An engine or the registry down: the same batch once more after the backoff.
@@ -349,14 +267,16 @@ export class ExactlyOnceLoop<Made extends { messagesByTopic: RecordsByTopic }> {
     let transaction: Transaction | undefined;
     try {
       transaction = await producer.beginTransaction();
-      await transaction.addConsumer(this.consumer);
+      await transaction.addConsumer(this.group.consumer);
       const sends: TopicRecords[] = [...outputs].map(([topic, messages]) => ({ topic, messages }));
       for (const request of splitBySize(sends, this.options.clients.config.maxRequestBytes)) {
         await transaction.send({
           messages: request.flatMap(({ topic, messages }) => messages.map((m) => toProduce(topic, m))),
         });
       }
-      // One offset per partition: the batch's last record of it.
+      // One offset per partition: the batch's last record of it. One after another: the client
+      // deduplicates concurrent addOffset calls under one key, so an overlapping call would get the
+      // first one's answer and its offset would never be sent (clients/producer/producer.js).
       const last = new Map<number, Message>();
       for (const { message } of batch) last.set(message.partition, message);
       for (const message of last.values()) await transaction.addOffset(message);
@@ -408,21 +328,20 @@ export class ExactlyOnceLoop<Made extends { messagesByTopic: RecordsByTopic }> {
    */
   private async reportLag(): Promise<void> {
     const observer = this.options.observer;
-    if (!observer?.lag || !this.stream) return;
+    if (!observer?.lag || !this.group.current()) return;
     const now = Date.now();
     if (this.pending.length > 0 && now - this.lagCheckedAt < 1000) return;
     this.lagCheckedAt = now;
-    const stream = this.stream;
     const inMemory = new Map<number, number>();
     for (const { record } of this.pending)
       inMemory.set(record.partition, (inMemory.get(record.partition) ?? 0) + 1);
-    await this.consumer
+    await this.group.consumer
       .listOffsets({ topics: [this.options.topic], isolationLevel: FetchIsolationLevels.READ_COMMITTED })
       .then((offsets) => {
         const ends = offsets.get(this.options.topic) ?? [];
         for (const partition of this.owned) {
           const end = ends[partition];
-          const fetched = stream.offsetsToFetch.get(`${this.options.topic}:${partition}`);
+          const fetched = this.group.nextOffset(this.options.topic, partition);
           if (end === undefined || fetched === undefined) continue;
           const behind = end > fetched ? Number(end - fetched) : 0;
           observer.lag?.(partition, behind + (inMemory.get(partition) ?? 0));

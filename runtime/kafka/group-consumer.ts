@@ -1,8 +1,12 @@
-import type { Consumer, EachBatchPayload } from 'kafkajs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FetchIsolationLevels } from '@platformatic/kafka';
+import { Backoff } from '../backoff.js';
 import type { StageConfig } from '../config/index.js';
 import type { Logger } from '../logger.js';
-import { type KafkaClients, kafkajsOf } from './client.js';
-import { isTransientKafkaError } from './errors.js';
+import type { KafkaClients } from './client.js';
+import { isKafkaRebalance, isTransientKafkaError } from './errors.js';
+import { type BufferMessage, GroupStream, workStream } from './group-stream.js';
+import { toPartitionRecord } from './platformatic-records.js';
 import type { Assignment, ConsumedRecord } from './records.js';
 
 /** The records of one partition fetched together, and what the consumer offers while they are worked on. */
@@ -10,24 +14,12 @@ export interface PartitionBatch {
   readonly topic: string;
   readonly partition: number;
   readonly records: readonly ConsumedRecord[];
-  /** The records up to this offset are done: a fetch after a retry of this batch starts past them. */
+  /** The records up to this offset are done: a retry of this batch hands over only those after it. */
   markDone(offset: string): void;
   /** False once the partition was taken away (a rebalance) or the consumer stops: leave the batch. */
   isCurrent(): boolean;
-  /** Tells the group this member is alive; throws when the group is rebalancing. */
-  heartbeat(): Promise<void>;
-  /** Records between this batch's last one and the partition's end. */
+  /** Records between this batch's last one and the partition's end (as last measured, at most a second ago). */
   lag(): number;
-}
-
-/** A commit while the consumer rejoins its group after an outage: retry once it is back. */
-export class ConsumerRejoiningError extends Error {
-  override readonly name = 'ConsumerRejoiningError';
-  readonly retriable = true;
-
-  constructor(cause: unknown) {
-    super('the consumer is rejoining its group after a Kafka outage', { cause });
-  }
 }
 
 export interface GroupConsumerOptions {
@@ -40,124 +32,178 @@ export interface GroupConsumerOptions {
   onAssigned: (assigned: Assignment) => void;
   /**
    * One partition's batch; batches of different partitions may be worked on at once (up to
-   * `partitionsConsumedConcurrently`). Throwing makes the consumer fetch the batch's records not
-   * marked done again; a rebalance error (isKafkaRebalance) must be rethrown.
+   * `partitionsConsumedConcurrently`), one partition's one after another. Throwing an error of
+   * Kafka being away hands the records not marked done over again after a backoff; a rebalance
+   * error drops the batch (the new assignment fetches from the committed offsets); any other error
+   * is `onCrash`.
    */
   onBatch: (batch: PartitionBatch) => Promise<void>;
   /** A failure the consumer does not ride out by itself: the service should exit. */
   onCrash: (error: Error) => void;
 }
 
+/** Records fetched ahead of the work before the stream pauses. */
+const MAX_QUEUED_RECORDS = 10_000;
+
 /**
- * The consumer of a service that does work for its group (a stage, a sink): read_committed, offsets
- * committed only by the service, the configured liveness settings. When Kafka is away (a broker
- * down, a leader election) it restarts itself in-process: reconnects, rejoins its group and goes on
- * from the committed offsets, for up to `kafkaOutageMaxMs` from the first failure (the services
- * used to exit and rely on a supervisor). Any other error, or a longer outage, is `onCrash`.
+ * The consumer of a service that does work for its group outside transactions (a sink):
+ * read_committed, offsets committed only by the service, the configured liveness settings. The
+ * client heartbeats on its own timer, so a slow write never costs the membership. When Kafka is
+ * away the stream is consumed again (GroupStream) and a failing batch is retried, for up to
+ * `kafkaOutageMaxMs`; any other error, or a longer outage, is `onCrash`.
  */
 export class GroupConsumer {
-  private readonly consumer: Consumer;
-  private outageSince: number | undefined;
+  private readonly group: GroupStream;
+  private readonly queues = new Map<number, ConsumedRecord[]>();
+  private readonly working = new Set<number>();
+  private queued = 0;
+  private generation = 0;
+  private stopping = false;
+  private idle: Promise<void> = Promise.resolve();
+  private readonly ends = new Map<number, bigint>();
+  private endsAt = 0;
 
   constructor(private readonly options: GroupConsumerOptions) {
     const { settings } = options;
-    this.consumer = kafkajsOf(options.clients).consumer({
+    this.group = new GroupStream({
+      clients: options.clients,
       groupId: options.groupId,
-      readUncommitted: false,
-      sessionTimeout: settings.sessionTimeoutMs,
-      heartbeatInterval: settings.heartbeatIntervalMs,
-      rebalanceTimeout: Math.max(60_000, settings.sessionTimeoutMs),
-      retry: {
-        retries: 8,
-        restartOnFailure: async (error) => {
-          if (!isTransientKafkaError(error)) return false;
-          this.outageSince ??= Date.now();
-          return Date.now() - this.outageSince < settings.kafkaOutageMaxMs;
-        },
+      topics: [options.topic],
+      logger: options.logger,
+      ...workStream(settings),
+      onJoin: (assignment) => {
+        this.generation += 1;
+        this.dropQueued();
+        options.onAssigned(assignment);
       },
-    });
-    const { GROUP_JOIN, CRASH } = this.consumer.events;
-    this.consumer.on(GROUP_JOIN, (event) => {
-      // Back in its group: any outage is over.
-      this.outageSince = undefined;
-      options.onAssigned(event.payload.memberAssignment as Assignment);
-    });
-    this.consumer.on(CRASH, (event) => {
-      const { error, restart } = event.payload;
-      if (restart) {
-        options.logger.warn({ err: error }, 'Kafka unreachable; the consumer restarts and rejoins its group');
-        return;
-      }
-      options.logger.error({ err: error }, 'consumer crashed');
-      options.onCrash(error);
+      onMessage: (message) => this.onMessage(message),
+      onDropped: () => this.dropQueued(),
+      onCrash: options.onCrash,
     });
   }
 
-  /** Connects and subscribes; the group is joined by run(). */
-  async connect(): Promise<void> {
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
-  }
+  /** Kept for the callers' lifecycle: the client connects on first use. */
+  async connect(): Promise<void> {}
 
   /** Joins the group and starts handing over batches. */
   async run(): Promise<void> {
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.options.settings.partitionsConsumedConcurrently,
-      eachBatch: (payload) => this.onBatch(payload),
-    });
+    await this.group.start();
   }
 
-  /** Leaves the group (a batch in flight is finished first) and disconnects. */
+  /** Leaves the group (batches in flight are finished first) and disconnects. */
   async disconnect(): Promise<void> {
-    await this.consumer.disconnect();
-  }
-
-  /** Stops fetching a partition until resume(). */
-  pause(topic: string, partition: number): void {
-    this.consumer.pause([{ topic, partitions: [partition] }]);
-  }
-
-  resume(topic: string, partition: number): void {
-    this.consumer.resume([{ topic, partitions: [partition] }]);
+    this.stopping = true;
+    await this.idle;
+    await this.group.stop();
   }
 
   /** Commits a partition's offset outside any transaction (the sinks, whose writes are idempotent). */
   async commit(topic: string, partition: number, nextOffset: bigint): Promise<void> {
-    try {
-      await this.consumer.commitOffsets([{ topic, partition, offset: nextOffset.toString() }]);
-    } catch (error) {
-      // Between the crash of an outage and the next join, kafkajs refuses commits with a
-      // non-retriable error; the outage is what it is about (the chaos suite's broker restart: a
-      // sink's timed flush landed there and the sink exited).
-      if ((error as Error).message?.startsWith('Consumer group was not initialized')) {
-        throw new ConsumerRejoiningError(error);
-      }
-      throw error;
+    await this.group.consumer.commit({
+      offsets: [{ topic, partition, offset: nextOffset, leaderEpoch: -1 }],
+    });
+  }
+
+  private dropQueued(): void {
+    this.queues.clear();
+    this.queued = 0;
+  }
+
+  private onMessage(message: BufferMessage): void {
+    if (this.stopping) return;
+    const queue = this.queues.get(message.partition) ?? [];
+    queue.push(toPartitionRecord(message));
+    this.queues.set(message.partition, queue);
+    if (++this.queued >= MAX_QUEUED_RECORDS) this.group.pause();
+    // After the stream's current burst of records: one batch takes them all.
+    queueMicrotask(() => this.schedule());
+  }
+
+  /** Starts work on partitions with records waiting, as many at once as allowed. */
+  private schedule(): void {
+    for (const [partition, queue] of this.queues) {
+      if (this.stopping || this.working.size >= this.options.settings.partitionsConsumedConcurrently) return;
+      if (queue.length === 0 || this.working.has(partition)) continue;
+      this.working.add(partition);
+      const done = this.work(partition).finally(() => {
+        this.working.delete(partition);
+        this.schedule();
+      });
+      this.idle = Promise.all([this.idle, done]).then(() => undefined);
     }
   }
 
-  private async onBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
-    // kafkajs heartbeats only between batches: keep the membership alive while a slow engine or an
-    // upload works, or the group would evict this member mid-batch and the batch would start over.
-    const keepAlive = setInterval(
-      () => void heartbeat().catch(() => undefined),
-      this.options.settings.heartbeatIntervalMs,
-    );
-    try {
-      await this.options.onBatch({
-        topic: batch.topic,
-        partition: batch.partition,
-        records: batch.messages,
-        markDone: resolveOffset,
-        isCurrent: () => isRunning() && !isStale(),
-        heartbeat,
-        lag: () => Number(batch.offsetLag()),
-      });
-    } finally {
-      clearInterval(keepAlive);
+  /** Hands one partition's waiting records over until none wait. */
+  private async work(partition: number): Promise<void> {
+    for (;;) {
+      const records = this.queues.get(partition);
+      if (this.stopping || !records || records.length === 0) return;
+      this.queues.set(partition, []);
+      this.queued -= records.length;
+      if (this.queued < MAX_QUEUED_RECORDS / 2) this.group.resume();
+      if (!(await this.handOver(partition, records))) return;
     }
+  }
+
+  /** One batch, retried while Kafka is away; false when the partition's records are to be dropped. */
+  private async handOver(partition: number, records: ConsumedRecord[]): Promise<boolean> {
+    const { options } = this;
+    const generation = this.generation;
+    const current = () => generation === this.generation && !this.stopping;
+    const backoff = new Backoff(options.settings.retryInitialMs, options.settings.retryMaxMs);
+    let outageSince: number | undefined;
+    let remaining = records;
+    while (current() && remaining.length > 0) {
+      let doneUpTo = -1n;
+      const last = BigInt(remaining.at(-1)!.offset);
+      try {
+        await options.onBatch({
+          topic: options.topic,
+          partition,
+          records: remaining,
+          markDone: (offset) => {
+            doneUpTo = BigInt(offset);
+          },
+          isCurrent: current,
+          lag: () => this.lagAfter(partition, last),
+        });
+        return current();
+      } catch (error) {
+        if (!current() || isKafkaRebalance(error)) return false;
+        if (!isTransientKafkaError(error)) {
+          options.onCrash(error as Error);
+          return false;
+        }
+        outageSince ??= Date.now();
+        if (Date.now() - outageSince > options.settings.kafkaOutageMaxMs) {
+          options.logger.error({ err: error }, 'Kafka unreachable for too long');
+          options.onCrash(error as Error);
+          return false;
+        }
+        const delay = backoff.next();
+        options.logger.warn(
+          { err: error, partition, retryInMs: delay },
+          'Kafka unreachable; the batch is retried',
+        );
+        remaining = remaining.filter((record) => BigInt(record.offset) > doneUpTo);
+        await sleep(delay);
+      }
+    }
+    return current();
+  }
+
+  /** Records of a partition after an offset, from its end as measured at most a second ago. */
+  private lagAfter(partition: number, offset: bigint): number {
+    if (Date.now() - this.endsAt > 1000) {
+      this.endsAt = Date.now();
+      void this.group.consumer
+        .listOffsets({ topics: [this.options.topic], isolationLevel: FetchIsolationLevels.READ_COMMITTED })
+        .then((offsets) => {
+          for (const [p, end] of (offsets.get(this.options.topic) ?? []).entries()) this.ends.set(p, end);
+        })
+        .catch(() => undefined);
+    }
+    const end = this.ends.get(partition);
+    return end === undefined || end <= offset + 1n ? 0 : Number(end - offset - 1n);
   }
 }

@@ -1,11 +1,11 @@
-import type { Consumer } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import * as prom from 'prom-client';
 import type { Logger } from '../logger.js';
 import { AvroDecoder } from '../serde/avro-serde.js';
 import type { SchemaRegistryClient } from '../serde/schema-registry.js';
-import { type KafkaClients, kafkajsOf } from './client.js';
+import type { KafkaClients } from './client.js';
 import { decodeOrSkip } from './decode-or-skip.js';
+import { RecordPump } from './record-pump.js';
 
 export interface LiveRecord<T> {
   value: T;
@@ -34,11 +34,10 @@ export interface LiveTopic<T> {
  */
 export class LiveTopicReader {
   private joined = false;
-  private stopping = false;
   private readonly decodeFailures: prom.Counter;
+  private pump: RecordPump | undefined;
 
   private constructor(
-    private readonly consumer: Consumer,
     private readonly logger: Logger,
     metrics: Registry,
   ) {
@@ -53,56 +52,56 @@ export class LiveTopicReader {
   static async start(
     options: LiveTopicReaderOptions & { topics: LiveTopic<unknown>[] },
   ): Promise<LiveTopicReader> {
-    const consumer = kafkajsOf(options.kafka).consumer({
-      groupId: options.groupId,
-      readUncommitted: false,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3000,
-    });
     const followers = new Map(
       options.topics.map((topic) => [
         topic.topic,
         { topic, decoder: new AvroDecoder(options.registry, topic.schema) },
       ]),
     );
-    const reader = new LiveTopicReader(consumer, options.logger, options.metrics);
-    consumer.on(consumer.events.GROUP_JOIN, () => {
-      reader.joined = true;
-    });
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      reader.joined = false;
-      options.logger.warn({ err: payload.error, restart: payload.restart }, 'live reader crashed');
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topics: options.topics.map((t) => t.topic), fromBeginning: false });
-    await consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch, heartbeat }) => {
-        const follower = followers.get(batch.topic);
-        if (!follower) return;
-        for (const message of batch.messages) {
-          const key = message.key?.toString() ?? null;
-          if (follower.topic.accept && !follower.topic.accept(key)) continue;
-          const value = await decodeOrSkip(follower.decoder, message.value, {
-            topic: batch.topic,
-            logger: options.logger,
-            stopping: () => reader.stopping,
-            onSkip: () => reader.decodeFailures.inc({ topic: batch.topic }),
-          });
-          if (value === undefined) continue;
-          follower.topic.onRecord({
-            value,
-            key,
-            timestampMs: Number(message.timestamp),
-            partition: batch.partition,
-            offset: message.offset,
-          });
-        }
-        await heartbeat();
+    const reader = new LiveTopicReader(options.logger, options.metrics);
+    let stopping = false;
+    const pump = new RecordPump({
+      clients: options.kafka,
+      groupId: options.groupId,
+      topics: options.topics.map((t) => t.topic),
+      logger: options.logger,
+      mode: 'latest',
+      group: { sessionTimeoutMs: 30_000, heartbeatIntervalMs: 3000 },
+      onJoin: () => {
+        reader.joined = true;
       },
+      onRecord: async (topic, record) => {
+        const follower = followers.get(topic);
+        if (!follower) return;
+        const key = record.key?.toString() ?? null;
+        if (follower.topic.accept && !follower.topic.accept(key)) return;
+        const value = await decodeOrSkip(follower.decoder, record.value, {
+          topic,
+          logger: options.logger,
+          stopping: () => stopping,
+          onSkip: () => reader.decodeFailures.inc({ topic }),
+        });
+        if (value === undefined) return;
+        follower.topic.onRecord({
+          value,
+          key,
+          timestampMs: Number(record.timestamp),
+          partition: record.partition,
+          offset: record.offset,
+        });
+      },
+      onRecordError: (error, topic, record) =>
+        options.logger.warn({ err: error, topic, offset: record.offset }, 'live record not handled'),
     });
+    reader.pump = pump;
+    reader.stopReading = () => {
+      stopping = true;
+    };
+    await pump.start();
     return reader;
   }
+
+  private stopReading: () => void = () => undefined;
 
   /** True once the reader is in its group and receiving. */
   isReady(): boolean {
@@ -110,8 +109,9 @@ export class LiveTopicReader {
   }
 
   async stop(): Promise<void> {
-    this.stopping = true;
-    await this.consumer.disconnect();
+    this.stopReading();
+    this.joined = false;
+    await this.pump?.stop();
   }
 }
 

@@ -1,5 +1,5 @@
-import type { MessageToProduce } from '@platformatic/kafka';
-import type { OutgoingRecord } from './records.js';
+import type { Message, MessageToProduce } from '@platformatic/kafka';
+import type { OutgoingRecord, PartitionRecord } from './records.js';
 
 function bytes(value: Buffer | string): Buffer {
   return typeof value === 'string' ? Buffer.from(value) : value;
@@ -20,5 +20,19 @@ export function toProduce(topic: string, record: OutgoingRecord): MessageToProdu
     ...(record.partition === undefined ? {} : { partition: record.partition }),
     ...(record.timestamp === undefined ? {} : { timestamp: BigInt(record.timestamp) }),
     headers,
+  };
+}
+
+/** A consumed message in the seam's own type: header names as text, offset and timestamp as decimal strings. */
+export function toPartitionRecord(message: Message<Buffer, Buffer, Buffer, Buffer>): PartitionRecord {
+  const headers: Record<string, Buffer> = {};
+  for (const [name, value] of message.headerEntries) headers[name.toString()] = value;
+  return {
+    partition: message.partition,
+    key: message.key ?? null,
+    value: message.value ?? null,
+    headers,
+    offset: message.offset.toString(),
+    timestamp: message.timestamp.toString(),
   };
 }

@@ -28,8 +28,8 @@ function byteLength(value: Buffer | string | null | undefined): number {
 
 /**
  * Splits what one send would write into consecutive sends of at most `maxBytes` of records each,
- * keeping every topic's order. kafkajs writes all of a send's records for one partition as one
- * record batch, and the broker refuses a batch over `message.max.bytes` (1,048,588 by default)
+ * keeping every topic's order. A client writes all of a send's records for one partition as one
+ * record batch (kafkajs did, and @platformatic/kafka does), and the broker refuses a batch over `message.max.bytes` (1,048,588 by default)
  * with MESSAGE_TOO_LARGE; retrying the same batch then fails forever. The Java producer never
  * builds such a batch (`batch.size`, `max.request.size`). Measured: a stage batch of 5,000
  * emotion results (about 880 bytes each) stalled the pipeline bench on exactly this.

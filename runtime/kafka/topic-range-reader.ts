@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { Partitioners } from 'kafkajs';
+import { murmur2 } from '@platformatic/kafka';
 import type { Logger } from '../logger.js';
 import { AvroDecoder } from '../serde/avro-serde.js';
 import type { SchemaRegistryClient } from '../serde/schema-registry.js';
 import type { KafkaAdmin } from './admin.js';
-import { type KafkaClients, kafkajsOf } from './client.js';
+import type { KafkaClients } from './client.js';
 import type { LiveRecord } from './live-reader.js';
+import { RecordPump } from './record-pump.js';
 import type { ConsumedRecord } from './records.js';
 
 /** Offsets [from, to) of one partition. */
@@ -16,60 +17,58 @@ export interface PartitionSpan {
 }
 
 /**
- * Reads the given offset spans once (read_committed) with a throwaway consumer group, deleted
- * afterwards, and returns when every span is read to its end (transaction markers included).
+ * Reads the given offset spans once (read_committed unless asked otherwise) with a throwaway
+ * consumer group, deleted afterwards, and returns when every span is read to its end (transaction
+ * markers included).
  */
 export async function scanSpans(
   clients: KafkaClients,
   topic: string,
   spans: PartitionSpan[],
   onMessage: (partition: number, message: ConsumedRecord) => Promise<void> | void,
+  options: { readUncommitted?: boolean } = {},
 ): Promise<void> {
   const pending = new Map(spans.filter((s) => s.from < s.to).map((s) => [s.partition, s]));
   if (pending.size === 0) return;
   const groupId = `emotion-stream.range-reader.${randomBytes(6).toString('hex')}`;
-  const kafka = kafkajsOf(clients);
-  const consumer = kafka.consumer({ groupId, readUncommitted: false });
-  const admin = kafka.admin();
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => {
     finish = resolve;
   });
-  const reached = (partition: number, lastOffset: string) => {
-    const span = pending.get(partition);
-    if (span && BigInt(lastOffset) >= span.to - 1n && pending.delete(partition) && pending.size === 0)
-      finish();
+  const reached = (partition: number) => {
+    if (pending.delete(partition) && pending.size === 0) finish();
   };
-  try {
-    await admin.connect();
-    consumer.on(consumer.events.GROUP_JOIN, () => {
-      for (const span of pending.values()) {
-        consumer.seek({ topic, partition: span.partition, offset: span.from.toString() });
+  const pump: RecordPump = new RecordPump({
+    clients,
+    groupId,
+    topics: [topic],
+    logger: clients.logger,
+    mode: 'manual',
+    readUncommitted: options.readUncommitted ?? false,
+    starts: [...pending.values()].map((span) => ({ topic, partition: span.partition, offset: span.from })),
+    onRecord: async (_topic, record) => {
+      const span = pending.get(record.partition);
+      const offset = BigInt(record.offset);
+      if (!span || offset < span.from || offset >= span.to) return;
+      await onMessage(record.partition, record);
+      if (offset >= span.to - 1n) reached(record.partition);
+    },
+    // A span may end in transaction markers, which no record reports: where the fetches are.
+    onIdle: () => {
+      for (const span of [...pending.values()]) {
+        const at = pump.fetchedTo(topic, span.partition);
+        if (at !== undefined && at >= span.to) reached(span.partition);
       }
-    });
-    // Fired for every batch, including those of transaction markers only, which eachBatch never sees.
-    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) =>
-      reached(payload.partition, payload.lastOffset),
-    );
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch }) => {
-        const span = pending.get(batch.partition);
-        if (!span) return;
-        for (const message of batch.messages) {
-          const offset = BigInt(message.offset);
-          if (offset >= span.to) break;
-          if (offset >= span.from) await onMessage(batch.partition, message);
-        }
-      },
-    });
+    },
+  });
+  const admin = clients.admin();
+  try {
+    await pump.start();
     await finished;
   } finally {
-    await consumer.disconnect();
+    await pump.stop();
     await admin.deleteGroups([groupId]).catch(() => undefined);
-    await admin.disconnect();
+    await admin.disconnect().catch(() => undefined);
   }
 }
 
@@ -211,19 +210,9 @@ export async function readTopicRange<T>(
   return { records, undecodable };
 }
 
-/** The partition kafkajs' default partitioner (murmur2, as Java's) gives a key. */
-export function partitionOf(key: string, topic: string, partitions: number): number {
-  return Partitioners.DefaultPartitioner()({
-    topic,
-    partitionMetadata: Array.from({ length: partitions }, (_, partitionId) => ({
-      partitionId,
-      leader: 0,
-      replicas: [0],
-      isr: [0],
-      partitionErrorCode: 0,
-    })),
-    message: { key, value: null },
-  });
+/** The partition Java's default partitioner (murmur2, made positive) gives a key. */
+export function partitionOf(key: string, _topic: string, partitions: number): number {
+  return (murmur2(Buffer.from(key)) & 0x7fffffff) % partitions;
 }
 
 /** A group's committed offset per partition of a topic (partitions it never committed are absent). */

@@ -40,8 +40,8 @@ export async function ensureTopics(
   const missing = specs.filter((spec) => !present.has(spec.name));
   if (missing.length > 0) {
     await admin.createTopics({
-      // Waited for below: kafkajs' own wait gives up when a node of a cluster does not know the
-      // new topic yet (UNKNOWN_TOPIC_OR_PARTITION), which is normal for a moment.
+      // Waited for below, on every node: a node of a cluster may not know the new topic yet
+      // (UNKNOWN_TOPIC_OR_PARTITION), which is normal for a moment.
       waitForLeaders: false,
       topics: missing.map((spec) => ({
         topic: spec.name,
@@ -97,8 +97,8 @@ export async function ensureTopics(
         },
         'topic settings differ from the topology: setting them',
       );
-      // alterConfigs replaces a topic's overrides with what it is given (kafkajs has no incremental
-      // variant): its other overrides are sent along unchanged.
+      // alterConfigs replaces a topic's overrides with what it is given (the incremental variant,
+      // KIP-339, needs Kafka 2.3): its other overrides are sent along unchanged.
       const merged = {
         ...Object.fromEntries(overrides.map((e) => [e.configName, e.configValue])),
         ...spec.config,

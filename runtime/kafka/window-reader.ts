@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Consumer } from 'kafkajs';
 import { untilAvailable } from '../backoff.js';
 import type { Logger } from '../logger.js';
 import { AvroDecoder } from '../serde/avro-serde.js';
 import type { SchemaRegistryClient } from '../serde/schema-registry.js';
 import type { KafkaAdmin } from './admin.js';
-import { type KafkaClients, kafkajsOf } from './client.js';
+import type { KafkaClients } from './client.js';
 import { decodeOrSkip } from './decode-or-skip.js';
+import { RecordPump } from './record-pump.js';
 
 export interface WindowReaderOptions<T> {
   kafka: KafkaClients;
@@ -31,9 +31,10 @@ export interface WindowReaderOptions<T> {
  * once everything written before the start is read. Records that do not decode are skipped.
  */
 export class WindowReader<T> {
-  private readonly consumer: Consumer;
+  private pump: RecordPump | undefined;
   private readonly admin: KafkaAdmin;
   private readonly decoder: AvroDecoder<T>;
+  private readonly groupId: string;
   /** Partitions still behind the end they had at the start, with that end. */
   private readonly loading = new Map<number, bigint>();
   private markLoaded!: () => void;
@@ -43,17 +44,14 @@ export class WindowReader<T> {
   private stopping = false;
 
   constructor(private readonly options: WindowReaderOptions<T>) {
-    const groupId = `${options.groupPrefix}.${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-    this.consumer = kafkajsOf(options.kafka).consumer({ groupId, readUncommitted: false });
+    this.groupId = `${options.groupPrefix}.${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     this.admin = options.kafka.admin();
     this.decoder = new AvroDecoder<T>(options.registry, options.schema);
   }
 
   async start(): Promise<void> {
     const { topic, windowMs } = this.options;
-    await this.admin.connect();
-    // Right after the topic is created (or a broker restart) its leader may not be known yet:
-    // kafkajs' admin then throws NOT_LEADER_FOR_PARTITION instead of retrying (seen in a CI run).
+    // Right after the topic is created (or a broker restart) its leader may not be known yet.
     const { ends, starts } = await untilAvailable(
       async () => ({
         ends: await this.admin.fetchTopicOffsets(topic),
@@ -62,7 +60,7 @@ export class WindowReader<T> {
       {
         initialMs: 100,
         maxMs: 2000,
-        stopping: () => false,
+        stopping: () => this.stopping,
         onRetry: (error, waitMs) =>
           this.options.logger.warn(
             { err: error, waitMs, topic },
@@ -76,46 +74,45 @@ export class WindowReader<T> {
         this.loading.set(end.partition, BigInt(end.high));
     }
     if (this.loading.size === 0) this.markLoaded();
-    const { GROUP_JOIN, END_BATCH_PROCESS } = this.consumer.events;
-    this.consumer.on(GROUP_JOIN, () => {
-      for (const start of starts)
-        this.consumer.seek({ topic, partition: start.partition, offset: start.offset });
-    });
-    // Also fired for batches of transaction markers only, which never reach eachBatch. Loaded means
-    // read up to the end at start: records written since may keep the lag above zero for long.
-    this.consumer.on(END_BATCH_PROCESS, ({ payload }) => {
-      const end = this.loading.get(payload.partition);
-      if (
-        end !== undefined &&
-        BigInt(payload.lastOffset) >= end - 1n &&
-        this.loading.delete(payload.partition) &&
-        this.loading.size === 0
-      ) {
-        this.markLoaded();
-      }
-    });
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic, fromBeginning: false });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch, heartbeat }) => {
-        for (const message of batch.messages) {
-          const value = await decodeOrSkip(this.decoder, message.value, {
-            topic,
-            logger: this.options.logger,
-            stopping: () => this.stopping,
-          });
-          if (value) this.options.onRecord(value);
+    let sinceAfterBatch = 0;
+    const pump: RecordPump = new RecordPump({
+      clients: this.options.kafka,
+      groupId: this.groupId,
+      topics: [topic],
+      logger: this.options.logger,
+      mode: 'manual',
+      starts: starts.map((s) => ({ topic, partition: s.partition, offset: BigInt(s.offset) })),
+      onRecord: async (_topic, record) => {
+        const value = await decodeOrSkip(this.decoder, record.value, {
+          topic,
+          logger: this.options.logger,
+          stopping: () => this.stopping,
+        });
+        if (value) this.options.onRecord(value);
+        sinceAfterBatch += 1;
+      },
+      // Loaded means read up to the end at start (transaction markers included): records written
+      // since may keep the reader busy for long.
+      onIdle: () => {
+        if (sinceAfterBatch > 0) {
+          sinceAfterBatch = 0;
+          this.options.afterBatch?.();
         }
-        await heartbeat();
-        this.options.afterBatch?.();
+        for (const [partition, end] of this.loading) {
+          const at = pump.fetchedTo(topic, partition);
+          if (at !== undefined && at >= end && this.loading.delete(partition) && this.loading.size === 0)
+            this.markLoaded();
+        }
       },
     });
+    this.pump = pump;
+    await pump.start();
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
-    await this.consumer.disconnect();
-    await this.admin.disconnect();
+    await this.pump?.stop();
+    await this.admin.deleteGroups([this.groupId]).catch(() => undefined);
+    await this.admin.disconnect().catch(() => undefined);
   }
 }

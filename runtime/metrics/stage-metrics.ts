@@ -14,6 +14,8 @@ export class StageMetrics {
   readonly endToEndLatency: Histogram<'stage'>;
   readonly consumerLag: Gauge<'stage' | 'topic' | 'partition'>;
   readonly pausedPartitions: Gauge<'stage'>;
+  readonly unreadableBatches: Counter<'stage' | 'topic' | 'partition' | 'policy'>;
+  readonly heldPartitions: Gauge<'stage'>;
   readonly lastProgress: Gauge<'stage'>;
 
   constructor(registry: Registry) {
@@ -71,6 +73,18 @@ export class StageMetrics {
     this.pausedPartitions = new Gauge({
       name: 'stage_paused_partitions',
       help: 'Input partitions paused while waiting to retry',
+      labelNames: ['stage'],
+      registers,
+    });
+    this.unreadableBatches = new Counter({
+      name: 'stage_unreadable_batches_total',
+      help: 'Input record batches that could not be read at all, by the policy applied (KAFKA_UNREADABLE_BATCH)',
+      labelNames: ['stage', 'topic', 'partition', 'policy'],
+      registers,
+    });
+    this.heldPartitions = new Gauge({
+      name: 'stage_held_partitions',
+      help: 'Input partitions no longer fetched because their next batch cannot be read (policy hold)',
       labelNames: ['stage'],
       registers,
     });

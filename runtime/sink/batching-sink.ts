@@ -128,10 +128,7 @@ export class BatchingSink<T, P> {
     const { topic, groupId } = this.options;
     // Storage down at start is waited out as it is mid-stream, not a reason to exit.
     await this.untilAvailable('storage', () => this.writer.open());
-    const [producer] = await Promise.all([
-      RecordProducer.connect(this.options.kafka, { inOrder: true }),
-      this.admin.connect(),
-    ]);
+    const [producer] = await Promise.all([RecordProducer.connect(this.options.kafka), this.admin.connect()]);
     this.producer = producer;
     await this.consumer.connect();
     if (!this.lifecycle.is('starting')) return;
@@ -187,9 +184,9 @@ export class BatchingSink<T, P> {
       });
     } catch (error) {
       if (isKafkaRebalance(error)) throw error;
-      // Kafka away (a broker killed while the range's offsets were read or committed): kafkajs
-      // retries the batch, then restarts the consumer (workConsumer); the buffered lines stay and the
-      // batch's records already in them are skipped. The sink used to exit here (cluster suite).
+      // Kafka away (a broker killed while the range's offsets were read or committed): the consumer
+      // retries the batch (GroupConsumer); the buffered lines stay and the batch's records already
+      // in them are skipped. The sink used to exit here (cluster suite).
       if (isTransientKafkaError(error)) {
         this.log.warn({ err: error, partition: batch.partition }, 'Kafka unreachable; the batch is retried');
         throw error;

@@ -102,6 +102,15 @@ export class ExactlyOnceStage<In, Out> {
         retrying: (error) =>
           metrics.retries.inc({ ...stage, reason: error instanceof Error ? error.name : 'Error' }),
         held: (partitions) => metrics.pausedPartitions.set(stage, partitions),
+        unreadable: (batch) => {
+          metrics.unreadableBatches.inc({
+            ...stage,
+            topic: batch.topic,
+            partition: String(batch.partition),
+            policy: batch.policy,
+          });
+          metrics.heldPartitions.set(stage, this.loop.heldPartitions().length);
+        },
         lag: (partition, records) =>
           metrics.consumerLag.set(
             { ...stage, topic: options.input.topic, partition: String(partition) },
@@ -127,6 +136,11 @@ export class ExactlyOnceStage<In, Out> {
   /** True once the consumer is in its group and the stage can make progress. */
   isReady(): boolean {
     return this.lifecycle.is('running');
+  }
+
+  /** Input partitions held because their next batch cannot be read (KAFKA_UNREADABLE_BATCH=hold). */
+  heldPartitions(): Array<{ topic: string; partition: number; offset: bigint }> {
+    return this.loop.heldPartitions();
   }
 
   /**

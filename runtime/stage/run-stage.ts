@@ -43,7 +43,12 @@ export async function startStage<In, Out>(
   await stage.start();
   return {
     stage,
-    checks: { kafka: () => stage.isReady(), registry: () => registry.ping().then(() => true) },
+    checks: {
+      kafka: () => stage.isReady(),
+      registry: () => registry.ping().then(() => true),
+      // A held partition is input the stage will not process until an operator acts.
+      'input readable': () => stage.heldPartitions().length === 0,
+    },
     stop: () => stage.stop(),
     failed: stage.failed,
   };

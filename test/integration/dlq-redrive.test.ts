@@ -1,8 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { kafkajsOf } from '../../runtime/kafka/client.js';
 import { DLQ_HEADERS, deadLetterMessage, headersAsStrings } from '../../runtime/kafka/dead-letter.js';
 import { REDRIVEN_FROM_HEADER } from '../../runtime/kafka/dlq-redrive.js';
+import { RecordProducer } from '../../runtime/kafka/record-producer.js';
 import { deadLetterTopicOf } from '../../schemas/index.js';
 import { killCliProcesses, runCli } from '../support/cli.js';
 import { pipelineStack } from '../support/pipeline.js';
@@ -21,8 +21,7 @@ describe('dlq redrive', () => {
     const dlq = deadLetterTopicOf(origin);
     // 1,000 records a stage gave up on (as its dead-letter code writes them), each with a header of
     // its own that must survive the trip.
-    const producer = kafkajsOf(stack.kafka).producer({ idempotent: true });
-    await producer.connect();
+    const producer = await RecordProducer.connect(stack.kafka);
     const letters = Array.from({ length: 1000 }, (_, i) =>
       deadLetterMessage(
         { stage: 'correct', instanceId: 'test', topic: origin, partition: i % 6 },
@@ -38,9 +37,8 @@ describe('dlq redrive', () => {
         'TRANSFORMATION',
       ),
     );
-    for (let i = 0; i < letters.length; i += 100)
-      await producer.send({ topic: dlq, messages: letters.slice(i, i + 100) });
-    await producer.disconnect();
+    for (let i = 0; i < letters.length; i += 100) await producer.send(dlq, letters.slice(i, i + 100));
+    await producer.close();
     const env = stackEnv(overrides);
 
     const dry = await runCli(['dlq', 'redrive', '--topic', 'segments.raw', '--dry-run'], env);

@@ -1,10 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../cli/config.js';
+import { CONFIG_RESOURCE } from '../../runtime/kafka/admin.js';
+import { createKafka } from '../../runtime/kafka/client.js';
+import { RecordProducer } from '../../runtime/kafka/record-producer.js';
 import { SchemaRegistryClient } from '../../runtime/serde/schema-registry.js';
 import { KafkaBroker } from '../../runtime/stack/kafka-broker.js';
 import { defaultCacheDir } from '../../runtime/stack/local-stack.js';
@@ -49,7 +51,10 @@ describe('schema registry storage', () => {
       extraProperties: SHORT_CLOCK,
     });
     cleanups.push(() => broker.stop());
-    const kafka = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
+    const kafka = createKafka(
+      loadConfig({ KAFKA_BROKERS: broker.bootstrap }).kafka,
+      pino({ level: 'silent' }),
+    );
     const admin = kafka.admin();
     await admin.connect();
     cleanups.push(() => admin.disconnect());
@@ -69,7 +74,7 @@ describe('schema registry storage', () => {
     const described = await admin.describeConfigs({
       includeSynonyms: false,
       resources: ['_schemas', '_schemas_snapshots'].map((name) => ({
-        type: ConfigResourceTypes.TOPIC,
+        type: CONFIG_RESOURCE.topic,
         name,
       })),
     });
@@ -87,15 +92,14 @@ describe('schema registry storage', () => {
     // A control topic with the delete policy and the broker's (shortened) retention: its first
     // record must expire, which shows the clock really ran past the schemas' old lifetime.
     await admin.createTopics({ waitForLeaders: true, topics: [{ topic: 'control', numPartitions: 1 }] });
-    const producer = kafka.producer();
-    await producer.connect();
-    cleanups.push(() => producer.disconnect());
-    await producer.send({ topic: 'control', messages: [{ value: 'first' }] });
+    const producer = await RecordProducer.connect(kafka);
+    cleanups.push(() => producer.close());
+    await producer.send('control', [{ value: 'first' }]);
     let controlStart = '0';
     for (const deadline = Date.now() + 60_000; controlStart === '0' && Date.now() < deadline; ) {
       await new Promise((resolve) => setTimeout(resolve, 1000));
       // New records roll segments; the expired ones behind them are deleted.
-      await producer.send({ topic: 'control', messages: [{ value: 'tick' }] });
+      await producer.send('control', [{ value: 'tick' }]);
       await client.register(
         'durability-ticks-value',
         { type: 'record', name: `Tick${Date.now()}`, fields: [] },

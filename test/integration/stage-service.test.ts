@@ -57,7 +57,7 @@ describe('a stage service process', () => {
         ? ((await response.json()) as { checks: Record<string, boolean> })
         : undefined;
     }, 60_000);
-    expect(ready.checks).toEqual({ kafka: true, registry: true });
+    expect(ready.checks).toEqual({ kafka: true, registry: true, 'input readable': true });
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
 
     await produceValues(

@@ -9,6 +9,8 @@ import { LocalStack } from '../../runtime/stack/local-stack.js';
 declare module 'vitest' {
   export interface ProvidedContext {
     stackEnv: Record<string, string>;
+    /** The embedded broker's log directory ('' when the tests run against a cluster of their own). */
+    kafkaLogDir: string;
   }
 }
 
@@ -30,6 +32,7 @@ export async function setup(project: TestProject): Promise<void> {
   const env = stack.env();
   Object.assign(process.env, env);
   project.provide('stackEnv', env);
+  project.provide('kafkaLogDir', config.kafka.brokers ? '' : join(dataDir, 'kafka', 'kraft'));
 }
 
 export async function teardown(): Promise<void> {

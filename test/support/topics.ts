@@ -1,8 +1,9 @@
-import { Partitioners } from 'kafkajs';
 import { newTextSegment } from '../../producers/segment-producer.js';
 import type { KafkaAdmin } from '../../runtime/kafka/admin.js';
-import { type KafkaClients, kafkajsOf } from '../../runtime/kafka/client.js';
+import type { KafkaClients } from '../../runtime/kafka/client.js';
+import { RecordProducer } from '../../runtime/kafka/record-producer.js';
 import type { RecordHeaders } from '../../runtime/kafka/records.js';
+import { scanSpans } from '../../runtime/kafka/topic-range-reader.js';
 import { AvroEncoder } from '../../runtime/serde/avro-serde.js';
 import type { SchemaRegistryClient } from '../../runtime/serde/schema-registry.js';
 import { avroSchemas, type TextSegment } from '../../schemas/index.js';
@@ -41,17 +42,13 @@ export async function produceRaw(
   topic: string,
   messages: Array<{ key: string; value: Buffer | null; headers?: RecordHeaders }>,
 ): Promise<void> {
-  const producer = kafkajsOf(kafka).producer({
-    idempotent: true,
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
-  await producer.connect();
+  const producer = await RecordProducer.connect(kafka);
   try {
     for (let start = 0; start < messages.length; start += 1000) {
-      await producer.send({ topic, messages: messages.slice(start, start + 1000) });
+      await producer.send(topic, messages.slice(start, start + 1000));
     }
   } finally {
-    await producer.disconnect();
+    await producer.close();
   }
 }
 
@@ -89,57 +86,47 @@ export async function readTopic(
   kafka: KafkaClients,
   topic: string,
   timeoutMs = 60_000,
+  options: { readUncommitted?: boolean } = {},
 ): Promise<ReadRecord[]> {
   const admin = kafka.admin();
-  await admin.connect();
-  const ends = new Map(
-    (await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)] as const),
-  );
+  const offsets = await admin.fetchTopicOffsets(topic);
   await admin.disconnect();
+  const spans = offsets.map((p) => ({ partition: p.partition, from: BigInt(p.low), to: BigInt(p.high) }));
   const records: ReadRecord[] = [];
-  const reached = new Map<number, bigint>();
-  const done = () =>
-    [...ends].every(([partition, end]) => end === 0n || (reached.get(partition) ?? -1n) >= end);
-  if (done()) return records;
-  const consumer = kafkajsOf(kafka).consumer({
-    groupId: `reader-${topic}-${Date.now()}-${Math.random()}`,
-    readUncommitted: false,
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`reading ${topic} timed out before reaching its end offsets`)),
+      timeoutMs,
+    );
   });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  let finish: () => void = () => undefined;
-  const finished = new Promise<void>((resolve) => {
-    finish = resolve;
-  });
-  // END_BATCH_PROCESS also reports batches that held only transaction markers, which eachBatch never sees.
-  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-    const next = BigInt(payload.lastOffset) + 1n;
-    if (next > (reached.get(payload.partition) ?? -1n)) reached.set(payload.partition, next);
-    if (done()) finish();
-  });
-  await consumer.run({
-    eachBatch: async ({ batch }) => {
-      for (const message of batch.messages) {
-        const headers: Record<string, string> = {};
-        for (const [name, value] of Object.entries(message.headers ?? {})) {
-          if (value !== undefined) headers[name] = String(Array.isArray(value) ? value[0] : value);
-        }
-        records.push({
-          partition: batch.partition,
-          offset: message.offset,
-          key: message.key?.toString() ?? null,
-          value: message.value,
-          headers,
-          timestamp: Number(message.timestamp),
-        });
-      }
-    },
-  });
-  const timer = setTimeout(finish, timeoutMs);
-  await finished;
-  clearTimeout(timer);
-  await consumer.disconnect();
-  if (!done()) throw new Error(`reading ${topic} timed out before reaching its end offsets`);
+  try {
+    await Promise.race([
+      timedOut,
+      scanSpans(
+        kafka,
+        topic,
+        spans,
+        (partition, message) => {
+          const headers: Record<string, string> = {};
+          for (const [name, value] of Object.entries(message.headers ?? {})) {
+            if (value !== undefined) headers[name] = String(Array.isArray(value) ? value[0] : value);
+          }
+          records.push({
+            partition,
+            offset: message.offset,
+            key: message.key?.toString() ?? null,
+            value: message.value,
+            headers,
+            timestamp: Number(message.timestamp),
+          });
+        },
+        options,
+      ),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
   return records;
 }
 

@@ -1,9 +1,8 @@
-import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { Backoff } from '../../runtime/backoff.js';
 import { isRetryable, RetryableError, UnprocessableRecordError } from '../../runtime/errors.js';
 import { DLQ_HEADERS, deadLetterMessage, headersAsStrings } from '../../runtime/kafka/dead-letter.js';
-import { isTransientKafkaError } from '../../runtime/kafka/errors.js';
+import type { ConsumedRecord } from '../../runtime/kafka/records.js';
 import { ChunkSizer } from '../../runtime/stage/chunk-sizer.js';
 import { traceOrigin, withStamp } from '../../runtime/stage/trace.js';
 
@@ -41,7 +40,7 @@ describe('deadLetterMessage', () => {
       headers: { traceparent: Buffer.from('00-abc') },
       offset: '41',
       timestamp: '1700000000000',
-    } as unknown as KafkaMessage;
+    } as unknown as ConsumedRecord;
     const error = new UnprocessableRecordError('bad bytes');
     const message = deadLetterMessage(
       { stage: 'correct', instanceId: 'host-1', topic: 'segments.raw', partition: 4 },
@@ -78,28 +77,6 @@ describe('trace', () => {
     expect(value.trace).toHaveLength(1);
     expect(traceOrigin(stamped)).toBe(1000);
     expect(traceOrigin({ text: 'no trace' })).toBeUndefined();
-  });
-});
-
-describe('riding out a Kafka outage', () => {
-  it('restarts in-process on errors that mean Kafka is away, not on errors a person must fix', () => {
-    expect(isTransientKafkaError({ name: 'KafkaJSConnectionError', retriable: true })).toBe(true);
-    expect(isTransientKafkaError({ name: 'KafkaJSBrokerNotFound' })).toBe(true);
-    expect(
-      isTransientKafkaError({
-        name: 'KafkaJSNumberOfRetriesExceeded',
-        retriable: false,
-        cause: { name: 'KafkaJSConnectionError', retriable: true },
-      }),
-    ).toBe(true);
-    expect(
-      isTransientKafkaError({
-        name: 'KafkaJSProtocolError',
-        type: 'TOPIC_AUTHORIZATION_FAILED',
-        retriable: false,
-      }),
-    ).toBe(false);
-    expect(isTransientKafkaError(new TypeError('a bug'))).toBe(false);
   });
 });
 
