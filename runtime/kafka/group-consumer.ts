@@ -6,6 +6,7 @@ import type { Logger } from '../logger.js';
 import type { KafkaClients } from './client.js';
 import { isKafkaRebalance, isTransientKafkaError } from './errors.js';
 import { type BufferMessage, GroupStream, workStream } from './group-stream.js';
+import { Outage } from './outage.js';
 import { toPartitionRecord } from './platformatic-records.js';
 import type { Assignment, ConsumedRecord } from './records.js';
 
@@ -82,9 +83,6 @@ export class GroupConsumer {
     });
   }
 
-  /** Kept for the callers' lifecycle: the client connects on first use. */
-  async connect(): Promise<void> {}
-
   /** Joins the group and starts handing over batches. */
   async run(): Promise<void> {
     await this.group.start();
@@ -151,7 +149,7 @@ export class GroupConsumer {
     const generation = this.generation;
     const current = () => generation === this.generation && !this.stopping;
     const backoff = new Backoff(options.settings.retryInitialMs, options.settings.retryMaxMs);
-    let outageSince: number | undefined;
+    const outage = new Outage(options.settings.kafkaOutageMaxMs);
     let remaining = records;
     while (current() && remaining.length > 0) {
       let doneUpTo = -1n;
@@ -174,8 +172,7 @@ export class GroupConsumer {
           options.onCrash(error as Error);
           return false;
         }
-        outageSince ??= Date.now();
-        if (Date.now() - outageSince > options.settings.kafkaOutageMaxMs) {
+        if (outage.tooLong()) {
           options.logger.error({ err: error }, 'Kafka unreachable for too long');
           options.onCrash(error as Error);
           return false;

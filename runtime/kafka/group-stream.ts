@@ -10,6 +10,7 @@ import type { StageConfig } from '../config/index.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { KafkaClients } from './client.js';
+import { Outage } from './outage.js';
 import type { Assignment } from './records.js';
 import { GuardedConsumer, type UnreadableBatch } from './unreadable-batches.js';
 
@@ -71,7 +72,7 @@ export class GroupStream {
   private stream: BufferStream | undefined;
   private joins = 0;
   private stopping = false;
-  private outageSince: number | undefined;
+  private readonly outage: Outage;
   private restarting: Promise<void> | undefined;
   private readonly backoff: Backoff;
   private readonly log: Logger;
@@ -80,6 +81,7 @@ export class GroupStream {
     const { clients, groupId, group } = options;
     this.log = options.logger;
     this.backoff = new Backoff(options.retry.initialMs, options.retry.maxMs);
+    this.outage = new Outage(options.kafkaOutageMaxMs);
     this.consumer = new GuardedConsumer(
       {
         ...clients.options(groupId),
@@ -179,7 +181,7 @@ export class GroupStream {
     // Emitted before the fetch's records are pushed: look once they are.
     if (options.onFetched)
       stream.on('fetch', () => setImmediate(() => stream === this.stream && options.onFetched?.()));
-    this.outageSince = undefined;
+    this.outage.over();
     // consume() resolves once the member has joined; had the join event been missed, take it now.
     if (this.joins === 0) this.onJoin(this.consumer.assignments ?? []);
   }
@@ -204,8 +206,7 @@ export class GroupStream {
 
   /** Counts an outage from its first failure; past `kafkaOutageMaxMs` it gives up (onCrash). */
   private outageTooLong(error: Error): boolean {
-    this.outageSince ??= Date.now();
-    if (Date.now() - this.outageSince <= this.options.kafkaOutageMaxMs) return false;
+    if (!this.outage.tooLong()) return false;
     this.log.error({ err: error }, 'Kafka unreachable for too long');
     this.options.onCrash(error);
     return true;

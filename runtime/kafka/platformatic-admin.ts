@@ -1,8 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Admin, type BaseOptions, FetchIsolationLevels } from '@platformatic/kafka';
 import type { KafkaAdmin, NewTopic, TopicPartitionOffsets } from './admin.js';
 import { hasErrorType } from './errors.js';
 import type { PartitionOffset } from './records.js';
+import { untilLeadersElected } from './topics.js';
 
 /** ListOffsets' special timestamps: the partition's end and its start. */
 const LATEST = -1n;
@@ -49,23 +49,13 @@ export class PlatformaticAdmin implements KafkaAdmin {
         if (!hasErrorType(error, 'TOPIC_ALREADY_EXISTS')) throw error;
       }
     }
-    if (options.waitForLeaders !== false) await this.untilLeaders(options.topics.map((t) => t.topic));
+    if (options.waitForLeaders !== false)
+      await untilLeadersElected(
+        this,
+        options.topics.map((t) => t.topic),
+        30_000,
+      );
     return created;
-  }
-
-  /** Until every partition of the topics has a leader (a topic just created may have none yet). */
-  private async untilLeaders(topics: string[], timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const { topics: described } = await this.fetchTopicMetadata({ topics }).catch(() => ({ topics: [] }));
-      const ready =
-        described.length === topics.length &&
-        described.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
-      if (ready) return;
-      if (Date.now() > deadline)
-        throw new Error(`topics without leaders after ${timeoutMs} ms: ${topics.join(', ')}`);
-      await sleep(100);
-    }
   }
 
   async createPartitions(options: {

@@ -167,7 +167,11 @@ export function registryStorageTopics(brokers: number): TopicSpec[] {
 }
 
 /** Until every partition of the topics has a leader (metadata errors meanwhile are expected). */
-async function untilLeadersElected(admin: KafkaAdmin, topics: string[], timeoutMs = 60_000): Promise<void> {
+export async function untilLeadersElected(
+  admin: KafkaAdmin,
+  topics: string[],
+  timeoutMs = 60_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {

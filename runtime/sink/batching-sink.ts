@@ -130,7 +130,6 @@ export class BatchingSink<T, P> {
     await this.untilAvailable('storage', () => this.writer.open());
     const [producer] = await Promise.all([RecordProducer.connect(this.options.kafka), this.admin.connect()]);
     this.producer = producer;
-    await this.consumer.connect();
     if (!this.lifecycle.is('starting')) return;
     this.lifecycle.moveTo('joining');
     await this.consumer.run();
