@@ -53,6 +53,7 @@ export async function main(json: boolean): Promise<void> {
     { name: 'greedy (plain base)', decoding: { beamSize: 1 } },
     { name: 'beam 5', decoding: { beamSize: 5 } },
     { name: 'beam 5 + Romanian prompt (shipped)', decoding: LANGUAGE_DECODING.ro! },
+    { name: "shipped + Whisper's VAD in the chunk", decoding: { ...LANGUAGE_DECODING.ro!, vadFilter: true } },
   ];
   const engineWith = (model: string, modelName: string, decoding: Decoding) =>
     localWhisperEngine({ python: runtime.python, model, modelName, decoding: { ro: decoding }, logger });
@@ -98,6 +99,23 @@ export async function main(json: boolean): Promise<void> {
     });
     if (choice.decoding === LANGUAGE_DECODING.ro) shipped = texts;
   }
+  // A long recording sent whole (the CLI's chunks can reach 15 s, a file with few pauses more):
+  // every sentence in one request, Whisper's 30 s windows, the previous window's text as the next
+  // one's prompt or not. WER over all words, against every sentence together.
+  const whole = Buffer.concat(audio);
+  const long: Array<{ name: string; wer: number; rtf: number }> = [];
+  for (const condition of [false, true]) {
+    const engine = engineWith(base, 'base', { ...LANGUAGE_DECODING.ro!, conditionOnPreviousText: condition });
+    await engine.start();
+    const startedAt = performance.now();
+    const text = (await transcribeOne(engine, whole, SAMPLE_RATE, 'ro')).text;
+    long.push({
+      name: `one ${format(audioSeconds, 0)} s recording, condition_on_previous_text ${condition}`,
+      wer: wordErrorRate(sentences.map((s) => s.text).join(' '), text),
+      rtf: (performance.now() - startedAt) / 1000 / audioSeconds,
+    });
+    await engine.close();
+  }
   const corrected = (await correct.run(shipped, { lang: 'ro' })).map((result) => result.text);
   const pipelineName = 'shipped + Romanian dictionary (correct stage)';
   rows.push({
@@ -127,6 +145,10 @@ export async function main(json: boolean): Promise<void> {
       ]),
     ],
   );
+  printTable('the same sentences as one long recording (shipped decoding)', [
+    ['request', 'WER (all words)', 'RTF'],
+    ...long.map((row): [string, ...string[]] => [row.name, format(row.wer, 3), format(row.rtf, 2)]),
+  ]);
   printTable('worker peak memory (one process per model)', [
     ['model', 'MiB'],
     ['tiny.en', format(tinyMemory, 0)],
@@ -148,6 +170,7 @@ export async function main(json: boolean): Promise<void> {
         audioSeconds,
         writtenIntended: written,
         choices: rows,
+        longRecording: long,
         perSentence: Object.fromEntries(perSentence),
         peakMemoryMiB: { 'tiny.en': tinyMemory, base: baseMemory },
       })}\n`,

@@ -6,13 +6,14 @@
  * audio takes --repeats N (pairs of sentences in the live stream, default 5) and --parts 1,2,3,4;
  * csv-job takes --rows N (default 100000); compression takes --rows N (default 50000);
  * runtime takes --rows N (default 100000) and --only a,b,c (passthrough, pipeline, Kafka Streams);
- * romanian-speech takes --per-sentence.
+ * romanian-speech takes --per-sentence; language-decision takes none.
  */
 const benchmarks: Record<string, () => Promise<{ main(json: boolean): Promise<void> }>> = {
   audio: () => import('./audio.js'),
   classify: () => import('./classify.js'),
   compression: () => import('./compression.js'),
   'csv-job': () => import('./csv-job.js'),
+  'language-decision': () => import('./language-decision.js'),
   pipeline: () => import('./pipeline.js'),
   predict: () => import('./predict.js'),
   'romanian-speech': () => import('./romanian-speech.js'),

@@ -4,6 +4,15 @@ import {
   transcribeOne,
   unsupportedLanguage,
 } from '../processors/transcribe/engine.js';
+import {
+  decide,
+  EMPTY_TALLY,
+  hearableBy,
+  type LanguageDecision,
+  type LanguageDecisionSettings,
+  type LanguageTally,
+  withEvidence,
+} from '../processors/transcribe/stream-language.js';
 import { AudioInputError, decodeToPcm, describe } from '../producers/audio/ffmpeg-decoder.js';
 import { resolveAudioInput } from '../producers/audio/resolve-input.js';
 import { openChunker } from '../producers/audio/speech-chunker.js';
@@ -17,7 +26,11 @@ export interface FileTranscript {
   language: string;
   /** The model that heard that language, where the engine holds a model per language. */
   model: string | undefined;
+  /** How the language was decided, when none was given and there were candidates to choose from. */
+  decision?: LanguageDecision;
 }
+
+type Chunk = { pcm: Buffer; startMs: number; durationMs: number };
 
 /**
  * One file or URL transcribed in-process, without Kafka: the producers' decoder and chunker, then
@@ -30,9 +43,13 @@ export async function transcribeFile(options: {
   chunkMs: number;
   vadModel: string | undefined;
   language: string | undefined;
+  /** Without a language: the candidates it is decided among, as the transcribe stage does. */
+  languages?: LanguageDecisionSettings;
   onProgress?: (audioMs: number) => void;
+  onLanguage?: (decision: LanguageDecision) => void;
 }): Promise<FileTranscript> {
-  const { engine, language } = options;
+  const { engine } = options;
+  let language = options.language;
   if (language && !engine.supportsLanguage(language)) {
     throw new AudioInputError(unsupportedLanguage(engine, language));
   }
@@ -46,7 +63,7 @@ export async function transcribeFile(options: {
     Promise<{ lines: TranscriptLine[]; heard: { language: string; ms: number; model?: string } }>
   > = [];
   let audioBytes = 0;
-  const queue = (chunk: { pcm: Buffer; startMs: number; durationMs: number }) => {
+  const queue = (chunk: Chunk) => {
     if (chunk.pcm.length === 0) return;
     // One line per chunk, as the Kafka path gives one segment per chunk; times from the engine's words.
     const part = transcribeOne(engine, chunk.pcm, SAMPLE_RATE, language ?? null).then((transcript) => ({
@@ -65,17 +82,43 @@ export async function transcribeFile(options: {
     part.catch(() => undefined);
     pending.push(part);
   };
+  // Without a language, chunks wait until their first speech has decided one (stream-language.ts).
+  const settings = options.languages && hearableBy(options.languages, (l) => engine.supportsLanguage(l));
+  const deciding = !language && engine.identifyLanguage && settings && settings.candidates.length > 1;
+  let decision: LanguageDecision | undefined;
+  let tally: LanguageTally = EMPTY_TALLY;
+  const waiting: Chunk[] = [];
+  const decided = (made: LanguageDecision) => {
+    decision = made;
+    language = made.language;
+    options.onLanguage?.(made);
+    for (const chunk of waiting.splice(0)) queue(chunk);
+  };
+  const take = async (chunk: Chunk) => {
+    if (!deciding || decision) return queue(chunk);
+    waiting.push(chunk);
+    if (chunk.pcm.length === 0) return;
+    tally = withEvidence(
+      tally,
+      await engine.identifyLanguage!(chunk.pcm, settings.candidates),
+      chunk.durationMs,
+    );
+    const made = decide(tally, settings);
+    if (made) decided(made);
+  };
   let settled = 0;
   for await (const data of decoder.pcm as AsyncIterable<Buffer>) {
     audioBytes += data.length;
-    for (const chunk of await chunker.push(data)) queue(chunk);
+    for (const chunk of await chunker.push(data)) await take(chunk);
     // A few chunks queued keep the engine busy; more would hold a long file's audio in memory.
     while (pending.length - settled > MAX_QUEUED) await pending[settled++];
     options.onProgress?.(audioBytes / 32);
   }
   await decoder.finished;
   if (audioBytes === 0) throw new AudioInputError(`${source}: no audio in the input`);
-  queue(chunker.end());
+  await take(chunker.end());
+  // A recording shorter than the decision's time: what its speech says, else the fallback.
+  if (deciding && !decision) decided(decide(tally, { ...settings, withinMs: 0 })!);
   const parts = await Promise.all(pending);
   const heard = new Map<string, number>();
   for (const part of parts)
@@ -86,5 +129,6 @@ export async function transcribeFile(options: {
     lines: parts.flatMap((part) => part.lines),
     language: spoken,
     model: parts.find((part) => part.heard.language === spoken)?.heard.model ?? parts[0]?.heard.model,
+    ...(decision ? { decision } : {}),
   };
 }

@@ -11,6 +11,19 @@ export const languageCode = {
   description: 'ISO 639-1 language code, such as en or ro',
 } as const;
 
+/** A stream's spoken language, or `auto`: decided from its first speech among TRANSCRIBE_LANGUAGES. */
+export const spokenLanguage = {
+  type: 'string',
+  pattern: '^([a-z]{2}|auto)$',
+  description:
+    'ISO 639-1 code of the speech (en, ro, …), or auto (the default): decided once from the first seconds of speech among TRANSCRIBE_LANGUAGES, told as a `language` stream event',
+} as const;
+
+/** The hint a spoken-language field gives the audio chunks: none for auto. */
+export function languageHintOf(language: string | undefined): string | undefined {
+  return language === 'auto' ? undefined : language;
+}
+
 export const streamIdSchema = {
   type: 'string',
   pattern: '^[A-Za-z0-9._:-]{1,128}$',

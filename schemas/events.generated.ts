@@ -102,7 +102,7 @@ export type FeedbackVerdict = (typeof FeedbackVerdict)[number];
 /** What happened to a stream's ingest (started, ended, failed) or to its processing (warning), keyed by streamId on stream.events, so the gateway and the dashboard can show it. */
 export interface StreamEvent {
   streamId: string;
-  /** started: audio is flowing; ended: the input ended; stopped: a user stopped it; failed: see message; warning: a stage cannot process part of the stream as asked (see message), the ingest goes on. */
+  /** started: audio is flowing; ended: the input ended; stopped: a user stopped it; failed: see message; warning: a stage cannot process part of the stream as asked (see message), the ingest goes on; language: the stream's spoken language was decided (language, languageShares, message), once. */
   kind: StreamEventKind;
   /** Why it failed, or the warning, in one line. */
   message: null | string;
@@ -114,9 +114,13 @@ export interface StreamEvent {
   audioMs: number;
   /** Epoch milliseconds (UTC). */
   atMs: number;
+  /** kind language: the ISO 639-1 code decided for the stream's speech. */
+  language: null | string;
+  /** kind language: each candidate language's share of the evidence (0-1) when it was decided. */
+  languageShares: null | Record<string, number>;
 }
 
-export const StreamEventKind = ['started', 'ended', 'stopped', 'failed', 'warning'] as const;
+export const StreamEventKind = ['started', 'ended', 'stopped', 'failed', 'warning', 'language'] as const;
 export type StreamEventKind = (typeof StreamEventKind)[number];
 
 /** A piece of text flowing through segments.raw -> segments.corrected -> segments.translated. Each stage fills its own optional field and keeps the earlier ones, so the original text always travels along. */
@@ -637,10 +641,11 @@ export const avroSchemas: Record<EventName, AvroRecordSchema> = {
             "ended",
             "stopped",
             "failed",
-            "warning"
+            "warning",
+            "language"
           ]
         },
-        "doc": "started: audio is flowing; ended: the input ended; stopped: a user stopped it; failed: see message; warning: a stage cannot process part of the stream as asked (see message), the ingest goes on."
+        "doc": "started: audio is flowing; ended: the input ended; stopped: a user stopped it; failed: see message; warning: a stage cannot process part of the stream as asked (see message), the ingest goes on; language: the stream's spoken language was decided (language, languageShares, message), once."
       },
       {
         "name": "message",
@@ -676,6 +681,27 @@ export const avroSchemas: Record<EventName, AvroRecordSchema> = {
         "name": "atMs",
         "type": "long",
         "doc": "Epoch milliseconds (UTC)."
+      },
+      {
+        "name": "language",
+        "type": [
+          "null",
+          "string"
+        ],
+        "default": null,
+        "doc": "kind language: the ISO 639-1 code decided for the stream's speech."
+      },
+      {
+        "name": "languageShares",
+        "type": [
+          "null",
+          {
+            "type": "map",
+            "values": "double"
+          }
+        ],
+        "default": null,
+        "doc": "kind language: each candidate language's share of the evidence (0-1) when it was decided."
       }
     ]
   },

@@ -7,6 +7,7 @@ import {
 import { createEmotionEngine, resolveRegistryModels } from '../../processors/classify/pipeline.js';
 import { TRANSCRIBE_ENGINES } from '../../processors/transcribe/config.js';
 import { createTranscriptionEngine } from '../../processors/transcribe/pipeline.js';
+import { describeDecision } from '../../processors/transcribe/stream-language.js';
 import { vadModelOf } from '../../producers/audio/speech-chunker.js';
 import { createLogger } from '../../runtime/logger.js';
 import { loadConfig } from '../config.js';
@@ -33,8 +34,8 @@ export function registerTranscribeCommand(program: Command): void {
     )
     .option(
       '--language <lang>',
-      'spoken language (ISO 639-1); multilingual models detect it when absent',
-      languageOption,
+      'spoken language (ISO 639-1), or auto (the default): decided from the first speech among TRANSCRIBE_LANGUAGES',
+      (value: string) => (value === 'auto' ? 'auto' : languageOption(value)),
     )
     .option('--emotions', "add each segment's top emotion and core scores")
     .option(
@@ -68,7 +69,9 @@ export function registerTranscribeCommand(program: Command): void {
             engine,
             chunkMs: options.chunkMs,
             vadModel: vadModelOf(config),
-            language: options.language,
+            language: options.language === 'auto' ? undefined : options.language,
+            languages: config.transcribe.languageDecision,
+            onLanguage: (decision) => process.stderr.write(`transcribe: ${describeDecision(decision)}\n`),
             onProgress: (audioMs) => {
               if (Date.now() - lastReport < 2000) return;
               lastReport = Date.now();

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
 import { AudioInputError, describe } from '../../producers/audio/ffmpeg-decoder.js';
 import { probeAudioFile } from '../../producers/audio/probe-audio.js';
-import { errorResponse, languageCode, streamIdSchema } from '../api-schemas.js';
+import { errorResponse, languageHintOf, spokenLanguage, streamIdSchema } from '../api-schemas.js';
 import { HttpError, sendError } from '../http-errors.js';
 import type { StreamIngests } from '../streams/stream-ingests.js';
 import { checkStreamUrl, type UrlAllowList } from '../streams/url-guard.js';
@@ -39,7 +39,10 @@ const FORM_FIELDS = {
     pattern: new RegExp(streamIdSchema.pattern),
     expected: streamIdSchema.description.toLowerCase(),
   },
-  language: { pattern: new RegExp(languageCode.pattern), expected: 'an ISO 639-1 code such as en' },
+  language: {
+    pattern: new RegExp(spokenLanguage.pattern),
+    expected: 'an ISO 639-1 code such as en, or auto',
+  },
   realtime: { pattern: /^(true|false)$/, expected: 'true or false' },
 };
 
@@ -69,7 +72,7 @@ export const audioRoutes: FastifyPluginAsync<{
         summary:
           'Upload a recording (MP3, WAV, M4A, OGG, FLAC, anything ffmpeg decodes); it becomes a stream',
         description:
-          'multipart/form-data with a `file` part and optional fields `streamId`, `language` (ISO 639-1), ' +
+          'multipart/form-data with a `file` part and optional fields `streamId`, `language` (ISO 639-1, or auto), ' +
           '`realtime` (true: produce at the pace of playback, as if live).',
         tags: ['streams'],
         consumes: ['multipart/form-data'],
@@ -104,7 +107,7 @@ export const audioRoutes: FastifyPluginAsync<{
           input: file,
           source: fileName,
           realtime: fields.realtime === 'true',
-          languageHint: fields.language,
+          languageHint: languageHintOf(fields.language),
           cleanup: file,
         });
         return reply.code(202).header('Location', `/v1/streams/${streamId}`).send(status);
@@ -134,7 +137,7 @@ export const audioRoutes: FastifyPluginAsync<{
           properties: {
             url: { type: 'string', maxLength: 4096, pattern: URL_PATTERN },
             streamId: streamIdSchema,
-            language: languageCode,
+            language: spokenLanguage,
             realtime: {
               type: 'boolean',
               description: 'Pace a file URL like playback (live inputs always are)',
@@ -156,7 +159,7 @@ export const audioRoutes: FastifyPluginAsync<{
         input,
         source: describe(url),
         realtime: realtime ?? false,
-        languageHint: language,
+        languageHint: languageHintOf(language),
       });
       return reply.code(202).header('Location', `/v1/streams/${streamId}`).send(status);
     },

@@ -44,6 +44,12 @@ const streamSummary = {
     },
     message: { type: ['string', 'null'], description: 'Why the ingest failed, or its last warning' },
     source: { type: ['string', 'null'] },
+    language: {
+      type: ['object', 'null'],
+      description:
+        "The stream's spoken language once decided (its `language` event): the code and how it was decided",
+      properties: { code: { type: 'string' }, decision: { type: ['string', 'null'] } },
+    },
   },
 } as const;
 

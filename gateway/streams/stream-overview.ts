@@ -42,6 +42,8 @@ export interface StreamSummary {
   /** Why the ingest failed, or its last warning. */
   message: string | null;
   source: string | null;
+  /** The spoken language decided for the stream, and how (its `language` event), once there is one. */
+  language: { code: string; decision: string | null } | null;
 }
 
 interface Tracked {
@@ -51,6 +53,7 @@ interface Tracked {
   ingest: StreamEvent['kind'] | null;
   message: string | null;
   source: string | null;
+  language: StreamSummary['language'];
   totals: number[];
   /** Per bucket: its start and the top-label counts in it. */
   buckets: Array<{ startMs: number; counts: number[] }>;
@@ -90,6 +93,10 @@ export class StreamOverview {
 
   onEvent(event: StreamEvent): void {
     const stream = this.track(event.streamId, event.atMs);
+    if (event.kind === 'language') {
+      if (event.language) stream.language = { code: event.language, decision: event.message };
+      return;
+    }
     if (event.kind === 'warning') {
       stream.message = event.message;
       return;
@@ -145,6 +152,7 @@ export class StreamOverview {
       lastSegment: stream.last,
       message: stream.message,
       source: stream.source,
+      language: stream.language,
     };
   }
 
@@ -158,6 +166,7 @@ export class StreamOverview {
         ingest: null,
         message: null,
         source: null,
+        language: null,
         totals: zeros(),
         buckets: new Array(BUCKETS),
         last: null,

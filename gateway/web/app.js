@@ -281,7 +281,8 @@ async function refreshOverview() {
         item.dataset.state = stream.state;
         item.querySelector('.name').textContent = stream.streamId;
         item.querySelector('.state').textContent =
-          `${stream.state} · ${stream.window.results}/min · ${stream.results} in all`;
+          `${stream.state}${stream.language ? ` · ${stream.language.code}` : ''} · ${stream.window.results}/min · ${stream.results} in all`;
+        if (stream.language?.decision) item.querySelector('.state').title = stream.language.decision;
         const badges = item.querySelector('.badges');
         for (const emotion of stream.alerts) {
           const badge = document.createElement('span');
@@ -337,6 +338,7 @@ function showTranscriptLinks(streamId) {
 
 function watch(streamId, sinceMs) {
   watching = streamId;
+  $('stream-language').textContent = '';
   showTranscriptLinks(streamId);
   socket?.close(1000, 'switching stream');
   const url = new URL('/v1/live', location.href);
@@ -351,6 +353,11 @@ function watch(streamId, sinceMs) {
     const message = JSON.parse(event.data);
     if (message.type === 'stream') {
       const { kind, message: why, audioMs } = message.event;
+      // The language decision stays in view: later events (ended, warnings) replace the status line.
+      if (kind === 'language') {
+        $('stream-language').textContent = `${message.event.streamId}: ${why}`;
+        return;
+      }
       $('stream-status').textContent =
         `${message.event.streamId}: ${kind}${why ? ` — ${why}` : ''} (${(audioMs / 1000).toFixed(1)} s of audio)`;
       return;

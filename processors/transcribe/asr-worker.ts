@@ -26,15 +26,32 @@ export type WorkerAnswer =
         text: string;
         avgLogprob: number;
         noSpeechProb: number;
+        /** gzip ratio of the segment's text: above 2.4 Whisper repeated itself (faster-whisper's threshold). */
+        compressionRatio: number;
       }>;
     }
   | { id: string; error: string };
+
+/** How likely each asked language is for a chunk, from Whisper's language token. */
+export type DetectAnswer = { id: string; languages: Record<string, number> } | { id: string; error: string };
 
 /** Decoding choices of one request (processors/transcribe/language-decoding.ts). */
 export interface Decoding {
   beamSize?: number;
   /** Text Whisper takes as what came before: its language, spelling and diacritics steer the decoder. */
   initialPrompt?: string;
+  /**
+   * faster-whisper's temperature fallback (decode again when the text repeats itself or is
+   * unlikely); on unless false. A language trial turns it off to score the first decode as it is.
+   */
+  fallback?: boolean;
+  /** faster-whisper's own silero VAD inside the chunk (off: the producer already cut at pauses). */
+  vadFilter?: boolean;
+  /**
+   * The previous window's text as the prompt of the next, within one request longer than Whisper's
+   * 30 s window (off: a chunk stands alone, and a hallucination would carry on).
+   */
+  conditionOnPreviousText?: boolean;
 }
 
 /**
@@ -44,7 +61,7 @@ export interface Decoding {
  * retries its batch with a new worker and nothing is lost or repeated (the batch is one transaction).
  */
 export class AsrWorker {
-  private readonly pending: PendingAnswers<WorkerAnswer>;
+  private readonly pending: PendingAnswers<WorkerAnswer | DetectAnswer>;
 
   private constructor(
     private readonly child: ChildProcess,
@@ -52,7 +69,7 @@ export class AsrWorker {
     lines: AsyncIterator<string>,
     timeoutMs: number,
   ) {
-    this.pending = new PendingAnswers<WorkerAnswer>({
+    this.pending = new PendingAnswers<WorkerAnswer | DetectAnswer>({
       name: 'the faster-whisper worker',
       timeoutMs,
       onFail: () => this.child.kill('SIGKILL'),
@@ -115,10 +132,19 @@ export class AsrWorker {
    * the worker's beam size and gives an initial prompt for this chunk (a language's own choices).
    */
   transcribe(pcm: Buffer, language: string | null, decoding: Decoding = {}): Promise<WorkerAnswer> {
+    return this.request(pcm, { language, ...decoding }) as Promise<WorkerAnswer>;
+  }
+
+  /** How likely each of `languages` is spoken in the chunk (a multilingual model's language token). */
+  detect(pcm: Buffer, languages: readonly string[]): Promise<DetectAnswer> {
+    return this.request(pcm, { detect: languages }) as Promise<DetectAnswer>;
+  }
+
+  private request(pcm: Buffer, fields: object): Promise<WorkerAnswer | DetectAnswer> {
     if (this.pending.failed) return Promise.reject(this.pending.failed);
     const { id, answer } = this.pending.expect('c');
     const stdin = this.child.stdin!;
-    stdin.write(`${JSON.stringify({ id, bytes: pcm.length, language, ...decoding })}\n`);
+    stdin.write(`${JSON.stringify({ id, bytes: pcm.length, ...fields })}\n`);
     stdin.write(pcm);
     return answer;
   }
@@ -134,9 +160,9 @@ export class AsrWorker {
     for (;;) {
       const line = await lines.next().catch(() => ({ done: true as const, value: undefined }));
       if (line.done) return;
-      let answer: WorkerAnswer;
+      let answer: WorkerAnswer | DetectAnswer;
       try {
-        answer = JSON.parse(line.value) as WorkerAnswer;
+        answer = JSON.parse(line.value) as WorkerAnswer | DetectAnswer;
       } catch {
         // The worker keeps stdout for answers; a line that is none means it is broken: start anew.
         this.pending.fail(

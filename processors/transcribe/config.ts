@@ -1,4 +1,5 @@
-import { type EnvReader, EXECUTION_PROVIDERS } from '../../runtime/config/index.js';
+import { ConfigError, type EnvReader, EXECUTION_PROVIDERS } from '../../runtime/config/index.js';
+import type { LanguageDecisionSettings } from './stream-language.js';
 
 /** `auto`: faster-whisper where its runtime is installed, else pocketsphinx (said at start-up). */
 export const TRANSCRIBE_ENGINES = ['auto', 'faster-whisper', 'pocketsphinx'] as const;
@@ -34,6 +35,11 @@ export interface TranscribeConfig {
   executionProvider: (typeof EXECUTION_PROVIDERS)[number];
   /** Chunks quieter than this RMS level (0–1) are silence and are not transcribed. */
   silenceLevel: number;
+  /**
+   * How a stream without a language hint gets its language (TRANSCRIBE_LANGUAGES, TRANSCRIBE_LANGUAGE_*): one
+   * candidate means that language for every such stream, no detection.
+   */
+  languageDecision: LanguageDecisionSettings;
 }
 
 /** The transcribe stage's settings (TRANSCRIBE_*, WHISPER_*, …), validated by the one loader (cli/config.ts). */
@@ -60,6 +66,25 @@ export function readTranscribeConfig(read: EnvReader): TranscribeConfig {
     },
     executionProvider,
     silenceLevel: read.int('TRANSCRIBE_SILENCE_LEVEL_PERMILLE', 3, { min: 0, max: 1000 }) / 1000,
+    languageDecision: languageDecision(read),
+  };
+}
+
+/** The embedded default: the prototype's two languages. */
+export const DEFAULT_TRANSCRIBE_LANGUAGES = 'en,ro';
+
+function languageDecision(read: EnvReader): LanguageDecisionSettings {
+  // WHISPER_LANGUAGE, where set, is every unhinted stream's language: nothing to decide.
+  const assumed = read.optionalLanguage('WHISPER_LANGUAGE');
+  const candidates = assumed
+    ? [assumed]
+    : [...new Set(read.languages('TRANSCRIBE_LANGUAGES', DEFAULT_TRANSCRIBE_LANGUAGES))];
+  if (candidates.length === 0)
+    throw new ConfigError('TRANSCRIBE_LANGUAGES', 'must name at least one language');
+  return {
+    candidates,
+    confidence: read.int('TRANSCRIBE_LANGUAGE_CONFIDENCE_PERCENT', 80, { min: 50, max: 100 }) / 100,
+    withinMs: read.int('TRANSCRIBE_LANGUAGE_DECIDE_WITHIN_MS', 10_000, { min: 1000, max: 600_000 }),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Engine, NoContext } from '../../runtime/engine.js';
+import type { LanguageEvidence } from './language-evidence.js';
 
 /** One piece of recognised speech, in milliseconds from the start of the audio given. */
 export interface TranscriptSegment {
@@ -41,6 +42,20 @@ export interface TranscriptionEngine extends Engine<AudioInput, Transcript, NoCo
    * produce English-sounding gibberish.
    */
   supportsLanguage(language: string): boolean;
+  /**
+   * How much a chunk sounds like each candidate language (a multilingual Whisper); absent where
+   * the engine cannot tell languages apart (tiny.en alone, pocketsphinx).
+   */
+  identifyLanguage?(
+    pcm: Buffer,
+    candidates: readonly string[],
+    options?: IdentifyOptions,
+  ): Promise<LanguageEvidence>;
+}
+
+export interface IdentifyOptions {
+  /** Whisper's language token alone, no trial decodes (cheap; `decisive` says whether it settles it). */
+  trials?: boolean;
 }
 
 /** One chunk through an engine's batch contract (the CLI and the benchmarks transcribe one at a time). */

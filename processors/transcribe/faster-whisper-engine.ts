@@ -5,8 +5,15 @@ import type { Logger } from '../../runtime/logger.js';
 import { packageRoot } from '../../runtime/package-root.js';
 import { withCommaBelow } from '../shared/romanian-letters.js';
 import { AsrWorker, type Decoding, type WorkerAnswer } from './asr-worker.js';
-import { type AudioInput, EMPTY_TRANSCRIPT, type Transcript, type TranscriptionEngine } from './engine.js';
+import {
+  type AudioInput,
+  EMPTY_TRANSCRIPT,
+  type IdentifyOptions,
+  type Transcript,
+  type TranscriptionEngine,
+} from './engine.js';
 import { decodingFor } from './language-decoding.js';
+import { type LanguageEvidence, tokenEvidence, trialEvidence } from './language-evidence.js';
 
 /** The languages multilingual Whisper models were trained on (faster_whisper.tokenizer._LANGUAGE_CODES). */
 const WHISPER_LANGUAGES = new Set(
@@ -70,6 +77,11 @@ export class FasterWhisperEngine implements TranscriptionEngine {
     return this.options.modelName;
   }
 
+  /** Whether the model hears many languages (known once its worker has started). */
+  get multilingualModel(): boolean {
+    return this.multilingual;
+  }
+
   /** English-only Whisper models (`*.en`) hear only English; multilingual ones any Whisper language. */
   supportsLanguage(language: string): boolean {
     return this.multilingual ? WHISPER_LANGUAGES.has(language) : language === 'en';
@@ -105,6 +117,32 @@ export class FasterWhisperEngine implements TranscriptionEngine {
         return transcriptOf(answer, Math.round(input.pcm.length / 32));
       }),
     );
+  }
+
+  /**
+   * Which candidate a chunk is in (language-evidence.ts): Whisper's language token when it settles
+   * it, else one greedy decode per candidate, without the temperature fallback, scored by how
+   * likely each decode is.
+   */
+  async identifyLanguage(
+    pcm: Buffer,
+    candidates: readonly string[],
+    options: IdentifyOptions = {},
+  ): Promise<LanguageEvidence> {
+    const worker = await this.running();
+    if (!this.multilingual) throw new Error(`${this.model} is English-only: it cannot tell languages apart`);
+    const detected = await worker.detect(pcm, candidates);
+    if ('error' in detected) throw new UnprocessableRecordError(`faster-whisper: ${detected.error}`);
+    const token = tokenEvidence(detected.languages, candidates);
+    if (token.decisive || options.trials === false) return token;
+    const trials = await Promise.all(
+      candidates.map(async (language) => {
+        const answer = await worker.transcribe(pcm, language, { beamSize: 1, fallback: false });
+        if ('error' in answer) throw new UnprocessableRecordError(`faster-whisper: ${answer.error}`);
+        return [language, answer] as const;
+      }),
+    );
+    return trialEvidence(Object.fromEntries(trials));
   }
 
   private requestLanguage(hint: string | null | undefined): string | null {

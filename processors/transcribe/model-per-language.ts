@@ -1,5 +1,6 @@
-import type { AudioInput, Transcript, TranscriptionEngine } from './engine.js';
+import type { AudioInput, IdentifyOptions, Transcript, TranscriptionEngine } from './engine.js';
 import type { FasterWhisperEngine } from './faster-whisper-engine.js';
+import type { LanguageEvidence } from './language-evidence.js';
 
 /** Where unhinted chunks go when no WHISPER_LANGUAGE says otherwise: the English model, as before. */
 const UNHINTED_LANGUAGE = 'en';
@@ -41,6 +42,20 @@ export class ModelPerLanguageEngine implements TranscriptionEngine {
 
   supportsLanguage(language: string): boolean {
     return this.engineFor(language)?.supportsLanguage(language) ?? false;
+  }
+
+  /** Told by the first multilingual model (base in the embedded default). */
+  async identifyLanguage(
+    pcm: Buffer,
+    candidates: readonly string[],
+    options?: IdentifyOptions,
+  ): Promise<LanguageEvidence> {
+    const identifier = this.engines.find((engine) => engine.multilingualModel);
+    if (!identifier)
+      throw new Error(
+        `no multilingual Whisper model among ${this.model}: languages cannot be told apart (add one: WHISPER_MODELS=en=tiny.en,*=base)`,
+      );
+    return identifier.identifyLanguage(pcm, candidates, options);
   }
 
   async start(): Promise<void> {

@@ -1,4 +1,5 @@
 import type { RunningService, ServiceContext } from '../../runtime/service.js';
+import { ChangelogState, InMemoryState, type KeyedState } from '../../runtime/stage/keyed-state.js';
 import { startStage } from '../../runtime/stage/run-stage.js';
 import type { OpenedHandler } from '../../runtime/stage/types.js';
 import {
@@ -12,20 +13,32 @@ import type { PipelineConfig } from '../config.js';
 import { stageTopicsOf } from '../stage-topology.js';
 import { createTranscriptionEngine } from './pipeline.js';
 import { TranscribeHandler } from './stage.js';
+import type { StreamLanguage } from './stream-language.js';
 
 /**
  * The transcribe stage's handler, writing to `outputTopic` (segments.raw, or a replay's) and,
- * when given, its warnings to `eventsTopic`.
+ * when given, its warnings and language decisions to `eventsTopic`. Each stream's language lives
+ * in `state` (in memory unless given: a replay decides again).
  */
 export async function openTranscribeHandler(
   context: ServiceContext<PipelineConfig>,
   outputTopic: string,
-  eventsTopic?: string,
+  options: { eventsTopic?: string; state?: KeyedState<StreamLanguage> } = {},
 ): Promise<OpenedHandler<AudioChunk, TextSegment | StreamEvent>> {
   const { config, logger } = context;
   const engine = await createTranscriptionEngine(config.transcribe, logger);
+  const languages = {
+    settings: config.transcribe.languageDecision,
+    state: options.state ?? new InMemoryState<StreamLanguage>(),
+  };
   return {
-    handler: new TranscribeHandler(engine, outputTopic, config.transcribe.silenceLevel, eventsTopic),
+    handler: new TranscribeHandler(
+      engine,
+      outputTopic,
+      config.transcribe.silenceLevel,
+      languages,
+      options.eventsTopic,
+    ),
     close: () => engine.close(),
   };
 }
@@ -37,12 +50,18 @@ export async function startTranscribeService(
   const { input, output } = stageTopicsOf(context.config.topics.prefix, 'transcribe');
   // Stream events (a stream started, fell silent, ended) go beside the segments, to their own topic.
   const events = topicNames(context.config.topics.prefix).streamEvents;
-  const opened = await openTranscribeHandler(context, output.topic, events);
+  // Each stream's language decision, restored with the partition after a restart or rebalance.
+  const languages = new ChangelogState<StreamLanguage>('stream-languages');
+  const opened = await openTranscribeHandler(context, output.topic, {
+    eventsTopic: events,
+    state: languages,
+  });
   const running = await startStage(context, {
     name: 'transcribe',
     input,
     outputs: [output, { topic: events, schema: avroSchemas.StreamEvent }],
     handler: opened.handler,
+    state: [languages as ChangelogState<unknown>],
   });
   return { ...running, stop: () => running.stop().finally(() => opened.close()) };
 }

@@ -1,7 +1,25 @@
+import type { KeyedState } from '../../runtime/stage/keyed-state.js';
 import type { InputRecord, Outcome, OutputRecord, StageHandler } from '../../runtime/stage/types.js';
 import { type AudioChunk, newTextSegment, type StreamEvent, type TextSegment } from '../../schemas/index.js';
 import { type Transcript, type TranscriptionEngine, unsupportedLanguage } from './engine.js';
 import { pcmLevel } from './pcm-level.js';
+import {
+  decide,
+  describeDecision,
+  EMPTY_TALLY,
+  hearableBy,
+  type LanguageDecision,
+  type LanguageDecisionSettings,
+  leaderOf,
+  type StreamLanguage,
+  withEvidence,
+} from './stream-language.js';
+
+/** What becomes of one chunk: skipped (a language no model hears), silence, or speech in a language. */
+type ChunkPlan =
+  | { kind: 'unsupported' }
+  | { kind: 'silence'; events: OutputRecord<StreamEvent>[] }
+  | { kind: 'speech'; language: string; events: OutputRecord<StreamEvent>[] };
 
 /**
  * audio.chunks → segments.raw: one TextSegment per chunk with speech, none for silence. The
@@ -9,6 +27,16 @@ import { pcmLevel } from './pcm-level.js';
  * from the recognised words) and is keyed by stream id, so a stream's segments stay in order
  * whichever instance transcribes them. Chunks are cut in pauses by the producer (see
  * producers/audio/audio-chunker.ts), so each is transcribed on its own.
+ *
+ * **One language per stream.** A chunk's language hint is used as given. A stream without one gets
+ * its language decided once, from its first speech, among the deployment's languages
+ * (TRANSCRIBE_LANGUAGES; stream-language.ts): each chunk's evidence is added until one language's
+ * share reaches the confidence floor, or the fallback is taken after TRANSCRIBE_LANGUAGE_DECIDE_WITHIN_MS
+ * of speech. Until then a chunk is transcribed in the language leading so far. The decision is a
+ * `language` stream event and the stream's keyed state (written in the stage's transaction,
+ * restored after a restart), so it never changes for the rest of the stream. A hinted stream's
+ * first speech is checked once: when Whisper's language token clearly says another candidate,
+ * the stream gets a `warning` (the hint is still used: the user chose it).
  *
  * A chunk in a language the engine cannot hear (Romanian for an English-only model) is not
  * transcribed: the stream gets a `warning` event on stream.events saying why, once per stream and
@@ -22,41 +50,138 @@ export class TranscribeHandler implements StageHandler<AudioChunk, TextSegment |
     private readonly engine: TranscriptionEngine,
     private readonly outputTopic: string,
     private readonly silenceLevel: number,
-    /** stream.events, where warnings go; none (replay) means the chunk is only skipped. */
+    private readonly languages: {
+      settings: LanguageDecisionSettings;
+      /** Each stream's language state, by the input partition its chunks come from. */
+      state: KeyedState<StreamLanguage>;
+    },
+    /** stream.events, where warnings and decisions go; none (replay) means they are not told. */
     private readonly eventsTopic?: string,
   ) {}
 
   async process(records: InputRecord<AudioChunk>[]): Promise<Outcome<TextSegment | StreamEvent>[]> {
-    const unsupported = records.map((record) => {
-      const hint = record.value.languageHint;
-      return hint !== null && !this.engine.supportsLanguage(hint);
+    // One chunk after another: a stream's decision is made from its chunks in order.
+    const plans: ChunkPlan[] = [];
+    for (const record of records) plans.push(await this.plan(record));
+    const speech = records.flatMap((record, i) => {
+      const plan = plans[i]!;
+      return plan.kind === 'speech'
+        ? [{ pcm: record.value.pcm, sampleRate: record.value.sampleRate, langHint: plan.language }]
+        : [];
     });
-    const audible = records.map(
-      (record, i) => !unsupported[i] && pcmLevel(record.value.pcm) >= this.silenceLevel,
-    );
-    const inputs = records
-      .filter((_, i) => audible[i])
-      .map((record) => ({
-        pcm: record.value.pcm,
-        sampleRate: record.value.sampleRate,
-        langHint: record.value.languageHint,
-      }));
-    const transcripts = inputs.length > 0 ? await this.engine.run(inputs, {}) : [];
+    const transcripts = speech.length > 0 ? await this.engine.run(speech, {}) : [];
     let next = 0;
     return records.map((record, i) => {
-      if (unsupported[i]) return { outputs: this.languageWarning(record.value) };
-      const transcript = audible[i] ? transcripts[next++] : undefined;
-      if (!transcript || transcript.text.trim() === '') return { outputs: [] };
+      const plan = plans[i]!;
+      if (plan.kind === 'unsupported') return { outputs: this.languageWarning(record.value) };
+      const events: OutputRecord<TextSegment | StreamEvent>[] = plan.events;
+      if (plan.kind === 'silence') return { outputs: events };
+      const transcript = transcripts[next++];
+      if (!transcript || transcript.text.trim() === '') return { outputs: events };
       return {
         outputs: [
+          ...events,
           {
             topic: this.outputTopic,
             key: record.value.streamId,
-            value: this.segment(record.value, transcript),
+            value: this.segment(record.value, transcript, plan.language),
           },
         ],
       };
     });
+  }
+
+  private async plan(record: InputRecord<AudioChunk>): Promise<ChunkPlan> {
+    const chunk = record.value;
+    const hint = chunk.languageHint;
+    if (hint !== null && !this.engine.supportsLanguage(hint)) return { kind: 'unsupported' };
+    const audible = pcmLevel(chunk.pcm) >= this.silenceLevel;
+    if (hint !== null) {
+      const events = audible ? await this.checkHint(record, hint) : [];
+      return audible ? { kind: 'speech', language: hint, events } : { kind: 'silence', events };
+    }
+    const { state } = this.languages;
+    const settings = this.hearableSettings();
+    const known = state.get(record.partition, chunk.streamId);
+    if (!audible) return { kind: 'silence', events: [] };
+    if (known && 'decision' in known)
+      return { kind: 'speech', language: known.decision.language, events: [] };
+    if (settings.candidates.length === 1 || !this.engine.identifyLanguage)
+      return { kind: 'speech', language: settings.candidates[0]!, events: [] };
+    const evidence = await this.engine.identifyLanguage(chunk.pcm, settings.candidates);
+    const tally = withEvidence(
+      known && 'tally' in known ? known.tally : EMPTY_TALLY,
+      evidence,
+      chunk.durationMs,
+    );
+    const decision = decide(tally, settings);
+    if (!decision) {
+      state.put(record.partition, chunk.streamId, { tally });
+      return { kind: 'speech', language: leaderOf(tally, settings.candidates), events: [] };
+    }
+    state.put(record.partition, chunk.streamId, { decision });
+    return { kind: 'speech', language: decision.language, events: this.decisionEvent(chunk, decision) };
+  }
+
+  private hearableSettings(): LanguageDecisionSettings {
+    return hearableBy(this.languages.settings, (language) => this.engine.supportsLanguage(language));
+  }
+
+  /**
+   * A hinted stream's first speech, checked once against Whisper's language token: a warning when
+   * it clearly says another of the deployment's languages.
+   */
+  private async checkHint(
+    record: InputRecord<AudioChunk>,
+    hint: string,
+  ): Promise<OutputRecord<StreamEvent>[]> {
+    const { state } = this.languages;
+    const settings = this.hearableSettings();
+    const chunk = record.value;
+    if (
+      !this.engine.identifyLanguage ||
+      settings.candidates.length < 2 ||
+      !settings.candidates.includes(hint)
+    )
+      return [];
+    if (state.get(record.partition, chunk.streamId)) return [];
+    const evidence = await this.engine.identifyLanguage(chunk.pcm, settings.candidates, { trials: false });
+    state.put(record.partition, chunk.streamId, { hintChecked: hint });
+    const [heard, share] = Object.entries(evidence.shares).sort((a, b) => b[1] - a[1])[0]!;
+    if (!evidence.decisive || heard === hint) return [];
+    return this.event(chunk, {
+      kind: 'warning',
+      message: `the stream's language is given as '${hint}' but its first speech sounds like '${heard}' (${share.toFixed(2)} of ${settings.candidates.join(', ')}); it is transcribed as '${hint}'. If the language is wrong, restart the stream with language '${heard}' or auto`,
+    });
+  }
+
+  private decisionEvent(chunk: AudioChunk, decision: LanguageDecision): OutputRecord<StreamEvent>[] {
+    return this.event(chunk, {
+      kind: 'language',
+      message: describeDecision(decision),
+      language: decision.language,
+      languageShares: decision.shares,
+    });
+  }
+
+  private event(chunk: AudioChunk, fields: Pick<StreamEvent, 'kind' | 'message'> & Partial<StreamEvent>) {
+    if (!this.eventsTopic) return [];
+    return [
+      {
+        topic: this.eventsTopic,
+        key: chunk.streamId,
+        value: {
+          streamId: chunk.streamId,
+          source: chunk.source,
+          chunks: chunk.seq + 1,
+          audioMs: chunk.startMs + chunk.durationMs,
+          atMs: Date.now(),
+          language: null,
+          languageShares: null,
+          ...fields,
+        },
+      },
+    ];
   }
 
   private languageWarning(chunk: AudioChunk): OutputRecord<StreamEvent>[] {
@@ -64,24 +189,10 @@ export class TranscribeHandler implements StageHandler<AudioChunk, TextSegment |
     this.warned.add(chunk.streamId);
     if (this.warned.size > 10_000) this.warned.delete(this.warned.values().next().value!);
     const message = `${unsupportedLanguage(this.engine, chunk.languageHint!)}; its audio is skipped`;
-    return [
-      {
-        topic: this.eventsTopic,
-        key: chunk.streamId,
-        value: {
-          streamId: chunk.streamId,
-          kind: 'warning',
-          message,
-          source: chunk.source,
-          chunks: chunk.seq + 1,
-          audioMs: chunk.startMs + chunk.durationMs,
-          atMs: Date.now(),
-        },
-      },
-    ];
+    return this.event(chunk, { kind: 'warning', message });
   }
 
-  private segment(chunk: AudioChunk, transcript: Transcript): TextSegment {
+  private segment(chunk: AudioChunk, transcript: Transcript, language: string): TextSegment {
     const first = transcript.segments[0];
     const last = transcript.segments.at(-1);
     return newTextSegment({
@@ -90,7 +201,7 @@ export class TranscribeHandler implements StageHandler<AudioChunk, TextSegment |
       seq: chunk.seq,
       origin: 'ASR',
       text: transcript.text,
-      language: chunk.languageHint ?? transcript.language,
+      language,
       startMs: chunk.startMs + (first?.startMs ?? 0),
       endMs: chunk.startMs + (last?.endMs ?? chunk.durationMs),
       asr: {

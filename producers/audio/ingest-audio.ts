@@ -83,7 +83,17 @@ export async function ingestAudio(options: IngestAudioOptions): Promise<IngestRe
     options.events.send([
       {
         key: options.streamId,
-        value: { streamId: options.streamId, kind, message, source, chunks: seq, audioMs, atMs: Date.now() },
+        value: {
+          streamId: options.streamId,
+          kind,
+          message,
+          source,
+          chunks: seq,
+          audioMs,
+          atMs: Date.now(),
+          language: null,
+          languageShares: null,
+        },
       },
     ]);
   const send = async (pieces: PcmChunk[], final: boolean) => {

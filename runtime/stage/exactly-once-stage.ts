@@ -12,6 +12,7 @@ import type { SchemaRegistryClient } from '../serde/schema-registry.js';
 import { STAGE_MOVES, type StageState, StateMachine } from '../state-machine.js';
 import { BatchProcessor, type ProcessedBatch } from './batch-processor.js';
 import { ChunkSizer } from './chunk-sizer.js';
+import type { ChangelogState } from './keyed-state.js';
 import type { StageHandler } from './types.js';
 
 export interface StageTopic {
@@ -42,6 +43,8 @@ export interface ExactlyOnceStageOptions<In, Out> {
    * are neither processed nor committed, and the partition is paused once it reaches it.
    */
   endOffsets?: ReadonlyMap<number, bigint>;
+  /** The handler's keyed state, written in the stage's transactions and restored after a join. */
+  state?: ReadonlyArray<ChangelogState<unknown>>;
 }
 
 /**
@@ -94,6 +97,7 @@ export class ExactlyOnceStage<In, Out> {
           // A join that lands while the stage stops changes nothing.
           if (!this.lifecycle.is('joining', 'running')) return;
           if (this.lifecycle.is('joining')) this.lifecycle.moveTo('running');
+          for (const state of options.state ?? []) state.assigned(assigned[options.input.topic] ?? []);
           this.log.info({ assigned, groupId }, 'joined consumer group');
         },
         committed: (records, batch, durationMs) => this.committed(records, batch, durationMs),
@@ -169,6 +173,7 @@ export class ExactlyOnceStage<In, Out> {
       );
       this.encoders.set(output.topic, encoder);
     }
+    await this.openState();
     if (!this.lifecycle.is('starting')) return;
     this.lifecycle.moveTo('joining');
     await this.loop.start();
@@ -187,15 +192,42 @@ export class ExactlyOnceStage<In, Out> {
     this.log.info('stage stopped');
   }
 
+  /** Each state store's changelog, created beside the input topic before the group is joined. */
+  private async openState(): Promise<void> {
+    const { state = [], kafka, groupId, input } = this.options;
+    if (state.length === 0) return;
+    const admin = kafka.admin();
+    try {
+      await admin.connect();
+      for (const store of state) await store.open(admin, groupId, input.topic, this.log);
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
   private async process(records: readonly PartitionRecord[]): Promise<ProcessedBatch> {
+    const { state = [], kafka } = this.options;
+    for (const store of state) {
+      // What an earlier attempt at this batch put was never committed.
+      store.discardPending();
+      await store.restore(
+        kafka,
+        records.map((record) => record.partition),
+      );
+    }
     const startedAt = performance.now();
     const batch = await this.processor.process(this.options.input.topic, records);
     this.chunkSizer.observe(records.length, performance.now() - startedAt);
+    for (const store of state) {
+      const changes = store.pendingRecords();
+      if (changes.length > 0) batch.messagesByTopic.set(store.topic, changes);
+    }
     return batch;
   }
 
   private committed(records: readonly PartitionRecord[], batch: ProcessedBatch, durationMs: number): void {
     const { metrics, input } = this.options;
+    for (const store of this.options.state ?? []) store.commitPending();
     const stage = { stage: this.name };
     const committedAt = Date.now();
     for (const { partition, offset, error, phase } of batch.deadLettered) {

@@ -5,6 +5,7 @@ import { StageMetrics } from '../metrics/stage-metrics.js';
 import { SchemaRegistryClient } from '../serde/schema-registry.js';
 import type { RunningService, ServiceContext } from '../service.js';
 import { ExactlyOnceStage } from './exactly-once-stage.js';
+import type { ChangelogState } from './keyed-state.js';
 import type { StageHandler } from './types.js';
 
 /** What `startStage` runs: the stage's name, the topic it reads, the topics it writes, its handler. */
@@ -17,6 +18,8 @@ export interface StageOptions<In, Out> {
   groupId?: string;
   /** A bounded run: per input partition, the offset to stop before (see ExactlyOnceStage). */
   endOffsets?: ReadonlyMap<number, bigint>;
+  /** The handler's keyed state (see ChangelogState). */
+  state?: ReadonlyArray<ChangelogState<unknown>>;
 }
 
 /** Wires a stage from the service context: Kafka client, registry, metrics, dead-letter topic. */
@@ -39,6 +42,7 @@ export async function startStage<In, Out>(
     metrics: new StageMetrics(metrics),
     settings: config.stage,
     ...(options.endOffsets ? { endOffsets: options.endOffsets } : {}),
+    ...(options.state ? { state: options.state } : {}),
   });
   await stage.start();
   return {

@@ -181,6 +181,14 @@ describe('dashboard', () => {
       await expect
         .poll(() => page.textContent('#stream-status'), { timeout: 30_000 })
         .toMatch(/: ended \(\d+\.\d s of audio\)/);
+      // Uploaded with the form's default language, auto: the decision stays in view, and the
+      // streams overview marks the stream with it.
+      expect(await page.textContent('#stream-language')).toMatch(
+        new RegExp(`^${audioStream}: language en decided after \\d+\\.\\d s of speech in 1 chunk`),
+      );
+      await expect
+        .poll(() => page.textContent(`#overview [data-stream="${audioStream}"] .state`), { timeout: 30_000 })
+        .toMatch(/ · en · /);
       const spoken = await page.$$eval('#transcript .segment .text', (items) =>
         items.map((item) => item.textContent),
       );

@@ -37,30 +37,50 @@ function cli(args: string[]): Promise<{ status: number; stdout: string; stderr: 
 }
 
 /**
- * A stack with the audio stages and a gateway; `sentences` spoken by espeak-ng in `language`'s voice,
- * uploaded as stream `streamId` with that language, and waited for on the live feed.
+ * A stack with the audio stages and a gateway; `sentences` spoken by espeak-ng in `voice`'s
+ * language, uploaded as stream `streamId` with `language` (auto: none given), and waited for on the
+ * live feed, whose stream events are returned.
  */
-async function spokenThrough(label: string, streamId: string, sentences: string[], language: 'en' | 'ro') {
+async function spokenThrough(
+  label: string,
+  streamId: string,
+  sentences: string[],
+  voice: 'en' | 'ro',
+  language: 'en' | 'ro' | 'auto',
+) {
   const { stack } = await pipelineStack(label, gatewayEnv());
   await startTextStages(services, stack, { audio: true });
   const { url } = await startGateway(services, stack);
   const dir = mkdtempSync(join(tmpdir(), `${label}-`));
-  const wav = await speak(sentences, join(dir, `${streamId}.wav`), 1, language === 'ro' ? 'ro' : 'en-us');
+  const wav = await speak(sentences, join(dir, `${streamId}.wav`), 1, voice === 'ro' ? 'ro' : 'en-us');
   const live = LiveClient.connect(url, `streams=${streamId}`);
   await live.opened;
   const form = new FormData();
   form.append('streamId', streamId);
-  form.append('language', language);
+  if (language !== 'auto') form.append('language', language);
   form.append('file', new Blob([readFileSync(wav)]), `${streamId}.wav`);
   expect((await fetch(`${url}/v1/audio`, { method: 'POST', body: form })).status).toBe(202);
   await live.waitForResults(sentences.length, 120_000);
   live.close();
-  return { stack, url };
+  return { stack, url, events: live.events };
 }
 
 describe('transcripts', () => {
-  it('serves a stream transcript with emotions as JSON, CSV, SRT, WebVTT and text, from the committed results', async () => {
-    const { stack, url } = await spokenThrough('transcripts', 'talk', SENTENCES, 'en');
+  it('serves a stream transcript with emotions as JSON, CSV, SRT, WebVTT and text, from the committed results; its language decided from its first speech', async () => {
+    // No language given: English is decided from the first chunk, told once, shown in the overview.
+    const { stack, url, events } = await spokenThrough('transcripts', 'talk', SENTENCES, 'en', 'auto');
+    const decisions = events.filter((event) => event.kind === 'language');
+    expect(decisions.map((event) => event.language)).toEqual(['en']);
+    expect(decisions[0]!.message).toMatch(
+      /^language en decided after \d+\.\d s of speech in 1 chunk \(en 1\.00, ro 0\.00\)$/,
+    );
+    const overview = (await (await fetch(`${url}/v1/streams`)).json()) as {
+      streams: Array<{ streamId: string; language: { code: string; decision: string } | null }>;
+    };
+    expect(overview.streams.find((stream) => stream.streamId === 'talk')?.language).toEqual({
+      code: 'en',
+      decision: decisions[0]!.message,
+    });
 
     const json = (await (await fetch(`${url}/v1/streams/talk/transcript?format=json`)).json()) as {
       streamId: string;
@@ -111,8 +131,11 @@ describe('transcripts', () => {
     process.stdout.write(`transcript of an upload, as SRT:\n${srt}`);
   });
 
-  it('a Romanian recording uploaded with language ro comes back through Kafka as a Romanian transcript, diacritics intact, scored by the Romanian model', async () => {
-    const { url } = await spokenThrough('transcripts-ro', 'vorbire', ROMANIAN, 'ro');
+  it('a Romanian recording uploaded without a language is decided Romanian and comes back through Kafka as a Romanian transcript, diacritics intact, scored by the Romanian model', async () => {
+    const { url, events } = await spokenThrough('transcripts-ro', 'vorbire', ROMANIAN, 'ro', 'auto');
+    expect(events.filter((event) => event.kind === 'language').map((event) => event.language)).toEqual([
+      'ro',
+    ]);
 
     const json = (await (await fetch(`${url}/v1/streams/vorbire/transcript?format=json`)).json()) as {
       segments: Array<Required<Pick<TranscriptLine, 'text' | 'language' | 'topLabel' | 'core'>>>;
@@ -143,6 +166,10 @@ describe('transcripts', () => {
       segments: Required<Pick<TranscriptLine, 'startMs' | 'endMs' | 'text' | 'topLabel' | 'core'>>[];
     };
     expect(parsed).toMatchObject({ language: 'en', engine: 'faster-whisper', model: 'tiny.en' });
+    // No --language: decided among TRANSCRIBE_LANGUAGES from the first speech, and said on stderr.
+    expect(json.stderr).toMatch(
+      /transcribe: language en decided after \d+\.\d s of speech in 1 chunk \(en 1\.00, ro 0\.00\)/,
+    );
     expect(parsed.segments).toHaveLength(SENTENCES.length);
     expect(wordErrorRate(SENTENCES.join(' '), parsed.text)).toBeLessThan(0.3);
     expect(parsed.segments[0]!.startMs).toBeGreaterThanOrEqual(300);
@@ -166,6 +193,11 @@ describe('transcripts', () => {
     expect(ro.text).toMatch(/[ăâîșț]/i);
     expect(wordErrorRate(ROMANIAN.join(' '), ro.text)).toBeLessThan(0.6);
     expect(Object.keys(ro.segments[0]!.core)).toHaveLength(7);
+    // The same recording without --language: decided Romanian, to the same model.
+    const auto = await cli(['transcribe', roFile, '--format', 'json']);
+    expect(auto.status, auto.stderr).toBe(0);
+    expect(JSON.parse(auto.stdout)).toMatchObject({ language: 'ro', model: 'base' });
+    expect(auto.stderr).toMatch(/transcribe: language ro decided after/);
     // A language no model knows (Igbo) stops with one line saying what to do.
     const igbo = await cli(['transcribe', mp3, '--language', 'ig']);
     expect(igbo.status).toBe(1);

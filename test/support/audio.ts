@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { withCommaBelow } from '../../processors/shared/romanian-letters.js';
+import type { StreamLanguage } from '../../processors/transcribe/stream-language.js';
+import { InMemoryState } from '../../runtime/stage/keyed-state.js';
 import type { InputRecord } from '../../runtime/stage/types.js';
 import type { AudioChunk } from '../../schemas/index.js';
 
@@ -128,6 +130,17 @@ export function liveBroadcastArgs(file: string, port: number): string[] {
     '1',
     `http://127.0.0.1:${port}/live.mp3`,
   ];
+}
+
+/**
+ * The transcribe handler's language settings for a test: `candidates` as TRANSCRIBE_LANGUAGES (English
+ * alone by default: nothing to decide), the shipped floor and limit, state in memory.
+ */
+export function streamLanguages(candidates: string[] = ['en']) {
+  return {
+    settings: { candidates, confidence: 0.8, withinMs: 10_000 },
+    state: new InMemoryState<StreamLanguage>(),
+  };
 }
 
 /** An audio.chunks record of stream `s` as the transcribe stage receives it (16 kHz PCM). */

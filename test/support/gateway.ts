@@ -46,6 +46,8 @@ export interface LiveMessage {
   type: string;
   atMs?: number;
   result?: { id: string; streamId: string; topLabel: string; seq: number; originalText: string };
+  /** type stream: a stream event (started, ended, warning, language, …). */
+  event?: { streamId: string; kind: string; message: string | null; language?: string | null };
 }
 
 /** A WebSocket client of /v1/live that keeps every message it receives. */
@@ -74,6 +76,11 @@ export class LiveClient {
 
   get results() {
     return this.messages.filter((m) => m.type === 'result').map((m) => m.result!);
+  }
+
+  /** The stream events received so far. */
+  get events() {
+    return this.messages.filter((m) => m.type === 'stream').map((m) => m.event!);
   }
 
   async waitForResults(count: number, timeoutMs = 120_000): Promise<void> {

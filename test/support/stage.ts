@@ -4,6 +4,7 @@ import { Registry } from 'prom-client';
 import type { StageConfig } from '../../runtime/config/index.js';
 import { StageMetrics } from '../../runtime/metrics/stage-metrics.js';
 import { ExactlyOnceStage } from '../../runtime/stage/exactly-once-stage.js';
+import type { ChangelogState } from '../../runtime/stage/keyed-state.js';
 import type { StageHandler } from '../../runtime/stage/types.js';
 import { avroSchemas, type TextSegment } from '../../schemas/index.js';
 import type { TestStack } from './stack.js';
@@ -24,6 +25,7 @@ export function inProcessStage(
     groupId: string;
     handler: StageHandler<TextSegment, TextSegment>;
     settings?: Partial<StageConfig>;
+    state?: ReadonlyArray<ChangelogState<unknown>>;
   },
 ): { stage: ExactlyOnceStage<TextSegment, TextSegment>; metrics: Registry } {
   const metrics = new Registry();
@@ -46,6 +48,7 @@ export function inProcessStage(
       retryMaxMs: 2000,
       ...options.settings,
     },
+    ...(options.state ? { state: options.state } : {}),
   });
   return { stage, metrics };
 }

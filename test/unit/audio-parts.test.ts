@@ -12,7 +12,7 @@ import { describe as describeInput } from '../../producers/audio/ffmpeg-decoder.
 import { resolveAudioInput } from '../../producers/audio/resolve-input.js';
 import type { InputRecord } from '../../runtime/stage/types.js';
 import type { AudioChunk, TextSegment } from '../../schemas/index.js';
-import { audioChunkRecord, LIBRIVOX_DIR, wordErrorRate } from '../support/audio.js';
+import { audioChunkRecord, LIBRIVOX_DIR, streamLanguages, wordErrorRate } from '../support/audio.js';
 
 const RATE = 16_000;
 
@@ -205,7 +205,7 @@ describe('page URLs through yt-dlp', () => {
 describe('transcribe stage', () => {
   it('gives no segment for silence, and a segment in stream time for speech', async () => {
     const engine = new PocketsphinxEngine({ modelDir: '/usr/share/pocketsphinx/model/en-us' });
-    const handler = new TranscribeHandler(engine, 'segments.raw', 0.003);
+    const handler = new TranscribeHandler(engine, 'segments.raw', 0.003, streamLanguages());
     const chunk = (seq: number, pcmData: Buffer): InputRecord<AudioChunk> =>
       audioChunkRecord(seq, pcmData, {
         startMs: seq * 3000,

@@ -18,7 +18,13 @@ import { RetryableError, UnprocessableRecordError } from '../../runtime/errors.j
 import { silentLogger } from '../../runtime/logger.js';
 import type { InputRecord } from '../../runtime/stage/types.js';
 import type { AudioChunk, StreamEvent, TextSegment } from '../../schemas/index.js';
-import { audioChunkRecord, LIBRIVOX_DIR, spokenPcm, wordErrorRate } from '../support/audio.js';
+import {
+  audioChunkRecord,
+  LIBRIVOX_DIR,
+  spokenPcm,
+  streamLanguages,
+  wordErrorRate,
+} from '../support/audio.js';
 
 function installedRuntime(): AsrRuntime {
   const found = findAsrRuntime(undefined);
@@ -144,7 +150,16 @@ describe('faster-whisper engine', () => {
           text: 'hi',
           language: 'en',
           languageProbability: 1,
-          segments: [{ startMs: 0, endMs: 500, text: 'hi', avgLogprob: Math.log(0.8), noSpeechProb: 0.1 }],
+          segments: [
+            {
+              startMs: 0,
+              endMs: 500,
+              text: 'hi',
+              avgLogprob: Math.log(0.8),
+              noSpeechProb: 0.1,
+              compressionRatio: 1.2,
+            },
+          ],
         },
         1000,
       ).confidence,
@@ -156,7 +171,16 @@ describe('faster-whisper engine', () => {
         text: 'hi',
         language: 'en',
         languageProbability: 1,
-        segments: [{ startMs: 200, endMs: 3000, text: 'hi', avgLogprob: -0.1, noSpeechProb: 0.1 }],
+        segments: [
+          {
+            startMs: 200,
+            endMs: 3000,
+            text: 'hi',
+            avgLogprob: -0.1,
+            noSpeechProb: 0.1,
+            compressionRatio: 1.2,
+          },
+        ],
       },
       2848,
     );
@@ -225,7 +249,7 @@ describe('a Whisper model per language (WHISPER_MODELS)', () => {
     // Igbo: no Whisper model was trained on it.
     expect(routed.supportsLanguage('ig')).toBe(false);
 
-    const handler = new TranscribeHandler(routed, 'segments.raw', 0.003, 'stream.events');
+    const handler = new TranscribeHandler(routed, 'segments.raw', 0.003, streamLanguages(), 'stream.events');
     const [refused] = await handler.process([chunk(0, clip('0880'), 'ig')]);
     const warning = ('outputs' in refused! ? refused.outputs : [])[0]!;
     expect(warning.topic).toBe('stream.events');
@@ -240,7 +264,13 @@ describe('transcribe stage with an English-only model', () => {
     const whisper = engine();
     open.push(whisper);
     await whisper.start();
-    const handler = new TranscribeHandler(whisper, 'segments.raw', 0.003, 'stream.events');
+    const handler = new TranscribeHandler(
+      whisper,
+      'segments.raw',
+      0.003,
+      streamLanguages(['en', 'ro']),
+      'stream.events',
+    );
     const outcomes = await handler.process([
       chunk(0, clip('0880'), 'ro'),
       chunk(1, clip('0930'), 'ro'),
@@ -262,5 +292,87 @@ describe('transcribe stage with an English-only model', () => {
       engine: 'faster-whisper',
       model: 'tiny.en',
     });
+  });
+});
+
+describe('one language per stream (TRANSCRIBE_LANGUAGES)', () => {
+  /** A chunk of stream `streamId` with no hint. */
+  const unhinted = (streamId: string, seq: number, pcm: Buffer, languageHint: string | null = null) => {
+    const record = audioChunkRecord(seq, pcm, { startMs: seq * 10_000, languageHint, streamId });
+    return { ...record, key: streamId };
+  };
+
+  it('decides an English and a Romanian stream from their first speech, tells it once, and keeps it', async () => {
+    const routed = await createTranscriptionEngine(loadConfig({}).transcribe, silentLogger());
+    open.push(routed);
+    const languages = streamLanguages(['en', 'ro']);
+    const handler = new TranscribeHandler(routed, 'segments.raw', 0.003, languages, 'stream.events');
+    const outcomes = await handler.process([
+      unhinted('talk', 0, clip('0930')),
+      unhinted('vorbire', 0, spokenPcm(ROMANIAN, 'ro')),
+      unhinted('vorbire', 1, spokenPcm('Mi-e teamă că nu vom reuși la timp.', 'ro')),
+    ]);
+    const outputs = outcomes.map((o) => ('outputs' in o ? o.outputs : []));
+    const events = outputs
+      .flat()
+      .filter((o) => o.topic === 'stream.events')
+      .map((o) => o.value as StreamEvent);
+    const segments = outputs
+      .flat()
+      .filter((o) => o.topic === 'segments.raw')
+      .map((o) => o.value as TextSegment);
+    // One decision per stream, with its evidence: English from its first chunk, Romanian (espeak's
+    // voice, which Whisper's language token hears as Czech or Polish) from one or two.
+    expect(events.map((e) => [e.streamId, e.kind, e.language])).toEqual([
+      ['talk', 'language', 'en'],
+      ['vorbire', 'language', 'ro'],
+    ]);
+    expect(events[1]!.message).toMatch(
+      /^language ro decided after \d\.\d s of speech in (1 chunk|2 chunks) \(ro [01]\.\d\d, en [01]\.\d\d\)$/,
+    );
+    expect(events[1]!.languageShares!.ro).toBeGreaterThanOrEqual(0.8);
+    expect(segments.map((s) => [s.streamId, s.language, s.asr?.model])).toEqual([
+      ['talk', 'en', 'tiny.en'],
+      ['vorbire', 'ro', 'base'],
+      ['vorbire', 'ro', 'base'],
+    ]);
+    expect(segments[0]!.text).toMatch(/amiable/);
+    expect(segments[1]!.text).toMatch(/[ăâîșț]/i);
+    expect(languages.state.get(0, 'vorbire')).toMatchObject({
+      decision: { language: 'ro', reason: 'confident' },
+    });
+    // Decided for good: a later chunk that sounds English changes nothing and says nothing.
+    const [later] = await handler.process([unhinted('vorbire', 2, clip('0930'))]);
+    const laterOutputs = 'outputs' in later! ? later.outputs : [];
+    expect(laterOutputs.map((o) => o.topic)).toEqual(['segments.raw']);
+    expect((laterOutputs[0]!.value as TextSegment).language).toBe('ro');
+  });
+
+  it('warns once when a hinted stream clearly sounds like another of its languages, and keeps the hint', async () => {
+    const routed = await createTranscriptionEngine(loadConfig({}).transcribe, silentLogger());
+    open.push(routed);
+    const handler = new TranscribeHandler(
+      routed,
+      'segments.raw',
+      0.003,
+      streamLanguages(['en', 'ro']),
+      'stream.events',
+    );
+    const outcomes = await handler.process([
+      unhinted('wrong', 0, clip('0930'), 'ro'),
+      unhinted('wrong', 1, clip('0880'), 'ro'),
+    ]);
+    const outputs = outcomes.map((o) => ('outputs' in o ? o.outputs : []));
+    const warning = outputs[0]!.find((o) => o.topic === 'stream.events')!.value as StreamEvent;
+    expect(warning.kind).toBe('warning');
+    expect(warning.message).toMatch(
+      /given as 'ro' but its first speech sounds like 'en' \([01]\.\d\d of en, ro\); it is transcribed as 'ro'\. If the language is wrong, restart the stream with language 'en' or auto/,
+    );
+    expect(outputs[1]!.filter((o) => o.topic === 'stream.events')).toEqual([]);
+    const segments = outputs
+      .flat()
+      .filter((o) => o.topic === 'segments.raw')
+      .map((o) => o.value as TextSegment);
+    expect(segments.every((s) => s.language === 'ro')).toBe(true);
   });
 });

@@ -14,7 +14,17 @@ function event(
   atMs: number,
   message: string | null = null,
 ): StreamEvent {
-  return { streamId, kind, atMs, message, source: 'talk.wav', chunks: 0, audioMs: 0 };
+  return {
+    streamId,
+    kind,
+    atMs,
+    message,
+    source: 'talk.wav',
+    chunks: 0,
+    audioMs: 0,
+    language: null,
+    languageShares: null,
+  };
 }
 
 describe('stream overview', () => {

@@ -1,11 +1,14 @@
 """The transcribe stage's resident faster-whisper worker (see ../faster-whisper-engine.ts).
 
 The model loads once; then the worker answers requests in order, forever, until stdin closes.
-Protocol, one request: a JSON header line {"id", "bytes", "language"} (optionally "beamSize" and
-"initialPrompt", the request's own decoding choices) followed by that many bytes of
+Protocol, one request: a JSON header line {"id", "bytes", "language"} (optionally "beamSize",
+"initialPrompt", "fallback", "vadFilter" and "conditionOnPreviousText", the request's own
+decoding choices) followed by that many bytes of
 16 kHz mono 16-bit little-endian PCM on stdin. One answer per request, one JSON line on stdout:
 {"id", "text", "language", "languageProbability", "segments": [{"startMs", "endMs", "text",
-"avgLogprob", "noSpeechProb"}]} or {"id", "error"} for audio it cannot take. The first line is
+"avgLogprob", "noSpeechProb", "compressionRatio"}]} or {"id", "error"} for audio it cannot take.
+A header with "detect": [languages] asks instead how likely each of those languages is, from
+Whisper's language token after one encoder pass: {"id", "languages": {code: probability}}. The first line is
 {"ready": true, ...} once the model is loaded, or {"fatal": "..."} before exiting with status 2.
 stdout carries only the protocol: everything else (warnings, progress) goes to stderr.
 """
@@ -51,22 +54,37 @@ def load(args):
     )
 
 
-def transcribe(model, args, header, pcm):
+def samples(pcm):
     import numpy as np
 
-    if len(pcm) % 2:
-        return {"id": header["id"], "error": f"odd byte count {len(pcm)} for 16-bit PCM"}
-    audio = np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0
+    return np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0
+
+
+def detect(model, header, pcm):
+    # Whisper's own language identification: the language token's distribution over its first
+    # 30 s window, every language, of which the caller's candidates are returned.
+    _, _, probabilities = model.detect_language(samples(pcm))
+    wanted = set(header["detect"])
+    return {"id": header["id"], "languages": {code: p for code, p in probabilities if code in wanted}}
+
+
+def transcribe(model, args, header, pcm):
+    if header.get("detect") is not None:
+        return detect(model, header, pcm)
+    audio = samples(pcm)
     segments, info = model.transcribe(
         audio,
         language=header.get("language") or None,
         task="transcribe",
         beam_size=header.get("beamSize") or args.beam_size,
         initial_prompt=header.get("initialPrompt") or None,
+        # Without the fallback a decode is scored as it came out (a language trial compares them).
+        **({} if header.get("fallback", True) else {"temperature": 0.0}),
         # The producer cuts chunks at pauses with its own VAD; each chunk stands alone, so the
-        # previous text would only carry a hallucination from one chunk to the next.
-        vad_filter=False,
-        condition_on_previous_text=False,
+        # previous text would only carry a hallucination from one chunk to the next. Both can be
+        # asked for (the Romanian bench measures them).
+        vad_filter=bool(header.get("vadFilter", False)),
+        condition_on_previous_text=bool(header.get("conditionOnPreviousText", False)),
         without_timestamps=False,
     )
     out = []
@@ -81,6 +99,7 @@ def transcribe(model, args, header, pcm):
                 "text": text,
                 "avgLogprob": segment.avg_logprob,
                 "noSpeechProb": segment.no_speech_prob,
+                "compressionRatio": segment.compression_ratio,
             }
         )
     return {
@@ -124,6 +143,9 @@ def main():
         pcm = stdin.read(header["bytes"])
         if len(pcm) != header["bytes"]:
             return
+        if len(pcm) % 2:
+            emit({"id": header["id"], "error": f"odd byte count {len(pcm)} for 16-bit PCM"})
+            continue
         try:
             emit(transcribe(model, args, header, pcm))
         except Exception as error:  # noqa: BLE001 - one bad chunk must not end the worker
