@@ -38,7 +38,7 @@ export interface KafkaAdmin {
     }>;
   }>;
   /** Each partition's earliest (`low`) and next (`high`, also `offset`) offset. */
-  fetchTopicOffsets(topic: string): Promise<TopicPartitionOffsets[]>;
+  fetchTopicOffsets(topic: string, options?: { logEnd?: boolean }): Promise<TopicPartitionOffsets[]>;
   /** Each partition's first offset written at or after the timestamp (its end when there is none). */
   fetchTopicOffsetsByTimestamp(topic: string, timestamp?: number): Promise<PartitionOffset[]>;
   fetchOffsets(options: {

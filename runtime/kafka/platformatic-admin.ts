@@ -1,4 +1,9 @@
-import { Admin, type BaseOptions, FetchIsolationLevels } from '@platformatic/kafka';
+import {
+  Admin,
+  type BaseOptions,
+  FetchIsolationLevels,
+  type FetchIsolationLevelValue,
+} from '@platformatic/kafka';
 import type { KafkaAdmin, NewTopic, TopicPartitionOffsets } from './admin.js';
 import { hasErrorType } from './errors.js';
 import type { PartitionOffset } from './records.js';
@@ -96,21 +101,36 @@ export class PlatformaticAdmin implements KafkaAdmin {
   }
 
   /** Each partition's offset for a timestamp (or LATEST / EARLIEST); -1 where no record is that late. */
-  private async offsetsAt(topic: string, timestamp: bigint): Promise<Map<number, bigint>> {
+  private async offsetsAt(
+    topic: string,
+    timestamp: bigint,
+    isolationLevel: FetchIsolationLevelValue = FetchIsolationLevels.READ_COMMITTED,
+  ): Promise<Map<number, bigint>> {
     const partitions = await this.partitionsOf(topic);
     const [listed] = await this.admin.listOffsets({
       topics: [
         { name: topic, partitions: partitions.map((partitionIndex) => ({ partitionIndex, timestamp })) },
       ],
-      // The end a read_committed reader can reach: past an open transaction it would wait.
-      isolationLevel: FetchIsolationLevels.READ_COMMITTED,
+      // By default the end a read_committed reader can reach: past an open transaction it would wait.
+      isolationLevel,
     });
     return new Map((listed?.partitions ?? []).map((p) => [p.partitionIndex, p.offset]));
   }
 
-  async fetchTopicOffsets(topic: string): Promise<TopicPartitionOffsets[]> {
+  /**
+   * `logEnd`: the log's end (the high watermark) instead of the last stable offset, for a reader
+   * that must wait out open transactions rather than stop before them (a state store's restore).
+   */
+  async fetchTopicOffsets(
+    topic: string,
+    options: { logEnd?: boolean } = {},
+  ): Promise<TopicPartitionOffsets[]> {
     const [ends, starts] = await Promise.all([
-      this.offsetsAt(topic, LATEST),
+      this.offsetsAt(
+        topic,
+        LATEST,
+        options.logEnd ? FetchIsolationLevels.READ_UNCOMMITTED : FetchIsolationLevels.READ_COMMITTED,
+      ),
       this.offsetsAt(topic, EARLIEST),
     ]);
     return [...ends].map(([partition, high]) => ({

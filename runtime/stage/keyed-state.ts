@@ -110,7 +110,11 @@ export class ChangelogState<V> implements KeyedState<V> {
     let ends: Awaited<ReturnType<KafkaAdmin['fetchTopicOffsets']>>;
     try {
       await admin.connect();
-      ends = await admin.fetchTopicOffsets(this.topic);
+      // To the log's end, read_committed: a transaction a killed owner left open is waited out (the
+      // coordinator aborts it at its timeout, or at once when a producer with its id starts), as
+      // Kafka Streams' restore does. Stopping at the last stable offset instead would miss what
+      // this partition's later owners committed after it.
+      ends = await admin.fetchTopicOffsets(this.topic, { logEnd: true });
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
