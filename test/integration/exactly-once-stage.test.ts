@@ -8,15 +8,9 @@ import { ChangelogState } from '../../runtime/stage/keyed-state.js';
 import type { StageHandler } from '../../runtime/stage/types.js';
 import { avroSchemas, type TextSegment } from '../../schemas/index.js';
 import { UppercaseHandler } from '../fixtures/uppercase-handler.js';
-import { type TestStack, testStack, uniquePrefix } from '../support/stack.js';
-import { counterValue, inProcessStage } from '../support/stage.js';
-import {
-  createTopics,
-  produceValues,
-  readTopic,
-  textSegment,
-  waitForGroupCaughtUp,
-} from '../support/topics.js';
+import { type TestStack, testStack } from '../support/stack.js';
+import { counterValue, inProcessStage, stageTopics } from '../support/stage.js';
+import { produceValues, readTopic, textSegment, waitForGroupCaughtUp } from '../support/topics.js';
 
 const stages: ExactlyOnceStage<TextSegment, TextSegment>[] = [];
 afterEach(async () => {
@@ -26,14 +20,7 @@ afterEach(async () => {
 /** Input, output and dead-letter topics of a fresh prefix, and `count` records on the input. */
 async function topicsWithInput(name: string, partitions: number, count: number, text: (i: number) => string) {
   const stack = testStack();
-  const prefix = uniquePrefix(name);
-  const input = `${prefix}in`;
-  const output = `${prefix}out`;
-  await createTopics(stack.kafka, [
-    { name: input, partitions },
-    { name: output, partitions },
-    { name: `${input}.dlq`, partitions: 1 },
-  ]);
+  const { input, output, groupId } = await stageTopics(stack, name, partitions);
   const ids = Array.from({ length: count }, (_, i) => `row-${i}`);
   await produceValues(
     stack.kafka,
@@ -42,7 +29,7 @@ async function topicsWithInput(name: string, partitions: number, count: number, 
     avroSchemas.TextSegment,
     ids.map((id, i) => ({ key: id, value: textSegment(id, text(i), i) })),
   );
-  return { stack, input, output, groupId: `${prefix}group`, ids };
+  return { stack, input, output, groupId, ids };
 }
 
 /** Once the group has committed its whole input: the output topic's records and their decoded values. */

@@ -4,15 +4,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AvroDecoder } from '../../runtime/serde/avro-serde.js';
 import { avroSchemas, type TextSegment } from '../../schemas/index.js';
-import { stackEnv, testStack, uniquePrefix } from '../support/stack.js';
-import { FAST_STAGE_ENV, StageProcess } from '../support/stage.js';
-import {
-  createTopics,
-  produceValues,
-  readTopic,
-  textSegment,
-  waitForGroupCaughtUp,
-} from '../support/topics.js';
+import { stackEnv, testStack } from '../support/stack.js';
+import { FAST_STAGE_ENV, StageProcess, stageTopics } from '../support/stage.js';
+import { produceValues, readTopic, textSegment, waitForGroupCaughtUp } from '../support/topics.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const processes: StageProcess[] = [];
@@ -23,15 +17,7 @@ afterEach(async () => {
 describe('ExactlyOnceStage under SIGKILL', () => {
   it('produces every output exactly once while its processes are killed and restarted mid-stream', async () => {
     const stack = testStack();
-    const prefix = uniquePrefix('crash');
-    const input = `${prefix}in`;
-    const output = `${prefix}out`;
-    const groupId = `${prefix}group`;
-    await createTopics(stack.kafka, [
-      { name: input, partitions: 6 },
-      { name: output, partitions: 6 },
-      { name: `${input}.dlq`, partitions: 1 },
-    ]);
+    const { input, output, groupId } = await stageTopics(stack, 'crash', 6);
     const logDir = mkdtempSync(join(tmpdir(), 'stage-crash-'));
     const env = stackEnv({
       ...FAST_STAGE_ENV,

@@ -5,15 +5,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ExactlyOnceStage } from '../../runtime/stage/exactly-once-stage.js';
 import { avroSchemas, type TextSegment } from '../../schemas/index.js';
 import { UppercaseHandler } from '../fixtures/uppercase-handler.js';
-import { testStack, uniquePrefix } from '../support/stack.js';
-import { counterValue, inProcessStage } from '../support/stage.js';
-import {
-  createTopics,
-  produceValues,
-  readTopic,
-  textSegment,
-  waitForGroupCaughtUp,
-} from '../support/topics.js';
+import { testStack } from '../support/stack.js';
+import { counterValue, inProcessStage, stageTopics } from '../support/stage.js';
+import { produceValues, readTopic, textSegment, waitForGroupCaughtUp } from '../support/topics.js';
 
 const stages: ExactlyOnceStage<TextSegment, TextSegment>[] = [];
 afterEach(async () => {
@@ -23,15 +17,7 @@ afterEach(async () => {
 describe('an engine that is down', () => {
   it('pauses the stage and retries with backoff: nothing is skipped or dead-lettered', async () => {
     const stack = testStack();
-    const prefix = uniquePrefix('retry');
-    const input = `${prefix}in`;
-    const output = `${prefix}out`;
-    const groupId = `${prefix}group`;
-    await createTopics(stack.kafka, [
-      { name: input, partitions: 3 },
-      { name: output, partitions: 3 },
-      { name: `${input}.dlq`, partitions: 1 },
-    ]);
+    const { input, output, groupId } = await stageTopics(stack, 'retry', 3);
     const downFile = join(mkdtempSync(join(tmpdir(), 'engine-')), 'down');
     writeFileSync(downFile, '');
     const { stage, metrics } = inProcessStage(stack, {

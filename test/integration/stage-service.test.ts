@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../runtime/stack/ports.js';
 import { avroSchemas } from '../../schemas/index.js';
-import { stackEnv, testStack, uniquePrefix } from '../support/stack.js';
-import { FAST_STAGE_ENV, StageProcess } from '../support/stage.js';
-import { createTopics, produceValues, textSegment } from '../support/topics.js';
+import { stackEnv, testStack } from '../support/stack.js';
+import { FAST_STAGE_ENV, StageProcess, stageTopics } from '../support/stage.js';
+import { produceValues, textSegment } from '../support/topics.js';
 
 const processes: StageProcess[] = [];
 afterEach(async () => {
@@ -27,14 +27,7 @@ async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs: number
 describe('a stage service process', () => {
   it('serves /healthz, /readyz and /metrics, and exits 0 after a clean SIGTERM shutdown', async () => {
     const stack = testStack();
-    const prefix = uniquePrefix('svc');
-    const input = `${prefix}in`;
-    const output = `${prefix}out`;
-    await createTopics(stack.kafka, [
-      { name: input, partitions: 2 },
-      { name: output, partitions: 2 },
-      { name: `${input}.dlq`, partitions: 1 },
-    ]);
+    const { input, output, groupId } = await stageTopics(stack, 'svc', 2);
     const port = await freePort();
     const logFile = join(mkdtempSync(join(tmpdir(), 'stage-svc-')), 'stage.log');
     const service = new StageProcess(
@@ -42,7 +35,7 @@ describe('a stage service process', () => {
         ...FAST_STAGE_ENV,
         FIXTURE_INPUT_TOPIC: input,
         FIXTURE_OUTPUT_TOPIC: output,
-        FIXTURE_GROUP_ID: `${prefix}g`,
+        FIXTURE_GROUP_ID: groupId,
         METRICS_PORT: String(port),
       }),
       logFile,

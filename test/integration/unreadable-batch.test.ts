@@ -6,9 +6,9 @@ import { AvroDecoder, AvroEncoder } from '../../runtime/serde/avro-serde.js';
 import type { ExactlyOnceStage } from '../../runtime/stage/exactly-once-stage.js';
 import { avroSchemas, type TextSegment } from '../../schemas/index.js';
 import { UppercaseHandler } from '../fixtures/uppercase-handler.js';
-import { type TestStack, testStack, uniquePrefix } from '../support/stack.js';
-import { counterValue, inProcessStage } from '../support/stage.js';
-import { createTopics, readTopic, textSegment } from '../support/topics.js';
+import { type TestStack, testStack } from '../support/stack.js';
+import { counterValue, inProcessStage, stageTopics } from '../support/stage.js';
+import { readTopic, textSegment } from '../support/topics.js';
 
 /**
  * A record batch a stage cannot read at all, made the way it happens: the bytes of a batch on the
@@ -53,14 +53,7 @@ async function inputWithDamage(
   label: string,
   damaged: Array<[number, 'scramble' | 'unknown codec']>,
 ) {
-  const prefix = uniquePrefix(label);
-  const input = `${prefix}in`;
-  const output = `${prefix}out`;
-  await createTopics(stack.kafka, [
-    { name: input, partitions: 3 },
-    { name: output, partitions: 3 },
-    { name: `${input}.dlq`, partitions: 1 },
-  ]);
+  const { input, output, groupId } = await stageTopics(stack, label, 3);
   const encoder = await AvroEncoder.forSubject<TextSegment>(
     stack.registry,
     `${input}-value`,
@@ -81,7 +74,7 @@ async function inputWithDamage(
   }
   await producer.close();
   for (const [partition, how] of damaged) damageBatch(input, partition, 20n, how);
-  return { input, output, groupId: `${prefix}group`, rows };
+  return { input, output, groupId, rows };
 }
 
 function uppercaseStage(stack: TestStack, topics: { input: string; output: string; groupId: string }) {
@@ -103,6 +96,8 @@ async function until(condition: () => Promise<boolean> | boolean, timeoutMs = 12
   }
 }
 
+// Skipped only when KAFKA_BROKERS names an outside cluster: its log files, which these tests damage,
+// are not on this machine (global-setup provides kafkaLogDir for the embedded broker alone).
 describe.skipIf(kafkaLogDir === '')(
   'a record batch the stage cannot read (needs the embedded broker: its log files are damaged)',
   () => {

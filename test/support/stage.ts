@@ -7,7 +7,8 @@ import { ExactlyOnceStage } from '../../runtime/stage/exactly-once-stage.js';
 import type { ChangelogState } from '../../runtime/stage/keyed-state.js';
 import type { StageHandler } from '../../runtime/stage/types.js';
 import { avroSchemas, type TextSegment } from '../../schemas/index.js';
-import type { TestStack } from './stack.js';
+import { type TestStack, uniquePrefix } from './stack.js';
+import { createTopics } from './topics.js';
 
 /** Settings that make a stage notice a dead peer in seconds rather than half a minute. */
 export const FAST_STAGE_ENV = {
@@ -16,6 +17,22 @@ export const FAST_STAGE_ENV = {
   STAGE_RETRY_INITIAL_MS: '200',
   STAGE_RETRY_MAX_MS: '2000',
 };
+
+/**
+ * A stage's topics under a fresh prefix: input and output with `partitions` each, the input's
+ * dead-letter topic with one, and the group id the stage under test joins.
+ */
+export async function stageTopics(stack: TestStack, label: string, partitions: number) {
+  const prefix = uniquePrefix(label);
+  const input = `${prefix}in`;
+  const output = `${prefix}out`;
+  await createTopics(stack.kafka, [
+    { name: input, partitions },
+    { name: output, partitions },
+    { name: `${input}.dlq`, partitions: 1 },
+  ]);
+  return { prefix, input, output, groupId: `${prefix}group` };
+}
 
 export function inProcessStage(
   stack: TestStack,
