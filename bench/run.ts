@@ -6,7 +6,7 @@
  * audio takes --repeats N (pairs of sentences in the live stream, default 5) and --parts 1,2,3,4;
  * csv-job takes --rows N (default 100000); compression takes --rows N (default 50000);
  * runtime takes --rows N (default 100000) and --only a,b,c (passthrough, pipeline, Kafka Streams);
- * romanian-speech takes --per-sentence; language-decision takes none.
+ * romanian-speech takes --per-sentence; language-decision and speakers take none.
  */
 const benchmarks: Record<string, () => Promise<{ main(json: boolean): Promise<void> }>> = {
   audio: () => import('./audio.js'),
@@ -19,6 +19,7 @@ const benchmarks: Record<string, () => Promise<{ main(json: boolean): Promise<vo
   'romanian-speech': () => import('./romanian-speech.js'),
   profile: () => import('./profile-summary.js'),
   runtime: () => import('./runtime.js'),
+  speakers: () => import('./speakers.js'),
 };
 
 const [name, ...rest] = process.argv.slice(2);

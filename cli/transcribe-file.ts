@@ -1,9 +1,11 @@
 import type { TranscriptLine } from '../gateway/transcripts/transcript-formats.js';
 import {
+  type Transcript,
   type TranscriptionEngine,
   transcribeOne,
   unsupportedLanguage,
 } from '../processors/transcribe/engine.js';
+import { speakerTurns } from '../processors/transcribe/speaker-turns.js';
 import {
   decide,
   EMPTY_TALLY,
@@ -13,6 +15,7 @@ import {
   type LanguageTally,
   withEvidence,
 } from '../processors/transcribe/stream-language.js';
+import { NO_SPEAKERS, type SpeakerSettings } from '../processors/transcribe/stream-speakers.js';
 import { AudioInputError, decodeToPcm, describe } from '../producers/audio/ffmpeg-decoder.js';
 import { resolveAudioInput } from '../producers/audio/resolve-input.js';
 import { openChunker } from '../producers/audio/speech-chunker.js';
@@ -45,6 +48,8 @@ export async function transcribeFile(options: {
   language: string | undefined;
   /** Without a language: the candidates it is decided among, as the transcribe stage does. */
   languages?: LanguageDecisionSettings;
+  /** Tell speakers apart, as the transcribe stage does (where the engine has a voice encoder). */
+  speakers?: SpeakerSettings;
   onProgress?: (audioMs: number) => void;
   onLanguage?: (decision: LanguageDecision) => void;
 }): Promise<FileTranscript> {
@@ -63,23 +68,38 @@ export async function transcribeFile(options: {
     Promise<{ lines: TranscriptLine[]; heard: { language: string; ms: number; model?: string } }>
   > = [];
   let audioBytes = 0;
+  const encoder = options.speakers ? engine.speakerEncoder : undefined;
+  let speakers = NO_SPEAKERS;
+  // Speakers are told apart in the audio's order: each chunk's turns wait for the chunk before.
+  let previous: Promise<unknown> = Promise.resolve();
   const queue = (chunk: Chunk) => {
     if (chunk.pcm.length === 0) return;
-    // One line per chunk, as the Kafka path gives one segment per chunk; times from the engine's words.
-    const part = transcribeOne(engine, chunk.pcm, SAMPLE_RATE, language ?? null).then((transcript) => ({
-      lines: transcript.text.trim()
-        ? [
-            {
-              startMs: chunk.startMs + (transcript.segments[0]?.startMs ?? 0),
-              endMs: chunk.startMs + (transcript.segments.at(-1)?.endMs ?? chunk.durationMs),
-              text: transcript.text.trim(),
-            },
-          ]
-        : [],
-      heard: { language: transcript.language, ms: chunk.durationMs, model: transcript.model },
-    }));
+    const before = previous;
+    // A line per speaker turn of a chunk (one per chunk without speakers), as the Kafka path gives
+    // a segment per turn; times from the engine's words.
+    const part = transcribeOne(engine, chunk.pcm, SAMPLE_RATE, language ?? null).then(async (transcript) => {
+      await before;
+      let turns: Array<{ speaker?: string; transcript: Transcript }> = [{ transcript }];
+      if (encoder && transcript.text.trim()) {
+        const told = await speakerTurns(encoder, speakers, chunk, transcript, options.speakers!);
+        speakers = told.speakers;
+        turns = told.turns;
+      }
+      return {
+        lines: transcript.text.trim()
+          ? turns.map(({ speaker, transcript: turn }) => ({
+              startMs: chunk.startMs + (turn.segments[0]?.startMs ?? 0),
+              endMs: chunk.startMs + (turn.segments.at(-1)?.endMs ?? chunk.durationMs),
+              text: turn.text.trim(),
+              ...(speaker ? { speaker } : {}),
+            }))
+          : [],
+        heard: { language: transcript.language, ms: chunk.durationMs, model: transcript.model },
+      };
+    });
     // Awaited in order below; marked handled now so a failure is not reported before its turn.
     part.catch(() => undefined);
+    previous = part.catch(() => undefined);
     pending.push(part);
   };
   // Without a language, chunks wait until their first speech has decided one (stream-language.ts).

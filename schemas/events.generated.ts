@@ -55,6 +55,8 @@ export interface EmotionResult {
   startMs: null | number;
   endMs: null | number;
   jobId: null | string;
+  /** Who spoke the segment (S1, S2, ... stable within a stream), when the transcribe stage tells voices apart; null for text rows. */
+  speaker: null | string;
   trace: Array<TraceStamp>;
 }
 
@@ -141,6 +143,8 @@ export interface TextSegment {
   endMs: null | number;
   /** Batch job the segment belongs to (CSV uploads). */
   jobId: null | string;
+  /** Who is speaking (S1, S2, ... stable within a stream), when the transcribe stage tells voices apart; null for text rows. */
+  speaker: null | string;
   asr: null | AsrInfo;
   correction: null | Correction;
   translation: null | Translation;
@@ -508,6 +512,15 @@ export const avroSchemas: Record<EventName, AvroRecordSchema> = {
         "default": null
       },
       {
+        "name": "speaker",
+        "type": [
+          "null",
+          "string"
+        ],
+        "default": null,
+        "doc": "Who spoke the segment (S1, S2, ... stable within a stream), when the transcribe stage tells voices apart; null for text rows."
+      },
+      {
         "name": "trace",
         "type": {
           "type": "array",
@@ -777,6 +790,15 @@ export const avroSchemas: Record<EventName, AvroRecordSchema> = {
         ],
         "default": null,
         "doc": "Batch job the segment belongs to (CSV uploads)."
+      },
+      {
+        "name": "speaker",
+        "type": [
+          "null",
+          "string"
+        ],
+        "default": null,
+        "doc": "Who is speaking (S1, S2, ... stable within a stream), when the transcribe stage tells voices apart; null for text rows."
       },
       {
         "name": "asr",

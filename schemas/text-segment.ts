@@ -12,6 +12,7 @@ export function newTextSegment(
     startMs: null,
     endMs: null,
     jobId: null,
+    speaker: null,
     asr: null,
     correction: null,
     translation: null,

@@ -39,6 +39,10 @@ export function registerTranscribeCommand(program: Command): void {
     )
     .option('--emotions', "add each segment's top emotion and core scores")
     .option(
+      '--no-speakers',
+      'do not tell speakers apart (by default each line says who spoke, S1, S2, … where the voice encoder is installed)',
+    )
+    .option(
       '--chunk-ms <ms>',
       'longest chunk without a pause; longer gives Whisper more context (live streams use AUDIO_CHUNK_MS)',
       integer,
@@ -52,6 +56,7 @@ export function registerTranscribeCommand(program: Command): void {
           engine?: (typeof TRANSCRIBE_ENGINES)[number];
           language?: string;
           emotions?: boolean;
+          speakers: boolean;
           chunkMs: number;
         },
       ) => {
@@ -71,6 +76,9 @@ export function registerTranscribeCommand(program: Command): void {
             vadModel: vadModelOf(config),
             language: options.language === 'auto' ? undefined : options.language,
             languages: config.transcribe.languageDecision,
+            ...(options.speakers && config.transcribe.speakers.enabled
+              ? { speakers: config.transcribe.speakers }
+              : {}),
             onLanguage: (decision) => process.stderr.write(`transcribe: ${describeDecision(decision)}\n`),
             onProgress: (audioMs) => {
               if (Date.now() - lastReport < 2000) return;

@@ -50,6 +50,15 @@ const streamSummary = {
         "The stream's spoken language once decided (its `language` event): the code and how it was decided",
       properties: { code: { type: 'string' }, decision: { type: ['string', 'null'] } },
     },
+    speakers: {
+      type: 'array',
+      description:
+        'Each speaker told apart in the stream (S1, S2, … in the order first heard): results since the stream appeared, and the share of each top label',
+      items: {
+        type: 'object',
+        properties: { speaker: { type: 'string' }, results: { type: 'integer' }, mix: shares },
+      },
+    },
   },
 } as const;
 

@@ -34,7 +34,7 @@ export const transcriptRoutes: FastifyPluginAsync<{ transcripts: TranscriptSourc
               enum: [...TRANSCRIPT_FORMATS],
               default: 'json',
               description:
-                'json: {streamId, segments: [{startMs, endMs, text, classifiedText?, language, topLabel, core}]}; csv: start_ms, end_ms, text, top_label and the 7 core scores; srt and vtt: one cue per segment, "[label score] text"; txt: the text, a line per segment',
+                'json: {streamId, segments: [{startMs, endMs, text, classifiedText?, language, speaker?, topLabel, core}]}; csv: start_ms, end_ms, speaker, text, top_label and the 7 core scores; srt and vtt: one cue per segment, "[S1 label score] text" (the speaker where voices were told apart); txt: the text, a line per segment, "S1: " before it where voices were told apart',
             },
             access_token: { type: 'string', description: 'the API key, for download links' },
           },

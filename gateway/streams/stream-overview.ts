@@ -20,6 +20,8 @@ const IDLE_AFTER_MS = 60_000;
 /** A stream with no activity for this long leaves the overview. */
 const KEEP_MS = 3_600_000;
 const MAX_STREAMS = 1_000;
+/** Speakers counted per stream (the transcribe stage's TRANSCRIBE_SPEAKERS_MAX is at most 32). */
+const MAX_SPEAKERS = 32;
 /** The minute is counted in buckets of this size (12 of them). */
 const BUCKET_MS = 5_000;
 const BUCKETS = EMOTION_SHARE_RULE.windowMs / BUCKET_MS;
@@ -44,6 +46,11 @@ export interface StreamSummary {
   source: string | null;
   /** The spoken language decided for the stream, and how (its `language` event), once there is one. */
   language: { code: string; decision: string | null } | null;
+  /**
+   * Each speaker told apart in the stream (S1, S2, …, in the order first heard): results since
+   * the stream appeared and each top label's share of them. Empty for text and unlabelled audio.
+   */
+  speakers: Array<{ speaker: string; results: number; mix: Partial<Record<CoreEmotion, number>> }>;
 }
 
 interface Tracked {
@@ -55,12 +62,22 @@ interface Tracked {
   source: string | null;
   language: StreamSummary['language'];
   totals: number[];
+  /** Speaker → top-label counts, at most MAX_SPEAKERS of them. */
+  speakers: Map<string, number[]>;
   /** Per bucket: its start and the top-label counts in it. */
   buckets: Array<{ startMs: number; counts: number[] }>;
   last: StreamSummary['lastSegment'];
 }
 
 const zeros = () => CORE_EMOTIONS.map(() => 0);
+
+/** Each top label's share of `counts` (empty when there are none). */
+function mixOf(counts: readonly number[]): Partial<Record<CoreEmotion, number>> {
+  const results = counts.reduce((a, b) => a + b, 0);
+  const mix: Partial<Record<CoreEmotion, number>> = {};
+  if (results > 0) for (const [i, emotion] of CORE_EMOTIONS.entries()) mix[emotion] = counts[i]! / results;
+  return mix;
+}
 
 /**
  * Every live and recent stream seen on the gateway's feed of results and stream events, with
@@ -78,6 +95,13 @@ export class StreamOverview {
     const stream = this.track(result.streamId, atMs);
     const label = CORE_EMOTIONS.indexOf(result.topLabel);
     stream.totals[label]! += 1;
+    if (result.speaker) {
+      const counts = stream.speakers.get(result.speaker) ?? zeros();
+      if (stream.speakers.has(result.speaker) || stream.speakers.size < MAX_SPEAKERS) {
+        counts[label]! += 1;
+        stream.speakers.set(result.speaker, counts);
+      }
+    }
     const startMs = atMs - (atMs % BUCKET_MS);
     const slot = Math.floor(startMs / BUCKET_MS) % BUCKETS;
     let bucket = stream.buckets[slot];
@@ -125,8 +149,7 @@ export class StreamOverview {
         });
     }
     const results = counts.reduce((a, b) => a + b, 0);
-    const mix: StreamSummary['window']['mix'] = {};
-    if (results > 0) for (const [i, emotion] of CORE_EMOTIONS.entries()) mix[emotion] = counts[i]! / results;
+    const mix = mixOf(counts);
     const alerts =
       results >= EMOTION_SHARE_RULE.minResults
         ? alertOn.filter((emotion) => (mix[emotion] ?? 0) > EMOTION_SHARE_RULE.share)
@@ -153,6 +176,13 @@ export class StreamOverview {
       message: stream.message,
       source: stream.source,
       language: stream.language,
+      speakers: [...stream.speakers]
+        .sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))
+        .map(([speaker, totals]) => ({
+          speaker,
+          results: totals.reduce((a, b) => a + b, 0),
+          mix: mixOf(totals),
+        })),
     };
   }
 
@@ -168,6 +198,7 @@ export class StreamOverview {
         source: null,
         language: null,
         totals: zeros(),
+        speakers: new Map(),
         buckets: new Array(BUCKETS),
         last: null,
       };

@@ -42,7 +42,8 @@ export class KafkaTranscripts implements TranscriptSource {
       },
       logger,
     });
-    return [...bySegment.values()].sort((a, b) => a.seq - b.seq);
+    // A chunk with a change of speaker gave a result per turn, all with its seq.
+    return [...bySegment.values()].sort((a, b) => a.seq - b.seq || (a.startMs ?? 0) - (b.startMs ?? 0));
   }
 }
 
@@ -54,6 +55,7 @@ export function transcriptLineOf(result: EmotionResult): TranscriptLine {
     text: result.originalText,
     ...(result.text !== result.originalText ? { classifiedText: result.text } : {}),
     language: result.language,
+    ...(result.speaker ? { speaker: result.speaker } : {}),
     topLabel: result.topLabel,
     core: { ...result.core },
   };

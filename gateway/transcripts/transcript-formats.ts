@@ -20,6 +20,8 @@ export interface TranscriptLine {
   /** The text the emotions were read from (after correction and translation), when it differs. */
   classifiedText?: string;
   language?: string;
+  /** Who said it (S1, S2, … within the stream), where the transcribe stage told voices apart. */
+  speaker?: string;
   topLabel?: CoreEmotion;
   core?: Record<CoreEmotion, number | null>;
 }
@@ -28,7 +30,7 @@ export interface TranscriptLine {
  * A transcript in one of the formats, as pieces to write one after another, so a long transcript
  * is streamed rather than built in memory. `header` goes at the top of the JSON object (text,
  * language, engine, model for the CLI; the stream id for the gateway). SRT and WebVTT carry the
- * emotion in the cue, as `[joy 0.82]` before the text, which any player shows.
+ * speaker and emotion in the cue, as `[S1 joy 0.82]` before the text, which any player shows.
  */
 export function* formatTranscript(
   format: TranscriptFormat,
@@ -48,10 +50,11 @@ export function* formatTranscript(
       return;
     }
     case 'csv': {
-      yield `${['start_ms', 'end_ms', 'text', 'top_label', ...CORE_EMOTIONS].join(',')}\r\n`;
+      yield `${['start_ms', 'end_ms', 'speaker', 'text', 'top_label', ...CORE_EMOTIONS].join(',')}\r\n`;
       for (const line of lines) {
         const scores = CORE_EMOTIONS.map((emotion) => line.core?.[emotion]?.toFixed(4) ?? '');
-        yield `${[line.startMs, line.endMs, csvCell(line.text), line.topLabel ?? '', ...scores].join(',')}\r\n`;
+        const cells = [line.startMs, line.endMs, line.speaker ?? '', csvCell(line.text), line.topLabel ?? ''];
+        yield `${[...cells, ...scores].join(',')}\r\n`;
       }
       return;
     }
@@ -70,7 +73,7 @@ export function* formatTranscript(
       return;
     }
     case 'txt':
-      for (const line of lines) yield `${line.text}\n`;
+      for (const line of lines) yield `${line.speaker ? `${line.speaker}: ` : ''}${line.text}\n`;
       return;
     default: {
       const unknown: never = format;
@@ -92,7 +95,10 @@ export function clock(ms: number, separator: ',' | '.'): string {
 function cueText(line: TranscriptLine): string {
   // A blank line would end the cue early.
   const text = line.text.replace(/\s*\n\s*/g, ' ');
-  if (!line.topLabel) return text;
-  const score = line.core?.[line.topLabel];
-  return `[${line.topLabel}${score === undefined || score === null ? '' : ` ${score.toFixed(2)}`}] ${text}`;
+  const score = line.topLabel ? line.core?.[line.topLabel] : undefined;
+  const emotion = line.topLabel
+    ? `${line.topLabel}${score === undefined || score === null ? '' : ` ${score.toFixed(2)}`}`
+    : '';
+  const tag = [line.speaker ?? '', emotion].filter(Boolean).join(' ');
+  return tag ? `[${tag}] ${text}` : text;
 }

@@ -84,18 +84,46 @@ new ResizeObserver(() => chart.setSize({ width: chartBox.clientWidth, height: 28
 
 // x is where the result sits in its stream: seconds of audio for transcripts, the segment number
 // for text. Not the arrival time: the results of one batch commit together and would pile up.
+// Every point is kept (up to MAX_POINTS) with its speaker, so the chart can show one speaker's.
+const points = [];
+const speakerFilter = $('chart-speaker');
+speakerFilter.addEventListener('change', () => drawChart());
+
 function plot(result) {
-  series[0].push(result.startMs === null ? result.seq : result.startMs / 1000);
   // Shares (summing to 1) draw as comparable lines; older results without them fall back to the
   // scores. A class the model lacks is null: a gap, not a line at 0.
   const values = result.distribution ?? result.core;
-  EMOTIONS.forEach((emotion, i) => {
-    series[i + 1].push(values[emotion] ?? null);
+  points.push({
+    x: result.startMs === null ? result.seq : result.startMs / 1000,
+    speaker: result.speaker ?? null,
+    values: EMOTIONS.map((emotion) => values[emotion] ?? null),
   });
-  if (series[0].length > MAX_POINTS) for (const column of series) column.shift();
+  if (points.length > MAX_POINTS) points.shift();
+  if (result.speaker && ![...speakerFilter.options].some((o) => o.value === result.speaker)) {
+    speakerFilter.append(new Option(`speaker ${result.speaker}`, result.speaker));
+    // One speaker has nothing to filter.
+    speakerFilter.hidden = speakerFilter.options.length < 3;
+  }
+  drawChart();
+}
+
+function drawChart() {
+  const speaker = speakerFilter.value;
+  const shown = speaker ? points.filter((p) => p.speaker === speaker) : points;
+  series[0] = shown.map((p) => p.x);
+  EMOTIONS.forEach((_, i) => {
+    series[i + 1] = shown.map((p) => p.values[i]);
+  });
   chart.setData(series);
   showLatestInLegend(chart);
-  chartBox.dataset.points = String(series[0].length);
+  chartBox.dataset.points = String(shown.length);
+}
+
+function clearChart() {
+  points.length = 0;
+  speakerFilter.replaceChildren(new Option('all speakers', ''));
+  speakerFilter.hidden = true;
+  drawChart();
 }
 
 // --- one-text analysis ---------------------------------------------------------------------------
@@ -204,6 +232,11 @@ function show(result) {
   item.dataset.resultId = result.id;
   item.dataset.label = result.topLabel;
   item.style.setProperty('--c', colour(result.topLabel));
+  // Who said it, where the transcribe stage told voices apart (text rows have no speaker).
+  const speaker = item.querySelector('.speaker');
+  speaker.textContent = result.speaker ?? '';
+  speaker.hidden = !result.speaker;
+  if (result.speaker) item.dataset.speaker = result.speaker;
   item.querySelector('.label').textContent =
     `${result.topLabel} ${(result.core[result.topLabel] * 100).toFixed(0)}%`;
   const sentiment = item.querySelector('.sentiment');
@@ -293,6 +326,24 @@ async function refreshOverview() {
           badges.append(badge);
         }
         fillShares(item.querySelector('.shares'), stream.window.mix);
+        // Each speaker's mix since the stream appeared, a labelled bar each.
+        item.querySelector('.speakers').replaceChildren(
+          ...(stream.speakers ?? []).map(({ speaker, results, mix }) => {
+            const row = document.createElement('div');
+            row.className = 'speaker-mix';
+            row.dataset.speaker = speaker;
+            const name = document.createElement('span');
+            name.className = 'speaker';
+            name.textContent = speaker;
+            name.title = `${results} results from ${speaker}`;
+            const shares = document.createElement('div');
+            shares.className = 'shares';
+            shares.setAttribute('role', 'img');
+            fillShares(shares, mix);
+            row.append(name, shares);
+            return row;
+          }),
+        );
         item.querySelector('.last').textContent = stream.lastSegment
           ? `${stream.lastSegment.topLabel}: ${stream.lastSegment.text}`
           : (stream.message ?? '');
@@ -384,8 +435,7 @@ function watch(streamId, sinceMs) {
 
 $('watch-form').addEventListener('submit', (event) => {
   event.preventDefault();
-  for (const column of series) column.length = 0;
-  chart.setData(series);
+  clearChart();
   seen.clear();
   transcript.replaceChildren();
   lastAtMs = undefined;

@@ -91,6 +91,8 @@ export function toEmotionResult(segment: TextSegment, text: string, scores: Emot
     startMs: segment.startMs,
     endMs: segment.endMs,
     jobId: segment.jobId,
+    // Results written before speakers were told apart have none.
+    speaker: segment.speaker ?? null,
     // The stage loop appends this stage's stamp.
     trace: segment.trace,
   };

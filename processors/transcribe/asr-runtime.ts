@@ -14,6 +14,8 @@ export interface AsrRuntime {
   models?: Record<string, string>;
   /** faster-whisper's bundled silero VAD (ONNX), which the audio chunker runs in Node. */
   vadModel: string;
+  /** resemblyzer's voice encoder weights (speaker turns); absent in installations from before it. */
+  speakerModel?: string;
 }
 
 /** Where install-asr.sh installs by default: the project's .cache/asr. */

@@ -35,6 +35,9 @@ export type WorkerAnswer =
 /** How likely each asked language is for a chunk, from Whisper's language token. */
 export type DetectAnswer = { id: string; languages: Record<string, number> } | { id: string; error: string };
 
+/** A voice embedding (256 floats, L2-normed) for each span asked, in the order asked. */
+export type EmbedAnswer = { id: string; embeddings: number[][] } | { id: string; error: string };
+
 /** Decoding choices of one request (processors/transcribe/language-decoding.ts). */
 export interface Decoding {
   beamSize?: number;
@@ -61,7 +64,7 @@ export interface Decoding {
  * retries its batch with a new worker and nothing is lost or repeated (the batch is one transaction).
  */
 export class AsrWorker {
-  private readonly pending: PendingAnswers<WorkerAnswer | DetectAnswer>;
+  private readonly pending: PendingAnswers<Answer>;
 
   private constructor(
     private readonly child: ChildProcess,
@@ -69,7 +72,7 @@ export class AsrWorker {
     lines: AsyncIterator<string>,
     timeoutMs: number,
   ) {
-    this.pending = new PendingAnswers<WorkerAnswer | DetectAnswer>({
+    this.pending = new PendingAnswers<Answer>({
       name: 'the faster-whisper worker',
       timeoutMs,
       onFail: () => this.child.kill('SIGKILL'),
@@ -140,7 +143,12 @@ export class AsrWorker {
     return this.request(pcm, { detect: languages }) as Promise<DetectAnswer>;
   }
 
-  private request(pcm: Buffer, fields: object): Promise<WorkerAnswer | DetectAnswer> {
+  /** A voice embedding of each span of the chunk, in ms from its start (the worker's --speaker-model). */
+  embed(pcm: Buffer, spans: ReadonlyArray<readonly [number, number]>): Promise<EmbedAnswer> {
+    return this.request(pcm, { embed: spans }) as Promise<EmbedAnswer>;
+  }
+
+  private request(pcm: Buffer, fields: object): Promise<Answer> {
     if (this.pending.failed) return Promise.reject(this.pending.failed);
     const { id, answer } = this.pending.expect('c');
     const stdin = this.child.stdin!;
@@ -160,9 +168,9 @@ export class AsrWorker {
     for (;;) {
       const line = await lines.next().catch(() => ({ done: true as const, value: undefined }));
       if (line.done) return;
-      let answer: WorkerAnswer | DetectAnswer;
+      let answer: Answer;
       try {
-        answer = JSON.parse(line.value) as WorkerAnswer | DetectAnswer;
+        answer = JSON.parse(line.value) as Answer;
       } catch {
         // The worker keeps stdout for answers; a line that is none means it is broken: start anew.
         this.pending.fail(
@@ -176,6 +184,8 @@ export class AsrWorker {
     }
   }
 }
+
+type Answer = WorkerAnswer | DetectAnswer | EmbedAnswer;
 
 /** A JSON line, or what it said when it is none (the worker's first line must be JSON). */
 function parseJson(line: string): unknown {

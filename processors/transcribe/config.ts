@@ -1,5 +1,6 @@
 import { ConfigError, type EnvReader, EXECUTION_PROVIDERS } from '../../runtime/config/index.js';
 import type { LanguageDecisionSettings } from './stream-language.js';
+import type { SpeakerSettings } from './stream-speakers.js';
 
 /** `auto`: faster-whisper where its runtime is installed, else pocketsphinx (said at start-up). */
 export const TRANSCRIBE_ENGINES = ['auto', 'faster-whisper', 'pocketsphinx'] as const;
@@ -40,6 +41,11 @@ export interface TranscribeConfig {
    * candidate means that language for every such stream, no detection.
    */
   languageDecision: LanguageDecisionSettings;
+  /**
+   * Speaker turns (TRANSCRIBE_SPEAKERS*): on where the voice encoder is installed (install-asr.sh);
+   * off leaves every segment's speaker null.
+   */
+  speakers: SpeakerSettings & { enabled: boolean };
 }
 
 /** The transcribe stage's settings (TRANSCRIBE_*, WHISPER_*, …), validated by the one loader (cli/config.ts). */
@@ -67,8 +73,27 @@ export function readTranscribeConfig(read: EnvReader): TranscribeConfig {
     executionProvider,
     silenceLevel: read.int('TRANSCRIBE_SILENCE_LEVEL_PERMILLE', 3, { min: 0, max: 1000 }) / 1000,
     languageDecision: languageDecision(read),
+    speakers: {
+      enabled: read.bool('TRANSCRIBE_SPEAKERS', true),
+      maxSpeakers: read.int('TRANSCRIBE_SPEAKERS_MAX', DEFAULT_MAX_SPEAKERS, { min: 1, max: 32 }),
+      similarity:
+        read.int('TRANSCRIBE_SPEAKER_SIMILARITY_PERCENT', DEFAULT_SPEAKER_SIMILARITY_PERCENT, {
+          min: 0,
+          max: 100,
+        }) / 100,
+    },
   };
 }
+
+/** Calls, interviews and panels: a stream past four voices is rare, and each one more is a chance to split one. */
+export const DEFAULT_MAX_SPEAKERS = 4;
+/**
+ * Cosine similarity of a piece's voice embedding to a speaker's centroid at which it joins that
+ * speaker. bench/speakers.ts swept 0.60–0.90 (bench/RESULTS.md, "Speaker turns"): espeak voices
+ * merge below 0.75 and split above 0.85; 0.78 also stays under what a LibriVox reader's own clips
+ * score against their centroid (0.90–0.97), where real voices vary more than synthetic ones.
+ */
+export const DEFAULT_SPEAKER_SIMILARITY_PERCENT = 78;
 
 /** The embedded default: the prototype's two languages. */
 export const DEFAULT_TRANSCRIBE_LANGUAGES = 'en,ro';

@@ -51,6 +51,14 @@ export interface TranscriptionEngine extends Engine<AudioInput, Transcript, NoCo
     candidates: readonly string[],
     options?: IdentifyOptions,
   ): Promise<LanguageEvidence>;
+  /** Voice embeddings for telling speakers apart; absent where the engine has no voice encoder. */
+  readonly speakerEncoder?: SpeakerEncoder | undefined;
+}
+
+/** A voice encoder: one embedding (a unit vector; same voice, high cosine) per span of a chunk. */
+export interface SpeakerEncoder {
+  /** `spans` in ms from the chunk's start; an embedding each, in the same order. */
+  embed(pcm: Buffer, spans: ReadonlyArray<readonly [number, number]>): Promise<number[][]>;
 }
 
 export interface IdentifyOptions {

@@ -9,6 +9,7 @@ import {
   type AudioInput,
   EMPTY_TRANSCRIPT,
   type IdentifyOptions,
+  type SpeakerEncoder,
   type Transcript,
   type TranscriptionEngine,
 } from './engine.js';
@@ -46,6 +47,8 @@ export interface FasterWhisperOptions {
   allowDownload: boolean;
   /** A chunk the worker has not answered in this long fails the batch as retryable. */
   timeoutMs: number;
+  /** resemblyzer's voice encoder weights (install-asr.sh's speakerModel), for speaker embeddings. */
+  speakerModel?: string;
   /** Decoding choices per language (language-decoding.ts's table unless given). */
   decoding?: Readonly<Record<string, Decoding>>;
   logger: Logger;
@@ -64,6 +67,11 @@ export class FasterWhisperEngine implements TranscriptionEngine {
   readonly name = 'faster-whisper';
   private worker: Promise<AsrWorker> | undefined;
   private multilingual = false;
+  /**
+   * The worker's GE2E voice encoder (worker/speaker_encoder.py), run where the chunk's audio
+   * already is; none without speakerModel.
+   */
+  readonly speakerEncoder: SpeakerEncoder | undefined;
 
   constructor(private readonly options: FasterWhisperOptions) {
     if (!existsSync(options.python)) {
@@ -71,6 +79,15 @@ export class FasterWhisperEngine implements TranscriptionEngine {
         `faster-whisper's python ${options.python} does not exist (install it with deploy/local/install-asr.sh)`,
       );
     }
+    this.speakerEncoder = options.speakerModel
+      ? {
+          embed: async (pcm, spans) => {
+            const answer = await (await this.running()).embed(pcm, spans);
+            if ('error' in answer) throw new UnprocessableRecordError(`faster-whisper: ${answer.error}`);
+            return answer.embeddings;
+          },
+        }
+      : undefined;
   }
 
   get model(): string {
@@ -218,6 +235,7 @@ export function workerArgs(options: Omit<FasterWhisperOptions, 'python' | 'logge
     ...['--beam-size', String(options.beamSize)],
     ...(options.downloadDir ? ['--download-root', options.downloadDir] : []),
     ...(options.allowDownload ? [] : ['--local-files-only']),
+    ...(options.speakerModel ? ['--speaker-model', options.speakerModel] : []),
   ];
 }
 

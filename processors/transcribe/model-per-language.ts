@@ -1,4 +1,10 @@
-import type { AudioInput, IdentifyOptions, Transcript, TranscriptionEngine } from './engine.js';
+import type {
+  AudioInput,
+  IdentifyOptions,
+  SpeakerEncoder,
+  Transcript,
+  TranscriptionEngine,
+} from './engine.js';
 import type { FasterWhisperEngine } from './faster-whisper-engine.js';
 import type { LanguageEvidence } from './language-evidence.js';
 
@@ -42,6 +48,11 @@ export class ModelPerLanguageEngine implements TranscriptionEngine {
 
   supportsLanguage(language: string): boolean {
     return this.engineFor(language)?.supportsLanguage(language) ?? false;
+  }
+
+  /** Any model's worker runs the same voice encoder: the first one that has it. */
+  get speakerEncoder(): SpeakerEncoder | undefined {
+    return this.engines.find((engine) => engine.speakerEncoder)?.speakerEncoder;
   }
 
   /** Told by the first multilingual model (base in the embedded default). */

@@ -49,6 +49,7 @@ async function startEngine(config: TranscribeConfig, logger: Logger): Promise<Tr
           downloadDir: whisper.downloadDir,
           allowDownload: whisper.allowDownload,
           timeoutMs: whisper.timeoutMs,
+          ...(config.speakers.enabled && runtime.speakerModel ? { speakerModel: runtime.speakerModel } : {}),
           logger,
         });
       // One model for everything (a large multilingual one on a GPU pool), as WHISPER_MODEL says.

@@ -3,6 +3,7 @@ import type { InputRecord, Outcome, OutputRecord, StageHandler } from '../../run
 import { type AudioChunk, newTextSegment, type StreamEvent, type TextSegment } from '../../schemas/index.js';
 import { type Transcript, type TranscriptionEngine, unsupportedLanguage } from './engine.js';
 import { pcmLevel } from './pcm-level.js';
+import { speakerTurns } from './speaker-turns.js';
 import {
   decide,
   describeDecision,
@@ -14,6 +15,7 @@ import {
   type StreamLanguage,
   withEvidence,
 } from './stream-language.js';
+import { NO_SPEAKERS, type SpeakerSettings, type StreamSpeakers } from './stream-speakers.js';
 
 /** What becomes of one chunk: skipped (a language no model hears), silence, or speech in a language. */
 type ChunkPlan =
@@ -38,6 +40,13 @@ type ChunkPlan =
  * first speech is checked once: when Whisper's language token clearly says another candidate,
  * the stream gets a `warning` (the hint is still used: the user chose it).
  *
+ * **Who is speaking.** With a voice encoder (the engine's `speakerEncoder`) and `speakers` given,
+ * each Whisper segment of a chunk gets a voice embedding and joins one of the stream's speakers
+ * (stream-speakers.ts; the speakers are keyed state like the language). Consecutive segments of one
+ * speaker make one TextSegment with `speaker` (`S1`, `S2`, …); a chunk holding a change of speaker
+ * becomes one TextSegment per turn, the first keeping the id `<stream>:<seq>`, the next ones
+ * `<stream>:<seq>.2`, `.3` (all with the chunk's seq, in stream-time order).
+ *
  * A chunk in a language the engine cannot hear (Romanian for an English-only model) is not
  * transcribed: the stream gets a `warning` event on stream.events saying why, once per stream and
  * stage instance, instead of English-sounding gibberish on its results.
@@ -57,6 +66,11 @@ export class TranscribeHandler implements StageHandler<AudioChunk, TextSegment |
     },
     /** stream.events, where warnings and decisions go; none (replay) means they are not told. */
     private readonly eventsTopic?: string,
+    private readonly speakers?: {
+      settings: SpeakerSettings;
+      /** Each stream's speakers, by the input partition its chunks come from. */
+      state: KeyedState<StreamSpeakers>;
+    },
   ) {}
 
   async process(records: InputRecord<AudioChunk>[]): Promise<Outcome<TextSegment | StreamEvent>[]> {
@@ -70,25 +84,53 @@ export class TranscribeHandler implements StageHandler<AudioChunk, TextSegment |
         : [];
     });
     const transcripts = speech.length > 0 ? await this.engine.run(speech, {}) : [];
+    const outcomes: Outcome<TextSegment | StreamEvent>[] = [];
     let next = 0;
-    return records.map((record, i) => {
+    // In order again: a stream's speakers are assigned from its chunks as they were spoken.
+    for (const [i, record] of records.entries()) {
       const plan = plans[i]!;
-      if (plan.kind === 'unsupported') return { outputs: this.languageWarning(record.value) };
+      if (plan.kind === 'unsupported') {
+        outcomes.push({ outputs: this.languageWarning(record.value) });
+        continue;
+      }
       const events: OutputRecord<TextSegment | StreamEvent>[] = plan.events;
-      if (plan.kind === 'silence') return { outputs: events };
-      const transcript = transcripts[next++];
-      if (!transcript || transcript.text.trim() === '') return { outputs: events };
-      return {
-        outputs: [
-          ...events,
-          {
-            topic: this.outputTopic,
-            key: record.value.streamId,
-            value: this.segment(record.value, transcript, plan.language),
-          },
-        ],
-      };
-    });
+      const transcript = plan.kind === 'speech' ? transcripts[next++] : undefined;
+      if (plan.kind === 'silence' || !transcript || transcript.text.trim() === '') {
+        outcomes.push({ outputs: events });
+        continue;
+      }
+      const segments = (await this.turns(record, transcript)).map((turn, k) => ({
+        topic: this.outputTopic,
+        key: record.value.streamId,
+        value: this.segment(record.value, turn.transcript, plan.language, turn.speaker, k),
+      }));
+      outcomes.push({ outputs: [...events, ...segments] });
+    }
+    return outcomes;
+  }
+
+  /**
+   * The chunk's transcript as one part per speaker turn: the whole transcript, speaker unknown,
+   * without a voice encoder.
+   */
+  private async turns(
+    record: InputRecord<AudioChunk>,
+    transcript: Transcript,
+  ): Promise<Array<{ speaker: string | null; transcript: Transcript }>> {
+    const encoder = this.engine.speakerEncoder;
+    const { speakers } = this;
+    const segments = transcript.segments;
+    if (!encoder || !speakers || segments.length === 0) return [{ speaker: null, transcript }];
+    const chunk = record.value;
+    const told = await speakerTurns(
+      encoder,
+      speakers.state.get(record.partition, chunk.streamId) ?? NO_SPEAKERS,
+      chunk,
+      transcript,
+      speakers.settings,
+    );
+    speakers.state.put(record.partition, chunk.streamId, told.speakers);
+    return told.turns;
   }
 
   private async plan(record: InputRecord<AudioChunk>): Promise<ChunkPlan> {
@@ -192,16 +234,23 @@ export class TranscribeHandler implements StageHandler<AudioChunk, TextSegment |
     return this.event(chunk, { kind: 'warning', message });
   }
 
-  private segment(chunk: AudioChunk, transcript: Transcript, language: string): TextSegment {
+  private segment(
+    chunk: AudioChunk,
+    transcript: Transcript,
+    language: string,
+    speaker: string | null,
+    turn: number,
+  ): TextSegment {
     const first = transcript.segments[0];
     const last = transcript.segments.at(-1);
     return newTextSegment({
-      id: `${chunk.streamId}:${chunk.seq}`,
+      id: turn === 0 ? `${chunk.streamId}:${chunk.seq}` : `${chunk.streamId}:${chunk.seq}.${turn + 1}`,
       streamId: chunk.streamId,
       seq: chunk.seq,
       origin: 'ASR',
       text: transcript.text,
       language,
+      speaker,
       startMs: chunk.startMs + (first?.startMs ?? 0),
       endMs: chunk.startMs + (last?.endMs ?? chunk.durationMs),
       asr: {

@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -13,6 +13,7 @@ import { avroSchemas, type Feedback } from '../../schemas/index.js';
 import { startFeedbackSinkService } from '../../sinks/feedback/service.js';
 import { speak } from '../support/audio.js';
 import { testBlobStore, uniqueContainer } from '../support/blob.js';
+import { DISTINCT_VOICES, type Voice, voicePcm, wavOf } from '../support/conversations.js';
 import { gatewayEnv, startGateway, startTextStages } from '../support/gateway.js';
 import { pipelineStack, TestServices } from '../support/pipeline.js';
 import { readTopic } from '../support/topics.js';
@@ -166,10 +167,21 @@ describe('dashboard', () => {
       mkdirSync(ARTIFACTS, { recursive: true });
       await page.locator('aside').screenshot({ path: join(ARTIFACTS, 'dashboard-csv-review.png') });
 
-      // A stream started from a local recording: uploaded, transcribed, classified, shown live.
-      const recording = await speak(
-        ['I feel so sad and alone', 'what a wonderful surprise'],
-        join(mkdtempSync(join(tmpdir(), 'dash-')), 'talk.wav'),
+      // A stream started from a local recording of two voices: uploaded, transcribed, told apart by
+      // speaker, classified, shown live.
+      const recording = join(mkdtempSync(join(tmpdir(), 'dash-')), 'talk.wav');
+      const [first, second] = DISTINCT_VOICES as [Voice, Voice];
+      writeFileSync(
+        recording,
+        wavOf(
+          Buffer.concat([
+            Buffer.alloc(500 * 32),
+            voicePcm('I feel so sad and alone, nobody ever calls me anymore.', first),
+            Buffer.alloc(800 * 32),
+            voicePcm('What a wonderful surprise, I never expected to see you here!', second),
+            Buffer.alloc(500 * 32),
+          ]),
+        ),
       );
       const audioStream = `browser-audio-${Date.now()}`;
       await page.fill('#stream-id', audioStream);
@@ -193,6 +205,28 @@ describe('dashboard', () => {
         items.map((item) => item.textContent),
       );
       expect(spoken.join(' ')).toMatch(/sad|wonderful/);
+      // Each line marked by its speaker; the chart shows one speaker's results when asked; the
+      // overview tile has each speaker's mix.
+      const marks = await page.$$eval('#transcript .segment .speaker', (items) =>
+        items.map((item) => item.textContent),
+      );
+      expect(new Set(marks)).toEqual(new Set(['S1', 'S2']));
+      expect(await page.isVisible('#chart-speaker')).toBe(true);
+      const allPoints = Number(await page.getAttribute('#chart', 'data-points'));
+      await page.selectOption('#chart-speaker', 'S2');
+      const s2Points = Number(await page.getAttribute('#chart', 'data-points'));
+      expect(s2Points).toBe(marks.filter((mark) => mark === 'S2').length);
+      expect(s2Points).toBeLessThan(allPoints);
+      await page.selectOption('#chart-speaker', '');
+      await expect
+        .poll(
+          () =>
+            page.$$eval(`#overview [data-stream="${audioStream}"] .speaker-mix .speaker`, (items) =>
+              items.map((item) => item.textContent),
+            ),
+          { timeout: 30_000 },
+        )
+        .toEqual(['S1', 'S2']);
 
       // The stream's transcript downloads as subtitles with the emotion in each cue.
       expect(await page.getAttribute('#transcript-links a[data-format="srt"]', 'href')).toBe(
@@ -205,7 +239,7 @@ describe('dashboard', () => {
       expect(subtitles.suggestedFilename()).toBe(`${audioStream}.srt`);
       const srt = readFileSync((await subtitles.path())!, 'utf8');
       expect(srt).toMatch(
-        /^1\n00:00:0\d,\d{3} --> 00:00:0\d,\d{3}\n\[(sadness|joy|surprise|neutral|fear|anger|disgust) \d\.\d\d\] /,
+        /^1\n00:00:0\d,\d{3} --> 00:00:0\d,\d{3}\n\[S1 (sadness|joy|surprise|neutral|fear|anger|disgust) \d\.\d\d\] /,
       );
 
       // A Romanian recording, its language chosen in the form: heard by Whisper base, diacritics kept.

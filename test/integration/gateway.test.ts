@@ -584,6 +584,7 @@ describe('gateway', () => {
       startMs: null,
       endMs: null,
       jobId: null,
+      speaker: null,
       trace: [],
     });
     let published = 0;

@@ -84,7 +84,9 @@ describe('transcripts', () => {
 
     const json = (await (await fetch(`${url}/v1/streams/talk/transcript?format=json`)).json()) as {
       streamId: string;
-      segments: Required<Pick<TranscriptLine, 'startMs' | 'endMs' | 'text' | 'topLabel' | 'core'>>[];
+      segments: Required<
+        Pick<TranscriptLine, 'startMs' | 'endMs' | 'text' | 'topLabel' | 'core' | 'speaker'>
+      >[];
     };
     expect(json.streamId).toBe('talk');
     expect(json.segments).toHaveLength(SENTENCES.length);
@@ -99,14 +101,18 @@ describe('transcripts', () => {
     const csv = await fetch(`${url}/v1/streams/talk/transcript?format=csv`);
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     const rows = (await csv.text()).trim().split('\r\n');
-    expect(rows[0]).toBe('start_ms,end_ms,text,top_label,anger,disgust,fear,joy,neutral,sadness,surprise');
+    expect(rows[0]).toBe(
+      'start_ms,end_ms,speaker,text,top_label,anger,disgust,fear,joy,neutral,sadness,surprise',
+    );
     expect(rows).toHaveLength(SENTENCES.length + 1);
     expect(rows[2]).toContain(json.segments[1]!.topLabel);
 
     const srt = await (await fetch(`${url}/v1/streams/talk/transcript?format=srt`)).text();
     const first = json.segments[0]!;
-    expect(srt).toMatch(/^1\n\d\d:\d\d:\d\d,\d{3} --> \d\d:\d\d:\d\d,\d{3}\n\[\w+ \d\.\d\d\] /);
-    expect(srt).toContain(`[${first.topLabel} ${first.core[first.topLabel]!.toFixed(2)}] ${first.text}`);
+    // One voice: one speaker, S1, on every cue.
+    expect(srt).toMatch(/^1\n\d\d:\d\d:\d\d,\d{3} --> \d\d:\d\d:\d\d,\d{3}\n\[S1 \w+ \d\.\d\d\] /);
+    expect(srt).toContain(`[S1 ${first.topLabel} ${first.core[first.topLabel]!.toFixed(2)}] ${first.text}`);
+    expect(json.segments.map((s) => s.speaker)).toEqual(SENTENCES.map(() => 'S1'));
     expect(srt.trim().split('\n\n')).toHaveLength(SENTENCES.length);
 
     const vtt = await fetch(`${url}/v1/streams/talk/transcript?format=vtt`);
@@ -116,7 +122,7 @@ describe('transcripts', () => {
     expect(vttText).toMatch(/\d\d:\d\d:\d\d\.\d{3} --> \d\d:\d\d:\d\d\.\d{3}\n\[/);
 
     const txt = await (await fetch(`${url}/v1/streams/talk/transcript?format=txt`)).text();
-    expect(txt.trim().split('\n')).toEqual(json.segments.map((s) => s.text));
+    expect(txt.trim().split('\n')).toEqual(json.segments.map((s) => `S1: ${s.text}`));
 
     // A second gateway (another replica, nothing in its memory) answers the same.
     const other = await startGateway(services, stack);
@@ -163,7 +169,9 @@ describe('transcripts', () => {
       language: string;
       engine: string;
       model: string;
-      segments: Required<Pick<TranscriptLine, 'startMs' | 'endMs' | 'text' | 'topLabel' | 'core'>>[];
+      segments: Required<
+        Pick<TranscriptLine, 'startMs' | 'endMs' | 'text' | 'topLabel' | 'core' | 'speaker'>
+      >[];
     };
     expect(parsed).toMatchObject({ language: 'en', engine: 'faster-whisper', model: 'tiny.en' });
     // No --language: decided among TRANSCRIBE_LANGUAGES from the first speech, and said on stderr.

@@ -57,6 +57,7 @@ export function emotionResult(
     startMs: null,
     endMs: null,
     jobId: null,
+    speaker: null,
     trace: [{ stage: 'test', atMs: Date.now() }],
   };
 }

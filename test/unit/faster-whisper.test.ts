@@ -14,8 +14,10 @@ import {
 } from '../../processors/transcribe/faster-whisper-engine.js';
 import { createTranscriptionEngine } from '../../processors/transcribe/pipeline.js';
 import { TranscribeHandler } from '../../processors/transcribe/stage.js';
+import type { StreamSpeakers } from '../../processors/transcribe/stream-speakers.js';
 import { RetryableError, UnprocessableRecordError } from '../../runtime/errors.js';
 import { silentLogger } from '../../runtime/logger.js';
+import { InMemoryState } from '../../runtime/stage/keyed-state.js';
 import type { InputRecord } from '../../runtime/stage/types.js';
 import type { AudioChunk, StreamEvent, TextSegment } from '../../schemas/index.js';
 import {
@@ -25,6 +27,7 @@ import {
   streamLanguages,
   wordErrorRate,
 } from '../support/audio.js';
+import { DISTINCT_VOICES, type Voice, voicePcm } from '../support/conversations.js';
 
 function installedRuntime(): AsrRuntime {
   const found = findAsrRuntime(undefined);
@@ -374,5 +377,70 @@ describe('one language per stream (TRANSCRIBE_LANGUAGES)', () => {
       .filter((o) => o.topic === 'segments.raw')
       .map((o) => o.value as TextSegment);
     expect(segments.every((s) => s.language === 'ro')).toBe(true);
+  });
+});
+
+describe('speaker turns (TRANSCRIBE_SPEAKERS)', () => {
+  /** A chunk of stream `talk` starting at `startMs`. */
+  const spokenChunk = (seq: number, pcm: Buffer, startMs: number) => {
+    const record = audioChunkRecord(seq, pcm, { startMs, streamId: 'talk', languageHint: 'en' });
+    return { ...record, key: 'talk' };
+  };
+  const segmentsOf = (outcomes: Awaited<ReturnType<TranscribeHandler['process']>>) =>
+    outcomes
+      .flatMap((o) => ('outputs' in o ? o.outputs : []))
+      .filter((o) => o.topic === 'segments.raw')
+      .map((o) => o.value as TextSegment);
+
+  it('labels two voices S1 and S2 by turn, splits a chunk holding a change of speaker, and keeps one voice one speaker', async () => {
+    if (!runtime.speakerModel) throw new Error('install-asr.sh installed no voice encoder (speakerModel)');
+    const config = loadConfig({});
+    const routed = await createTranscriptionEngine(config.transcribe, silentLogger());
+    open.push(routed);
+    const handler = new TranscribeHandler(routed, 'segments.raw', 0.003, streamLanguages(), 'stream.events', {
+      settings: config.transcribe.speakers,
+      state: new InMemoryState<StreamSpeakers>(),
+    });
+    const [host, guest] = DISTINCT_VOICES.slice(0, 2) as [Voice, Voice];
+    const turns: Array<[Voice, string]> = [
+      [host, 'Good morning and welcome back to the show, it is great to have you here.'],
+      [guest, 'Thank you for having me, I have been looking forward to this all week.'],
+      [host, 'Tell us what happened when the factory closed last spring.'],
+      [guest, 'It was a terrible shock for the whole town, nobody saw it coming.'],
+    ];
+    const pcms = turns.map(([voice, text]) => voicePcm(text, voice));
+    // The last two turns in one chunk with a short pause: the chunk holds the change of speaker.
+    const together = Buffer.concat([pcms[2]!, Buffer.alloc(300 * 32), pcms[3]!]);
+    const segments = segmentsOf(
+      await handler.process([
+        spokenChunk(0, pcms[0]!, 0),
+        spokenChunk(1, pcms[1]!, 10_000),
+        spokenChunk(2, together, 20_000),
+      ]),
+    );
+    expect(segments.map((s) => [s.id, s.speaker])).toEqual([
+      ['talk:0', 'S1'],
+      ['talk:1', 'S2'],
+      ['talk:2', 'S1'],
+      ['talk:2.2', 'S2'],
+    ]);
+    // The split is at Whisper's segment boundary: each part holds its own turn's words, in order.
+    expect(segments[2]!.text).toMatch(/factory/);
+    expect(segments[2]!.text).not.toMatch(/shock/);
+    expect(segments[3]!.text).toMatch(/shock/);
+    expect(segments[3]!.seq).toBe(2);
+    expect(segments[3]!.startMs!).toBeGreaterThanOrEqual(segments[2]!.endMs!);
+
+    // A human reader alone stays one speaker over all five of his recordings.
+    const reader = segmentsOf(
+      await handler.process(
+        ['0870', '0880', '0890', '0920', '0930'].map((name, seq) => ({
+          ...spokenChunk(seq, clip(name), seq * 10_000),
+          key: 'reading',
+          value: { ...spokenChunk(seq, clip(name), seq * 10_000).value, streamId: 'reading' },
+        })),
+      ),
+    );
+    expect(reader.map((s) => s.speaker)).toEqual(['S1', 'S1', 'S1', 'S1', 'S1']);
   });
 });

@@ -41,6 +41,7 @@ function result(seq: number, streamId: string, topLabel: CoreEmotion = 'joy'): E
     startMs: null,
     endMs: null,
     jobId: null,
+    speaker: null,
     trace: [],
   };
 }

@@ -81,6 +81,26 @@ describe('stream overview', () => {
     });
   });
 
+  it('gives each speaker of a stream its own mix, in the order first heard', () => {
+    const now = 7_000_000;
+    const overview = new StreamOverview(() => now);
+    const spoken = (topLabel: CoreEmotion, speaker: string | null) =>
+      ({ ...result('call', topLabel), speaker }) as EmotionResult;
+    overview.onResult(spoken('anger', 'S2'), now - 3000);
+    overview.onResult(spoken('anger', 'S1'), now - 2500);
+    overview.onResult(spoken('neutral', 'S1'), now - 2000);
+    overview.onResult(spoken('neutral', 'S10'), now - 1500);
+    overview.onResult(spoken('joy', null), now - 1000);
+    expect(overview.list()[0]!.speakers).toEqual([
+      { speaker: 'S1', results: 2, mix: expect.objectContaining({ anger: 0.5, neutral: 0.5 }) },
+      { speaker: 'S2', results: 1, mix: expect.objectContaining({ anger: 1 }) },
+      { speaker: 'S10', results: 1, mix: expect.objectContaining({ neutral: 1 }) },
+    ]);
+    // Text streams have no speakers.
+    overview.onResult(result('chat', 'joy'), now);
+    expect(overview.list()[0]).toMatchObject({ streamId: 'chat', speakers: [] });
+  });
+
   it('is the rule of the StreamEmotionShareHigh Prometheus alert', () => {
     const rules = parse(readFileSync('deploy/prometheus/emotion-stream.rules.yml', 'utf8')) as {
       groups: Array<{ rules: Array<{ alert?: string; expr: string }> }>;

@@ -8,7 +8,10 @@ decoding choices) followed by that many bytes of
 {"id", "text", "language", "languageProbability", "segments": [{"startMs", "endMs", "text",
 "avgLogprob", "noSpeechProb", "compressionRatio"}]} or {"id", "error"} for audio it cannot take.
 A header with "detect": [languages] asks instead how likely each of those languages is, from
-Whisper's language token after one encoder pass: {"id", "languages": {code: probability}}. The first line is
+Whisper's language token after one encoder pass: {"id", "languages": {code: probability}}. A
+header with "embed": [[startMs, endMs], ...] asks for a voice embedding of each span of the chunk
+(speaker_encoder.py, loaded on the first such request from --speaker-model):
+{"id", "embeddings": [[256 floats], ...]}. The first line is
 {"ready": true, ...} once the model is loaded, or {"fatal": "..."} before exiting with status 2.
 stdout carries only the protocol: everything else (warnings, progress) goes to stderr.
 """
@@ -68,9 +71,33 @@ def detect(model, header, pcm):
     return {"id": header["id"], "languages": {code: p for code, p in probabilities if code in wanted}}
 
 
-def transcribe(model, args, header, pcm):
+class SpeakerEmbeddings:
+    """The voice encoder, loaded on the first request that asks for embeddings (none: never)."""
+
+    def __init__(self, weights_path):
+        self.weights_path, self.encoder = weights_path, None
+
+    def __call__(self, header, pcm):
+        if not self.weights_path:
+            raise RuntimeError("no voice encoder: the worker was started without --speaker-model")
+        if self.encoder is None:
+            from speaker_encoder import VoiceEncoder
+
+            self.encoder = VoiceEncoder(self.weights_path)
+        audio = samples(pcm)
+        embeddings = []
+        for start_ms, end_ms in header["embed"]:
+            span = audio[int(start_ms * 16) : max(int(end_ms * 16), int(start_ms * 16) + 1)]
+            # Four decimals keep the line short; cosine similarities move by under 1e-3.
+            embeddings.append([round(float(x), 4) for x in self.encoder.embed(span)])
+        return {"id": header["id"], "embeddings": embeddings}
+
+
+def transcribe(model, args, header, pcm, speakers):
     if header.get("detect") is not None:
         return detect(model, header, pcm)
+    if header.get("embed") is not None:
+        return speakers(header, pcm)
     audio = samples(pcm)
     segments, info = model.transcribe(
         audio,
@@ -120,6 +147,7 @@ def main():
     parser.add_argument("--beam-size", type=int, default=1)
     parser.add_argument("--download-root", default="")
     parser.add_argument("--local-files-only", action="store_true")
+    parser.add_argument("--speaker-model", default="", help="resemblyzer's pretrained.pt")
     args = parser.parse_args()
     try:
         model = load(args)
@@ -134,6 +162,7 @@ def main():
             "pid": os.getpid(),
         }
     )
+    speakers = SpeakerEmbeddings(args.speaker_model)
     stdin = sys.stdin.buffer
     while True:
         line = stdin.readline()
@@ -147,7 +176,7 @@ def main():
             emit({"id": header["id"], "error": f"odd byte count {len(pcm)} for 16-bit PCM"})
             continue
         try:
-            emit(transcribe(model, args, header, pcm))
+            emit(transcribe(model, args, header, pcm, speakers))
         except Exception as error:  # noqa: BLE001 - one bad chunk must not end the worker
             emit({"id": header["id"], "error": f"{type(error).__name__}: {error}"})
 
