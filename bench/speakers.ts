@@ -12,12 +12,8 @@
 import { loadConfig } from '../cli/config.js';
 import { transcribeOne } from '../processors/transcribe/engine.js';
 import { createTranscriptionEngine } from '../processors/transcribe/pipeline.js';
-import { voiceSpans } from '../processors/transcribe/speaker-turns.js';
-import {
-  assignSpeaker,
-  NO_SPEAKERS,
-  type SpeakerSettings,
-} from '../processors/transcribe/stream-speakers.js';
+import { assignPieces, voicePieces } from '../processors/transcribe/speaker-turns.js';
+import { NO_SPEAKERS, type SpeakerSettings } from '../processors/transcribe/stream-speakers.js';
 import { openChunker, vadModelOf } from '../producers/audio/speech-chunker.js';
 import { createLogger } from '../runtime/logger.js';
 import {
@@ -57,18 +53,20 @@ const SETS: SetSpec[] = [
   { name: '2 alike male voices', voices: () => ALIKE_VOICES, conversations: 2 },
 ];
 
-/** What the stage saw of one chunk: its Whisper segments, in stream time, and their embeddings. */
-interface HeardPiece {
-  startMs: number;
-  endMs: number;
-  voiceMs: number;
-  embedding: number[];
+/**
+ * What the stage saw of one chunk: its Whisper segments in stream time, the pieces whose voices
+ * were embedded (speaker-turns.ts's choice) and how their labels become the segments'.
+ */
+interface HeardChunk {
+  segments: Array<{ startMs: number; endMs: number }>;
+  pieces: Array<{ voiceMs: number; embedding: number[] }>;
+  labelsOf: (pieceLabels: readonly string[]) => string[];
 }
 
 interface Heard {
   set: string;
   conversation: Conversation;
-  pieces: HeardPiece[];
+  chunks: HeardChunk[];
   audioMs: number;
   transcribeMs: number;
   embedMs: number;
@@ -105,7 +103,7 @@ export async function main(json: boolean): Promise<void> {
     for (let at = 0; at < talk.pcm.length; at += 3200)
       chunks.push(...(await chunker.push(talk.pcm.subarray(at, at + 3200))));
     chunks.push(chunker.end());
-    const pieces: HeardPiece[] = [];
+    const heardChunks: HeardChunk[] = [];
     let transcribeMs = 0;
     let embedMs = 0;
     for (const chunk of chunks) {
@@ -114,20 +112,20 @@ export async function main(json: boolean): Promise<void> {
       const transcript = await transcribeOne(engine, chunk.pcm, 16_000, 'en');
       transcribeMs += performance.now() - started;
       if (!transcript.text.trim()) continue;
-      const spans = voiceSpans(transcript.segments, chunk.durationMs);
+      const voices = voicePieces(transcript.segments, chunk.durationMs);
       started = performance.now();
-      const embeddings = await encoder!.embed(chunk.pcm, spans);
+      const embeddings = await encoder!.embed(chunk.pcm, voices.pieces);
       embedMs += performance.now() - started;
-      transcript.segments.forEach((segment, i) => {
-        pieces.push({
+      heardChunks.push({
+        segments: transcript.segments.map((segment) => ({
           startMs: chunk.startMs + segment.startMs,
           endMs: chunk.startMs + segment.endMs,
-          voiceMs: spans[i]![1] - spans[i]![0],
-          embedding: embeddings[i]!,
-        });
+        })),
+        pieces: voices.pieces.map(([start, end], i) => ({ voiceMs: end - start, embedding: embeddings[i]! })),
+        labelsOf: voices.labelsOf,
       });
     }
-    return { conversation: talk, pieces, audioMs: talk.pcm.length / 32, transcribeMs, embedMs };
+    return { conversation: talk, chunks: heardChunks, audioMs: talk.pcm.length / 32, transcribeMs, embedMs };
   }
 
   const scoreAt = (similarity: number) =>
@@ -197,10 +195,11 @@ export async function main(json: boolean): Promise<void> {
 /** One conversation's speakers assigned online at `settings`, scored against its turns. */
 function score(run: Heard, settings: SpeakerSettings) {
   let state = NO_SPEAKERS;
-  const hypothesis: SpeakerSpan[] = run.pieces.map((piece) => {
-    const assigned = assignSpeaker(state, piece.embedding, piece.voiceMs, settings);
-    state = assigned.state;
-    return { speaker: assigned.label, startMs: piece.startMs, endMs: piece.endMs };
+  const hypothesis: SpeakerSpan[] = run.chunks.flatMap((chunk) => {
+    const assigned = assignPieces(state, chunk.pieces, settings);
+    state = assigned.speakers;
+    const labels = chunk.labelsOf(assigned.labels);
+    return chunk.segments.map((segment, i) => ({ speaker: labels[i]!, ...segment }));
   });
   return {
     ...diarizationErrorRate(run.conversation.turns, hypothesis),

@@ -36,7 +36,9 @@ async function startEngine(config: TranscribeConfig, logger: Logger): Promise<Tr
         return startPocketsphinx(config);
       }
       const { whisper } = config;
-      const engineOf = (model: string, modelName: string) =>
+      // The voice encoder runs in one worker only (the first model's): any worker could embed the
+      // audio, and each would hold another copy of it.
+      const engineOf = (model: string, modelName: string, voices: boolean) =>
         new FasterWhisperEngine({
           python: runtime.python,
           model,
@@ -49,12 +51,14 @@ async function startEngine(config: TranscribeConfig, logger: Logger): Promise<Tr
           downloadDir: whisper.downloadDir,
           allowDownload: whisper.allowDownload,
           timeoutMs: whisper.timeoutMs,
-          ...(config.speakers.enabled && runtime.speakerModel ? { speakerModel: runtime.speakerModel } : {}),
+          ...(voices && config.speakers.enabled && runtime.speakerModel
+            ? { speakerModel: runtime.speakerModel }
+            : {}),
           logger,
         });
       // One model for everything (a large multilingual one on a GPU pool), as WHISPER_MODEL says.
       const engine = whisper.model
-        ? engineOf(whisper.model, whisper.model)
+        ? engineOf(whisper.model, whisper.model, true)
         : modelPerLanguage(whisper.models, whisper.language, runtime, engineOf);
       await engine.start();
       return engine;
@@ -77,13 +81,13 @@ function modelPerLanguage(
   models: Record<string, string>,
   unhinted: string | undefined,
   runtime: AsrRuntime,
-  engineOf: (model: string, modelName: string) => FasterWhisperEngine,
+  engineOf: (model: string, modelName: string, voices: boolean) => FasterWhisperEngine,
 ): ModelPerLanguageEngine {
   const installed = { [runtime.defaultModelName]: runtime.defaultModel, ...runtime.models };
   const byName = new Map<string, FasterWhisperEngine>();
   const routes = new Map<string, FasterWhisperEngine>();
   for (const [language, name] of Object.entries(models)) {
-    const engine = byName.get(name) ?? engineOf(installed[name] ?? name, name);
+    const engine = byName.get(name) ?? engineOf(installed[name] ?? name, name, byName.size === 0);
     byName.set(name, engine);
     routes.set(language, engine);
   }

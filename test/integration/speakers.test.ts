@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TranscriptLine } from '../../gateway/transcripts/transcript-formats.js';
-import { type AudioChunk, avroSchemas, type TextSegment } from '../../schemas/index.js';
+import { avroSchemas, type TextSegment } from '../../schemas/index.js';
+import { audioChunkRecord } from '../support/audio.js';
 import {
   type Conversation,
   conversation,
@@ -108,19 +109,11 @@ describe('speaker turns', () => {
     const talk = twoSpeakers(23);
     const chunks = talk.turns.map((turn, seq) => ({
       key: 'call',
-      value: {
+      value: audioChunkRecord(seq, talk.pcm.subarray(turn.startMs * 32, turn.endMs * 32), {
         streamId: 'call',
-        seq,
         startMs: turn.startMs,
-        durationMs: turn.endMs - turn.startMs,
-        sampleRate: 16_000,
-        encoding: 'PCM_S16LE',
-        pcm: talk.pcm.subarray(turn.startMs * 32, turn.endMs * 32),
         final: seq === talk.turns.length - 1,
-        languageHint: 'en',
-        source: null,
-        trace: [],
-      } satisfies AudioChunk,
+      }).value,
     }));
     const segments = async () =>
       (await decodeAll<TextSegment>(stack, topics.segmentsRaw, avroSchemas.TextSegment)).filter(

@@ -1,10 +1,12 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TranscriptLine } from '../../gateway/transcripts/transcript-formats.js';
 import { speak, wordErrorRate } from '../support/audio.js';
+import { conversation, conversationSentences, DISTINCT_VOICES, wavOf } from '../support/conversations.js';
+import { diarizationErrorRate } from '../support/diarization.js';
 import { gatewayEnv, LiveClient, startGateway, startTextStages } from '../support/gateway.js';
 import { pipelineStack, TestServices } from '../support/pipeline.js';
 
@@ -185,6 +187,21 @@ describe('transcripts', () => {
     expect(labels[0]).toBe('joy');
     expect(labels[1]).toBe('sadness');
     expect(Object.keys(parsed.segments[0]!.core)).toHaveLength(7);
+    // One voice: one speaker on every line.
+    expect(parsed.segments.map((s) => s.speaker)).toEqual(SENTENCES.map(() => 'S1'));
+    // Two voices, offline as through Kafka: S1 and S2 by turn; --no-speakers leaves them out.
+    // (This conversation once began with a 0.5 s "Huh?" segment that opened a speaker of its own,
+    // and a turn's short first sentence that joined the other voice.)
+    const talk = conversation(DISTINCT_VOICES.slice(1, 3), conversationSentences(), { turns: 6, seed: 3 });
+    const interview = join(dir, 'interview.wav');
+    writeFileSync(interview, wavOf(talk.pcm));
+    const turns = await cli(['transcribe', interview, '--language', 'en', '--format', 'json']);
+    expect(turns.status, turns.stderr).toBe(0);
+    const lines = (JSON.parse(turns.stdout) as typeof parsed).segments;
+    expect(new Set(lines.map((line) => line.speaker))).toEqual(new Set(['S1', 'S2']));
+    expect(diarizationErrorRate(talk.turns, lines).der).toBeLessThan(0.15);
+    const plain = await cli(['transcribe', interview, '--language', 'en', '--no-speakers']);
+    expect(plain.stdout).not.toMatch(/^S\d: /m);
 
     const vtt = await cli(['transcribe', mp3, '--format', 'vtt']);
     expect(vtt.stdout.startsWith('WEBVTT\n\n00:00:00.')).toBe(true);

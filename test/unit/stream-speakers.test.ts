@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { formatTranscript, type TranscriptLine } from '../../gateway/transcripts/transcript-formats.js';
-import { voiceSpans } from '../../processors/transcribe/speaker-turns.js';
+import {
+  assignPieces,
+  MIN_OWN_VOICE_MS,
+  voicePieces,
+  voiceSpans,
+} from '../../processors/transcribe/speaker-turns.js';
 import {
   assignSpeaker,
   MIN_NEW_SPEAKER_MS,
@@ -87,6 +92,41 @@ describe('online speaker clustering', () => {
       [3000, 3900],
       [4000, 6000],
     ]);
+  });
+});
+
+describe('which pieces of a chunk are embedded', () => {
+  const at = (startMs: number, endMs: number) => ({ startMs, endMs });
+
+  it('gives a segment too short for its own voice its neighbour’s speaker, and embeds a chunk of short ones whole', () => {
+    expect(MIN_OWN_VOICE_MS).toBe(1000);
+    // "Huh?" (0.4–0.9 s) before a long segment: not embedded, it takes the long one's speaker.
+    const huh = voicePieces([at(400, 900), at(900, 3000), at(3100, 3500), at(3600, 6000)], 6500);
+    expect(huh.pieces).toEqual([
+      [900, 3000],
+      [3600, 6500],
+    ]);
+    expect(huh.labelsOf(['S2', 'S1'])).toEqual(['S2', 'S2', 'S2', 'S1']);
+    // Nothing long enough: the whole chunk is one voice.
+    const short = voicePieces([at(0, 600), at(700, 1200)], 1500);
+    expect(short.pieces).toEqual([[0, 1500]]);
+    expect(short.labelsOf(['S3'])).toEqual(['S3', 'S3']);
+  });
+
+  it('assigns a chunk’s longest piece first, so a short piece finds the voice its turn opened', () => {
+    const first = assignAll([[voice(0), 3000]]).state;
+    // A new voice's turn: 1.5 s, then 4 s. In order, the short piece could not open a speaker and
+    // would join S1; longest first, the 4 s piece opens S2 and the short one joins it.
+    const { labels, speakers } = assignPieces(
+      first,
+      [
+        { voiceMs: 1500, embedding: voice(4, 0.1) },
+        { voiceMs: 4000, embedding: voice(4) },
+      ],
+      SETTINGS,
+    );
+    expect(labels).toEqual(['S2', 'S2']);
+    expect(speakers.speakers.map((s) => s.label)).toEqual(['S1', 'S2']);
   });
 });
 

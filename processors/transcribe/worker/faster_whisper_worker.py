@@ -10,7 +10,7 @@ decoding choices) followed by that many bytes of
 A header with "detect": [languages] asks instead how likely each of those languages is, from
 Whisper's language token after one encoder pass: {"id", "languages": {code: probability}}. A
 header with "embed": [[startMs, endMs], ...] asks for a voice embedding of each span of the chunk
-(speaker_encoder.py, loaded on the first such request from --speaker-model):
+(speaker_encoder.py, loaded at start from --speaker-model):
 {"id", "embeddings": [[256 floats], ...]}. The first line is
 {"ready": true, ...} once the model is loaded, or {"fatal": "..."} before exiting with status 2.
 stdout carries only the protocol: everything else (warnings, progress) goes to stderr.
@@ -72,18 +72,19 @@ def detect(model, header, pcm):
 
 
 class SpeakerEmbeddings:
-    """The voice encoder, loaded on the first request that asks for embeddings (none: never)."""
+    """The voice encoder, loaded with the model (0.3 s, 17 MB) when --speaker-model names one, so
+    a live stream's first chunk does not wait for it."""
 
     def __init__(self, weights_path):
-        self.weights_path, self.encoder = weights_path, None
-
-    def __call__(self, header, pcm):
-        if not self.weights_path:
-            raise RuntimeError("no voice encoder: the worker was started without --speaker-model")
-        if self.encoder is None:
+        self.encoder = None
+        if weights_path:
             from speaker_encoder import VoiceEncoder
 
-            self.encoder = VoiceEncoder(self.weights_path)
+            self.encoder = VoiceEncoder(weights_path)
+
+    def __call__(self, header, pcm):
+        if self.encoder is None:
+            raise RuntimeError("no voice encoder: the worker was started without --speaker-model")
         audio = samples(pcm)
         embeddings = []
         for start_ms, end_ms in header["embed"]:
@@ -154,6 +155,11 @@ def main():
     except Exception as error:  # noqa: BLE001 - any load failure is reported the same way
         emit({"fatal": f"cannot load the faster-whisper model {args.model or default_model()}: {error}"})
         sys.exit(2)
+    try:
+        speakers = SpeakerEmbeddings(args.speaker_model)
+    except Exception as error:  # noqa: BLE001 - a broken weights file is reported at start
+        emit({"fatal": f"cannot load the voice encoder {args.speaker_model}: {error}"})
+        sys.exit(2)
     emit(
         {
             "ready": True,
@@ -162,7 +168,6 @@ def main():
             "pid": os.getpid(),
         }
     )
-    speakers = SpeakerEmbeddings(args.speaker_model)
     stdin = sys.stdin.buffer
     while True:
         line = stdin.readline()
