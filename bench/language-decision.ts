@@ -11,33 +11,21 @@
  * first chunk is checked once against Whisper's language token). A stream still undecided after
  * its three sentences (9–10 s of speech) counts as wrong.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { loadConfig } from '../cli/config.js';
 import { createTranscriptionEngine } from '../processors/transcribe/pipeline.js';
 import { TranscribeHandler } from '../processors/transcribe/stage.js';
 import type { LanguageDecision, StreamLanguage } from '../processors/transcribe/stream-language.js';
 import { createLogger } from '../runtime/logger.js';
-import { packageRoot } from '../runtime/package-root.js';
 import { InMemoryState } from '../runtime/stage/keyed-state.js';
 import type { InputRecord } from '../runtime/stage/types.js';
 import type { AudioChunk, StreamEvent } from '../schemas/index.js';
 import { audioChunkRecord, spokenPcm } from '../test/support/audio.js';
+import { outOfDomainEnglish } from '../test/support/conversations.js';
 import { romanianSentences } from './romanian-speech.js';
 import { format, printTable } from './table.js';
 
 const STREAMS_PER_LANGUAGE = 10;
 const SENTENCES_PER_STREAM = 3;
-
-function englishSentences(): string[] {
-  const csv = readFileSync(join(packageRoot(), 'eval', 'out-of-domain', 'en.csv'), 'utf8');
-  // text,label,domain with the text quoted: the first quoted field of each row.
-  return csv
-    .split('\n')
-    .slice(1)
-    .map((line) => /^"((?:[^"]|"")*)"/.exec(line)?.[1]?.replaceAll('""', '"'))
-    .filter((text): text is string => Boolean(text));
-}
 
 /** A chunk of `streamId` as the stage receives it. */
 function chunkRecord(
@@ -62,7 +50,7 @@ export async function main(json: boolean): Promise<void> {
   const settings = config.transcribe.languageDecision;
   const engine = await createTranscriptionEngine(config.transcribe, logger);
   const ro = romanianSentences().map((sentence) => sentence.text);
-  const en = englishSentences();
+  const en = outOfDomainEnglish();
   const streams = [
     ...Array.from({ length: STREAMS_PER_LANGUAGE }, (_, i) => ({
       language: 'ro',

@@ -90,11 +90,15 @@ export function wordErrorRate(reference: string, hypothesis: string): number {
 
 /** `text` spoken by espeak-ng in `voice` at its default rate, as 16 kHz mono 16-bit PCM. */
 export function spokenPcm(text: string, voice: string): Buffer {
-  const wav = execFileSync('espeak-ng', ['-v', voice, '--stdout', text], { maxBuffer: 64 << 20 });
+  return pcm16k(execFileSync('espeak-ng', ['-v', voice, '--stdout', text], { maxBuffer: 64 << 20 }));
+}
+
+/** Any audio file's bytes (a WAV from espeak-ng, a recording) as 16 kHz mono 16-bit PCM, by ffmpeg. */
+export function pcm16k(input: Buffer): Buffer {
   return execFileSync(
     'ffmpeg',
     ['-loglevel', 'error', '-i', '-', '-ar', '16000', '-ac', '1', '-f', 's16le', '-'],
-    { input: wav, maxBuffer: 64 << 20 },
+    { input, maxBuffer: 64 << 20 },
   );
 }
 

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../runtime/package-root.js';
-import { LIBRIVOX_DIR } from './audio.js';
+import { LIBRIVOX_DIR, pcm16k } from './audio.js';
 import type { SpeakerSpan } from './diarization.js';
 
 /**
@@ -46,21 +46,23 @@ export function voicePcm(text: string, voice: Voice, turn = 0): Buffer {
     'args' in voice
       ? execFileSync('espeak-ng', [...voice.args, '--stdout', text], { maxBuffer: 64 << 20 })
       : readFileSync(voice.recordings[turn % voice.recordings.length]!);
-  return execFileSync(
-    'ffmpeg',
-    ['-loglevel', 'error', '-i', '-', '-ar', '16000', '-ac', '1', '-f', 's16le', '-'],
-    { input, maxBuffer: 64 << 20 },
-  );
+  return pcm16k(input);
 }
 
-/** Short English sentences (eval/out-of-domain/en.csv, 25–110 characters: 1.5–7 s spoken). */
-export function conversationSentences(): string[] {
+/** The texts of eval/out-of-domain/en.csv, in order. */
+export function outOfDomainEnglish(): string[] {
   const csv = readFileSync(join(packageRoot(), 'eval', 'out-of-domain', 'en.csv'), 'utf8');
+  // text,label,domain with the text quoted: the first quoted field of each row.
   return csv
     .split('\n')
     .slice(1)
     .map((line) => /^"((?:[^"]|"")*)"/.exec(line)?.[1]?.replaceAll('""', '"'))
-    .filter((text): text is string => Boolean(text) && text!.length >= 25 && text!.length <= 110);
+    .filter((text): text is string => Boolean(text));
+}
+
+/** Short English sentences (eval/out-of-domain/en.csv, 25–110 characters: 1.5–7 s spoken). */
+export function conversationSentences(): string[] {
+  return outOfDomainEnglish().filter((text) => text.length >= 25 && text.length <= 110);
 }
 
 export interface Conversation {
