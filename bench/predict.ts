@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import autocannon from 'autocannon';
 import { loadConfig } from '../cli/config.js';
 import { createPipelineTopics } from '../cli/provision.js';
@@ -16,15 +16,19 @@ import { ServiceSupervisor } from '../cli/service-supervisor.js';
 import { CLASSIFY_TIERS, type ClassifyConfig } from '../processors/classify/config.js';
 import { createLogger } from '../runtime/logger.js';
 import { packageRoot } from '../runtime/package-root.js';
-import { LocalStack } from '../runtime/stack/local-stack.js';
+import { defaultCacheDir, LocalStack } from '../runtime/stack/local-stack.js';
 import { defaultDatasetsDir, loadGoEmotions } from '../training/datasets.js';
+import { cpuPerRow, snapshotCpu } from './process-cpu.js';
 import { format, listOption, numberOption, printTable, profilingArgs } from './table.js';
+import { BENCH_SAMPLE_RATIO, startBenchTracing } from './tracing-env.js';
 
 /** The prototype (FastAPI + Azure ML), one text per request. */
 const SEED = { rps: 44.7, mean_ms: 117, p50_ms: 90, p99_ms: 270 };
 
 interface Level {
   connections: number;
+  /** Requests answered in the level. */
+  requests: number;
   rps: number;
   mean_ms: number;
   p50_ms: number;
@@ -47,6 +51,7 @@ async function load(url: string, connections: number, seconds: number, bodies: s
   });
   return {
     connections,
+    requests: result.requests.total,
     rps: result.requests.average,
     mean_ms: result.latency.mean,
     p50_ms: result.latency.p50,
@@ -66,6 +71,32 @@ function tierOption(): ClassifyConfig['tier'] {
   return tier as ClassifyConfig['tier'];
 }
 
+/** Names a process of the run: the gateway, the tracing backend, this benchmark (autocannon). */
+function roleOf(args: string[], pid: number): string {
+  if (pid === process.pid) return 'this benchmark (autocannon)';
+  if (args.includes('gateway')) return 'gateway';
+  return basename(args[0] ?? 'other');
+}
+
+/** Each level with tracing on beside the same level off, and the gateway's CPU a request on ÷ off. */
+function tracedComparison(
+  off: Level[],
+  offCpu: Record<string, number>,
+  on: { levels: Level[]; cpu: Record<string, number> },
+) {
+  return {
+    sample_ratio: Number(BENCH_SAMPLE_RATIO),
+    cpu_us_per_request: on.cpu,
+    gateway_cpu_ratio:
+      Math.round(((on.cpu.gateway ?? Number.NaN) / (offCpu.gateway ?? Number.NaN)) * 1000) / 1000,
+    levels: on.levels.map((level, i) => ({
+      ...level,
+      rps_ratio: Math.round((level.rps / off[i]!.rps) * 1000) / 1000,
+      p99_ratio: Math.round((level.p99_ms / off[i]!.p99_ms) * 1000) / 1000,
+    })),
+  };
+}
+
 export async function main(json: boolean): Promise<void> {
   const seconds = numberOption('seconds', 10);
   const saturating = listOption('connections', [16, 24, 32]);
@@ -83,25 +114,47 @@ export async function main(json: boolean): Promise<void> {
     LOG_LEVEL: 'warn',
     GATEWAY_DATA_DIR: join(dataDir, 'gateway'),
   };
-  const supervisor = new ServiceSupervisor({
-    services: [{ name: 'gateway', args: ['gateway'], portVariable: 'GATEWAY_PORT', preferredPort: 18_080 }],
-    env,
-    logDir: join(dataDir, 'logs'),
-    logger,
-    cliScript: join(packageRoot(), 'cli', 'run.ts'),
-    nodeArgs: profilingArgs(),
-  });
+  // --tracing: the same levels once more against a gateway with OpenTelemetry on at a 10% sample.
+  const tracing = process.argv.includes('--tracing')
+    ? await startBenchTracing({ cacheDir: defaultCacheDir(baseConfig), dataDir, logger })
+    : undefined;
+  // Real comments, one per request, in rotation: the cost depends on the text.
+  const bodies = loadGoEmotions(join(defaultDatasetsDir(), 'goemotions'), 'test')
+    .slice(0, 500)
+    .map((example) => JSON.stringify({ text: example.text }));
+  /**
+   * Every level against a gateway process started with `extraEnv`, stopped afterwards, and the CPU
+   * each process spent a request over all levels (µs; /proc, bench/process-cpu.ts).
+   */
+  const measureGateway = async (
+    extraEnv: Record<string, string>,
+  ): Promise<{ levels: Level[]; cpu: Record<string, number> }> => {
+    const supervisor = new ServiceSupervisor({
+      services: [{ name: 'gateway', args: ['gateway'], portVariable: 'GATEWAY_PORT', preferredPort: 18_080 }],
+      env: { ...env, ...extraEnv },
+      logDir: join(dataDir, 'logs'),
+      logger,
+      cliScript: join(packageRoot(), 'cli', 'run.ts'),
+      nodeArgs: profilingArgs(),
+    });
+    try {
+      const [gateway] = await supervisor.start();
+      const url = `http://127.0.0.1:${gateway!.port}`;
+      await load(url, 8, 2, bodies); // warm-up: JIT, onnxruntime arenas
+      const levels: Level[] = [];
+      const before = snapshotCpu(roleOf);
+      for (const connections of [1, ...saturating])
+        levels.push(await load(url, connections, seconds, bodies));
+      const requests = levels.reduce((sum, level) => sum + level.requests, 0);
+      return { levels, cpu: cpuPerRow(before, snapshotCpu(roleOf), requests) };
+    } finally {
+      await supervisor.stop();
+    }
+  };
   try {
     await createPipelineTopics(loadConfig(env), logger);
-    const [gateway] = await supervisor.start();
-    const url = `http://127.0.0.1:${gateway!.port}`;
-    // Real comments, one per request, in rotation: the cost depends on the text.
-    const bodies = loadGoEmotions(join(defaultDatasetsDir(), 'goemotions'), 'test')
-      .slice(0, 500)
-      .map((example) => JSON.stringify({ text: example.text }));
-    await load(url, 8, 2, bodies); // warm-up: JIT, onnxruntime arenas
-    const levels: Level[] = [];
-    for (const connections of [1, ...saturating]) levels.push(await load(url, connections, seconds, bodies));
+    const { levels, cpu } = await measureGateway({});
+    const traced = tracing ? await measureGateway(tracing.env) : undefined;
     const single = levels[0]!;
     // The headline is the busiest level; every level is in the table and in `levels`.
     const saturated = levels.slice(1).reduce((best, level) => (level.rps > best.rps ? level : best));
@@ -121,6 +174,8 @@ export async function main(json: boolean): Promise<void> {
       seed_rps: SEED.rps,
       rps_ratio: saturated.rps / SEED.rps,
       levels,
+      cpu_us_per_request: cpu,
+      ...(traced ? { traced: tracedComparison(levels, cpu, traced) } : {}),
     };
     const rows: Array<[string, string | number]> = [];
     for (const level of levels) {
@@ -142,9 +197,25 @@ export async function main(json: boolean): Promise<void> {
       `POST /v1/predict, ${tier} tier, one GoEmotions comment per request, ${seconds} s per level`,
       rows,
     );
+    if (figures.traced) {
+      printTable(
+        `the same with tracing on (OpenTelemetry, a ${Number(BENCH_SAMPLE_RATIO) * 100}% sample, into Jaeger), ÷ off`,
+        [
+          ...figures.traced.levels.map((level): [string, string] => [
+            `${level.connections} connection(s): requests/s, p99 (ms); on ÷ off`,
+            `${format(level.rps)}, ${format(level.p99_ms, 2)}; ${format(level.rps_ratio, 3)}, ${format(level.p99_ratio, 3)}`,
+          ]),
+          [
+            "the gateway's CPU a request (µs): off, on; on ÷ off",
+            `${format(cpu.gateway ?? Number.NaN)}, ${format(figures.traced.cpu_us_per_request.gateway ?? Number.NaN)}; ${format(figures.traced.gateway_cpu_ratio, 3)}`,
+          ],
+          ["jaeger's CPU a request (µs), on", format(figures.traced.cpu_us_per_request.jaeger ?? 0)],
+        ],
+      );
+    }
     if (json) process.stdout.write(`${JSON.stringify(figures)}\n`);
   } finally {
-    await supervisor.stop();
+    await tracing?.stop();
     await stack.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }

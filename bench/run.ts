@@ -2,10 +2,11 @@
  * npm run bench -- <name> [--json] [options]: runs one benchmark, prints its table (and a JSON line
  * with --json). pipeline takes --rows N (default 100000) and --latency-seconds S (default 20);
  * predict takes --seconds S per level (default 10) and --connections N,M,... for the levels after
- * concurrency 1 (16,24,32);
+ * concurrency 1 (16,24,32), and --tracing (every level again with OpenTelemetry on at 10%);
  * audio takes --repeats N (pairs of sentences in the live stream, default 5) and --parts 1,2,3,4;
  * csv-job takes --rows N (default 100000); compression takes --rows N (default 50000);
- * runtime takes --rows N (default 100000) and --only a,b,c (passthrough, pipeline, Kafka Streams);
+ * runtime takes --rows N (default 100000), --only a,b,c (passthrough, pipeline, Kafka Streams) and
+ * --tracing ((a) and (b) again with OpenTelemetry on at 10%, into a Jaeger of its own);
  * romanian-speech takes --per-sentence; language-decision and speakers take none.
  */
 const benchmarks: Record<string, () => Promise<{ main(json: boolean): Promise<void> }>> = {

@@ -47,6 +47,7 @@ import { measureEnginesAlone } from './engines-alone.js';
 import { sampleTexts } from './pipeline.js';
 import { cpuPerRow, snapshotCpu } from './process-cpu.js';
 import { format, numberOption, printTable, profilingArgs } from './table.js';
+import { BENCH_SAMPLE_RATIO, spansByService, startBenchTracing } from './tracing-env.js';
 
 const HOPS = 3;
 
@@ -137,6 +138,11 @@ async function measure(options: {
   first: string;
   last: string;
   start: () => Promise<Running>;
+  /**
+   * --tracing: one row in this many carries a sampled W3C traceparent, as the records of a request
+   * the gateway's sampler kept do (the others carry none), in every run of the benchmark.
+   */
+  sampledEvery?: number;
 }): Promise<Measured> {
   const { kafka, rows } = options;
   const running = await options.start();
@@ -173,6 +179,13 @@ async function measure(options: {
         messages.push({
           key: id,
           value: options.encoder.encode({ ...segment, trace: [{ stage: 'produce', atMs: Date.now() }] }),
+          ...(options.sampledEvery && k % options.sampledEvery === 0
+            ? {
+                headers: {
+                  traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`,
+                },
+              }
+            : {}),
         });
       }
       await producer.send(options.first, messages);
@@ -238,6 +251,9 @@ export async function main(json: boolean): Promise<void> {
   // records (four rounds of 50,000, 2026-12-01): without this the first run measured, Kafka
   // Streams', ran on a cold broker (bench/broker-warm-up.ts).
   const warmUpRows = numberOption('warm-up-rows', 200_000);
+  // --tracing: (a) and (b) once more each with OpenTelemetry on at a 10% sample, into a Jaeger of
+  // the benchmark's own, right after their untraced runs.
+  const traced = process.argv.includes('--tracing');
   const baseConfig = loadConfig();
   const logger = createLogger({ level: (process.env.BENCH_LOG_LEVEL as 'warn') ?? 'warn', name: 'bench' });
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-runtime-'));
@@ -280,6 +296,7 @@ export async function main(json: boolean): Promise<void> {
       first,
       last,
       start,
+      ...(traced ? { sampledEvery: Math.round(1 / Number(BENCH_SAMPLE_RATIO)) } : {}),
     });
     cpuByRun[label] = measured.cpu;
     return measured.rate;
@@ -314,6 +331,9 @@ export async function main(json: boolean): Promise<void> {
     );
     return { stop: async () => void (await Promise.all(hops.map((hop) => hop.stop()))) };
   };
+  const tracing = traced
+    ? await startBenchTracing({ cacheDir: defaultCacheDir(baseConfig), dataDir, logger })
+    : undefined;
   try {
     const classpath = only.has('c') ? await kafkaStreamsClasspath(config, logger) : '';
     process.stderr.write(
@@ -352,20 +372,26 @@ export async function main(json: boolean): Promise<void> {
       });
     }
 
-    if (only.has('a')) {
-      const topics = Array.from({ length: HOPS + 1 }, (_, i) => `${prefix}pt.${i}`);
+    const passthrough = async (label: string, extraEnv: Record<string, string> = {}) => {
+      const topics = Array.from({ length: HOPS + 1 }, (_, i) => `${prefix}${label.replace(/\W/g, '-')}.${i}`);
       await createTopics(kafka, topics, partitions);
-      figures.passthrough_rows_per_s = await run('passthrough', topics[0]!, topics[HOPS]!, () =>
+      return run(label, topics[0]!, topics[HOPS]!, () =>
         supervise(
           topics.slice(0, HOPS).map((from, i) => ({
-            name: `passthrough-${i + 1}`,
+            name: `${label.replace(/\W/g, '-')}-${i + 1}`,
             args: [`passthrough-${i + 1}`, from, topics[i + 1]!],
             portVariable: 'METRICS_PORT',
             preferredPort: 19_480 + i,
           })),
           join(packageRoot(), 'bench', 'passthrough-stage.ts'),
+          extraEnv,
         ),
       );
+    };
+    if (only.has('a')) {
+      figures.passthrough_rows_per_s = await passthrough('passthrough');
+      if (tracing)
+        figures.passthrough_traced_rows_per_s = await passthrough('passthrough+tracing', tracing.env);
     }
 
     if (only.has('e')) {
@@ -387,15 +413,22 @@ export async function main(json: boolean): Promise<void> {
       );
     }
 
-    if (only.has('b')) {
-      await createPipelineTopics(config, logger);
-      const topics = topicNames(prefix);
-      figures.pipeline_rows_per_s = await run('pipeline', topics.segmentsRaw, topics.emotions, () =>
+    const pipeline = async (label: string, extraEnv: Record<string, string> = {}) => {
+      // A prefix of its own per run: each writes the same topic names.
+      const runPrefix = label === 'pipeline' ? prefix : `${prefix}${label.replace(/\W/g, '-')}.`;
+      await createPipelineTopics(loadConfig({ ...env, TOPIC_PREFIX: runPrefix }), logger);
+      const topics = topicNames(runPrefix);
+      return run(label, topics.segmentsRaw, topics.emotions, () =>
         supervise(
           pipelineStageSpecs(19_464).filter((spec) => spec.name !== 'transcribe'),
           join(packageRoot(), 'cli', 'run.ts'),
+          { TOPIC_PREFIX: runPrefix, ...extraEnv },
         ),
       );
+    };
+    if (only.has('b')) {
+      figures.pipeline_rows_per_s = await pipeline('pipeline');
+      if (tracing) figures.pipeline_traced_rows_per_s = await pipeline('pipeline+tracing', tracing.env);
     }
 
     if (only.has('d')) {
@@ -429,6 +462,7 @@ export async function main(json: boolean): Promise<void> {
       figures.engines_cpu_us_per_row = alone.cpuMicrosPerRow;
     }
 
+    const tracedSpans = tracing ? await spansByService(tracing.queryUrl) : {};
     const ks = figures.kafka_streams_rows_per_s;
     const ratio = (value: number | undefined) =>
       value !== undefined && ks !== undefined ? Math.round((value / ks) * 100) / 100 : Number.NaN;
@@ -472,6 +506,7 @@ export async function main(json: boolean): Promise<void> {
         ? {}
         : { cpu_us_per_row_at_kafka_streams_rate: Math.round((cpus().length * 1e6) / ks) }),
       ...(efficiency === undefined ? {} : { pipeline_efficiency: efficiency }),
+      ...(tracing ? tracingFigures(figures, cpuByRun, tracedSpans) : {}),
       cpu_us_per_row: cpuByRun,
       rows,
       partitions,
@@ -516,6 +551,7 @@ export async function main(json: boolean): Promise<void> {
       ],
     );
     printCpuTable(result, cpuByRun);
+    if (tracing) printTracingTable(tracingFigures(figures, cpuByRun, tracedSpans));
     if (efficiency !== undefined) {
       process.stdout.write(
         `pipeline efficiency: (Kafka Streams ${format(ksCpu!)} + the work alone ${format(figures.engines_cpu_us_per_row!)}) ÷ the pipeline ${format(pipelineCpu!)} µs a row = ${format(efficiency, 2)}\n`,
@@ -523,7 +559,70 @@ export async function main(json: boolean): Promise<void> {
     }
     if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
+    await tracing?.stop();
     await stack.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** CPU a row of a run, without the tracing backend's own (Jaeger's ingest is not the services' cost). */
+function servicesCpu(byRole: Record<string, number> | undefined): number | undefined {
+  if (!byRole) return undefined;
+  return Object.entries(byRole)
+    .filter(([role]) => role !== 'jaeger')
+    .reduce((sum, [, micros]) => sum + micros, 0);
+}
+
+/** --tracing: each traced run against its untraced twin, rows/s and CPU a row (µs). */
+function tracingFigures(
+  figures: Record<string, number>,
+  cpuByRun: Record<string, Record<string, number>>,
+  spans: Record<string, number>,
+): Record<string, number | Record<string, number>> {
+  const out: Record<string, number | Record<string, number>> = {
+    tracing_sample_ratio: Number(BENCH_SAMPLE_RATIO),
+  };
+  for (const [name, label] of [
+    ['passthrough', 'passthrough'],
+    ['pipeline', 'pipeline'],
+  ] as const) {
+    const off = figures[`${name}_rows_per_s`];
+    const on = figures[`${name}_traced_rows_per_s`];
+    if (off === undefined || on === undefined) continue;
+    out[`${name}_traced_rows_per_s`] = Math.round(on);
+    out[`${name}_tracing_rate_ratio`] = Math.round((on / off) * 1000) / 1000;
+    const cpuOff = servicesCpu(cpuByRun[label]);
+    const cpuOn = servicesCpu(cpuByRun[`${label}+tracing`]);
+    if (cpuOff !== undefined && cpuOn !== undefined) {
+      out[`${name}_tracing_cpu_ratio`] = Math.round((cpuOn / cpuOff) * 1000) / 1000;
+    }
+  }
+  out.spans_exported = spans;
+  return out;
+}
+
+function printTracingTable(traced: Record<string, number | Record<string, number>>): void {
+  const rows: Array<[string, string]> = [];
+  for (const name of ['passthrough', 'pipeline']) {
+    const rate = traced[`${name}_tracing_rate_ratio`];
+    if (typeof rate !== 'number') continue;
+    rows.push([`(${name === 'passthrough' ? 'a' : 'b'}) ${name}, tracing on ÷ off: rows/s`, format(rate, 3)]);
+    const cpu = traced[`${name}_tracing_cpu_ratio`];
+    if (typeof cpu === 'number')
+      rows.push([
+        `(${name === 'passthrough' ? 'a' : 'b'}) ${name}, tracing on ÷ off: CPU a row (without Jaeger)`,
+        format(cpu, 3),
+      ]);
+  }
+  const spans = traced.spans_exported as Record<string, number>;
+  rows.push([
+    'spans Jaeger received, by service',
+    Object.entries(spans)
+      .map(([service, n]) => `${service} ${n}`)
+      .join(', '),
+  ]);
+  printTable(
+    `tracing at a ${Number(BENCH_SAMPLE_RATIO) * 100}% sample (OpenTelemetry over OTLP into Jaeger)`,
+    rows,
+  );
 }

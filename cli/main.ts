@@ -8,6 +8,7 @@ import { registerOperationsCommands } from './commands/operations.js';
 import { registerPipelineCommands } from './commands/pipeline.js';
 import { registerRolloutCommands } from './commands/rollout.js';
 import { registerTopicCommands } from './commands/topics.js';
+import { registerTraceCommand } from './commands/trace.js';
 import { registerTranscribeCommand } from './commands/transcribe.js';
 import { registerUpCommand } from './commands/up.js';
 import { reportCliError } from './errors.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerTranscribeCommand(program);
   registerRolloutCommands(program);
   registerOperationsCommands(program);
+  registerTraceCommand(program);
   return program;
 }
 

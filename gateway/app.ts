@@ -28,6 +28,7 @@ import { sendError } from './http-errors.js';
 import { recordHttpMetrics } from './http-metrics.js';
 import type { CsvJobs } from './jobs/csv-jobs.js';
 import type { LiveHub } from './live/live-hub.js';
+import { traceRequests } from './request-trace.js';
 import { audioRoutes } from './routes/audio.js';
 import { feedbackRoutes } from './routes/feedback.js';
 import { healthRoutes } from './routes/health.js';
@@ -99,6 +100,7 @@ export async function buildGatewayApp(parts: GatewayParts): Promise<FastifyInsta
     return sendError(reply, 500, `internal error (request ${request.id})`);
   });
   recordHttpMetrics(app, parts.metrics);
+  traceRequests(app);
 
   await app.register(swagger, {
     openapi: {

@@ -1,8 +1,20 @@
+import { trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { destination, pino } from 'pino';
 import type { LogLevel } from './config/index.js';
 
 export type { Logger } from 'pino';
+
+/**
+ * The trace and span a line was logged in (OpenTelemetry's log correlation field names), so a
+ * log line leads to its trace and a span to its lines; nothing outside a recorded span.
+ */
+function traceFields(): Record<string, string> {
+  const span = trace.getActiveSpan();
+  if (!span?.isRecording()) return {};
+  const { traceId, spanId } = span.spanContext();
+  return { trace_id: traceId, span_id: spanId };
+}
 
 /**
  * The one logger of a process; everything else receives it (or a child) as a parameter.
@@ -11,7 +23,7 @@ export type { Logger } from 'pino';
  */
 export function createLogger(options: { level: LogLevel; name?: string }): Logger {
   return pino(
-    { level: options.level, name: options.name ?? 'emotion-stream' },
+    { level: options.level, name: options.name ?? 'emotion-stream', mixin: traceFields },
     destination({ dest: 2, sync: true }),
   );
 }

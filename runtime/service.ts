@@ -3,6 +3,7 @@ import { ConfigError, type RuntimeConfig } from './config/index.js';
 import { startServiceEndpoints } from './http/service-endpoints.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetricsRegistry } from './metrics/registry.js';
+import { startTracing, type Tracing } from './tracing/start-tracing.js';
 
 /** What a service starts with; `C` is the settings it reads (the runtime's and its own sections). */
 export interface ServiceContext<C extends RuntimeConfig = RuntimeConfig> {
@@ -48,7 +49,9 @@ export async function runService<C extends RuntimeConfig>(
   const logger = createLogger({ level: config.logLevel, name });
   const metrics = createMetricsRegistry({ service: name });
   let service: RunningService;
+  let tracing: Tracing | undefined;
   try {
+    tracing = await startTracing(name, logger);
     service = await start({ config, logger, metrics });
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -80,6 +83,8 @@ export async function runService<C extends RuntimeConfig>(
       code = code || 1;
     }
     await endpoints?.close();
+    // The last spans (the batch just committed) are exported before the process goes.
+    await tracing?.shutdown();
     logger.flush();
     process.exit(code);
   };

@@ -8,6 +8,7 @@ import { groupIdOf, groupNameOf } from '../../runtime/kafka/group-ids.js';
 import { createLogger } from '../../runtime/logger.js';
 import { createMetricsRegistry } from '../../runtime/metrics/registry.js';
 import { replayRange } from '../../runtime/stage/replay.js';
+import { startTracing } from '../../runtime/tracing/start-tracing.js';
 import {
   avroSchemas,
   deadLetterTopicOf,
@@ -124,6 +125,7 @@ export function registerOperationsCommands(program: Command): void {
               .slice(0, 12)}`,
           );
         const context = { config, logger, metrics: createMetricsRegistry({ service: 'replay' }) };
+        const tracing = await startTracing('replay', logger);
         const perClass = new Map<string, number>();
         const versions = new Set<string>();
         const progress = terminalProgress();
@@ -158,6 +160,7 @@ export function registerOperationsCommands(program: Command): void {
           },
         });
         progress.end();
+        await tracing.shutdown();
         const seconds = summary.durationMs / 1000;
         process.stdout.write(
           `${summary.records} records replayed into ${output} in ${seconds.toFixed(1)} s` +

@@ -36,6 +36,8 @@ if [ "$mode" = "--test" ]; then
   [ -d /usr/share/pocketsphinx/test/data/librivox ] || missing+=(pocketsphinx-testdata)
   command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
   compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || missing+=(postgresql)
+  # Go builds Jaeger for the tracing test (install-jaeger.sh); go.mod names the toolchain it needs.
+  command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ] || missing+=(golang)
 fi
 # Python for faster-whisper: installed where we can (root) or must (tests); elsewhere optional.
 if [ "$mode" = "--test" ] || [ "$(id -u)" = 0 ]; then
@@ -73,6 +75,7 @@ if [ "$mode" = "--test" ]; then
   bash deploy/tools/install-validators.sh
   bash deploy/tools/install-fuzzer.sh
   bash deploy/tools/install-confluent-client.sh
+  bash deploy/local/install-jaeger.sh
 fi
 
 # Incremental: only what changed since the last build is compiled.

@@ -7,6 +7,7 @@ import { AudioInputError, describe } from '../../producers/audio/ffmpeg-decoder.
 import { probeAudioFile } from '../../producers/audio/probe-audio.js';
 import { errorResponse, languageHintOf, spokenLanguage, streamIdSchema } from '../api-schemas.js';
 import { HttpError, sendError } from '../http-errors.js';
+import { requestTrace } from '../request-trace.js';
 import type { StreamIngests } from '../streams/stream-ingests.js';
 import { checkStreamUrl, type UrlAllowList } from '../streams/url-guard.js';
 import { receiveUpload } from './multipart-upload.js';
@@ -109,6 +110,7 @@ export const audioRoutes: FastifyPluginAsync<{
           realtime: fields.realtime === 'true',
           languageHint: languageHintOf(fields.language),
           cleanup: file,
+          traceHeaders: requestTrace(request),
         });
         return reply.code(202).header('Location', `/v1/streams/${streamId}`).send(status);
       } catch (error) {
@@ -160,6 +162,7 @@ export const audioRoutes: FastifyPluginAsync<{
         source: describe(url),
         realtime: realtime ?? false,
         languageHint: languageHintOf(language),
+        traceHeaders: requestTrace(request),
       });
       return reply.code(202).header('Location', `/v1/streams/${streamId}`).send(status);
     },

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AvroProducer } from '../../runtime/kafka/avro-producer.js';
-import { childTraceHeaders } from '../../runtime/kafka/trace-context.js';
 import type { Feedback } from '../../schemas/index.js';
 import { ALL_LABELS, errorResponse } from '../api-schemas.js';
 import type { FeedbackOutcomes } from '../feedback/feedback-outcomes.js';
@@ -112,9 +111,7 @@ export const feedbackRoutes: FastifyPluginAsync<{
         label: label ?? null,
         comment: comment ?? null,
       });
-      await producer.send([
-        { key: resultId, value: feedback, headers: childTraceHeaders(requestTrace(request)) },
-      ]);
+      await producer.send([{ key: resultId, value: feedback, headers: requestTrace(request) }]);
       const tracked = outcomes.track(feedback, seen);
       return reply
         .code(202)

@@ -1,7 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { CORE_EMOTIONS } from '../../processors/classify/labels.js';
 import { newTextSegment, type SegmentProducer } from '../../producers/segment-producer.js';
-import { childTraceHeaders } from '../../runtime/kafka/trace-context.js';
 import type { CoreEmotion } from '../../schemas/index.js';
 import { errorResponse, languageCode, streamIdSchema } from '../api-schemas.js';
 import { sendError } from '../http-errors.js';
@@ -181,7 +180,7 @@ export const streamRoutes: FastifyPluginAsync<{
       // The request's trace context (or a new trace) goes along with every segment.
       const trace = requestTrace(request);
       await producer.send(
-        segments.map((segment) => ({ key: streamId, segment, headers: childTraceHeaders(trace) })),
+        segments.map((segment) => ({ key: streamId, segment, headers: trace })),
         'gateway',
       );
       return reply.code(202).send({ streamId, segmentIds: segments.map((s) => s.id) });

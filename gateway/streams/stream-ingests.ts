@@ -74,6 +74,8 @@ export class StreamIngests {
     realtime: boolean;
     languageHint?: string | undefined;
     cleanup?: string;
+    /** The request's trace context, which every chunk continues. */
+    traceHeaders?: Record<string, string>;
   }): StreamStatus {
     const active = this.runningCount();
     if (active >= this.options.maxRunning) {
@@ -103,6 +105,7 @@ export class StreamIngests {
       languageHint: request.languageHint,
       signal: controller.signal,
       onProgress: (progress) => Object.assign(status, progress),
+      ...(request.traceHeaders ? { traceHeaders: request.traceHeaders } : {}),
     })
       .then((result) => {
         Object.assign(status, {

@@ -1,5 +1,6 @@
 import type { KeyedState } from '../../runtime/stage/keyed-state.js';
 import type { InputRecord, Outcome, OutputRecord, StageHandler } from '../../runtime/stage/types.js';
+import { traceWork } from '../../runtime/tracing/record-spans.js';
 import { type AudioChunk, newTextSegment, type StreamEvent, type TextSegment } from '../../schemas/index.js';
 import { type Transcript, type TranscriptionEngine, unsupportedLanguage } from './engine.js';
 import { pcmLevel } from './pcm-level.js';
@@ -77,13 +78,27 @@ export class TranscribeHandler implements StageHandler<AudioChunk, TextSegment |
     // One chunk after another: a stream's decision is made from its chunks in order.
     const plans: ChunkPlan[] = [];
     for (const record of records) plans.push(await this.plan(record));
-    const speech = records.flatMap((record, i) => {
+    const spoken = records.flatMap((record, i) => {
       const plan = plans[i]!;
-      return plan.kind === 'speech'
-        ? [{ pcm: record.value.pcm, sampleRate: record.value.sampleRate, langHint: plan.language }]
-        : [];
+      return plan.kind === 'speech' ? [{ record, language: plan.language }] : [];
     });
-    const transcripts = speech.length > 0 ? await this.engine.run(speech, {}) : [];
+    const speech = spoken.map(({ record, language }) => ({
+      pcm: record.value.pcm,
+      sampleRate: record.value.sampleRate,
+      langHint: language,
+    }));
+    // The Whisper worker's time, a span under each chunk's transcribe span.
+    const transcripts =
+      speech.length > 0
+        ? await traceWork(
+            spoken.map(({ record }) => record),
+            'whisper',
+            () => this.engine.run(speech, {}),
+            {
+              'emotion_stream.engine': this.engine.name,
+            },
+          )
+        : [];
     const outcomes: Outcome<TextSegment | StreamEvent>[] = [];
     let next = 0;
     // In order again: a stream's speakers are assigned from its chunks as they were spoken.
@@ -122,12 +137,14 @@ export class TranscribeHandler implements StageHandler<AudioChunk, TextSegment |
     const segments = transcript.segments;
     if (!encoder || !speakers || segments.length === 0) return [{ speaker: null, transcript }];
     const chunk = record.value;
-    const told = await speakerTurns(
-      encoder,
-      speakers.state.get(record.partition, chunk.streamId) ?? NO_SPEAKERS,
-      chunk,
-      transcript,
-      speakers.settings,
+    const told = await traceWork([record], 'speaker-turns', () =>
+      speakerTurns(
+        encoder,
+        speakers.state.get(record.partition, chunk.streamId) ?? NO_SPEAKERS,
+        chunk,
+        transcript,
+        speakers.settings,
+      ),
     );
     speakers.state.put(record.partition, chunk.streamId, told.speakers);
     return told.turns;

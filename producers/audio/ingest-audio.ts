@@ -58,6 +58,8 @@ export interface IngestAudioOptions {
   /** Aborting stops the ingest: the stream ends with a final chunk and a `stopped` event. */
   signal?: AbortSignal;
   onProgress?: (progress: { chunks: number; audioMs: number }) => void;
+  /** The trace context the chunks continue (the upload's or the request's that started the stream). */
+  traceHeaders?: Record<string, string>;
 }
 
 export interface IngestResult {
@@ -102,6 +104,7 @@ export async function ingestAudio(options: IngestAudioOptions): Promise<IngestRe
     await options.chunks.send(
       pieces.map((piece, i) => ({
         key: options.streamId,
+        ...(options.traceHeaders ? { headers: options.traceHeaders } : {}),
         value: {
           streamId: options.streamId,
           seq: seq + i,

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { childTraceHeaders } from '../../runtime/kafka/trace-context.js';
 import { type KeyedSegment, newTextSegment, type SegmentProducer } from '../segment-producer.js';
 import { type CsvColumns, CsvInputError, inspectCsvFile } from './csv-input.js';
 import { type CsvLayout, csvLayout, readCsvRecords, rowOutcome } from './csv-rows.js';
@@ -16,7 +15,7 @@ export interface ProduceCsvOptions extends CsvColumns {
   language?: string | undefined;
   /** Rows per Kafka send. */
   batchSize?: number;
-  /** The trace context the rows continue (each row gets a span of its own). */
+  /** The trace context the rows continue: every hop of every row is a span in it. */
   traceHeaders?: Record<string, string>;
   onProgress?: (progress: { bytesRead: number; bytes: number; produced: number; skipped: number }) => void;
 }
@@ -87,7 +86,7 @@ export async function produceCsv(
       const { id, text } = outcome;
       batch.push({
         key: id,
-        headers: childTraceHeaders(options.traceHeaders ?? {}),
+        headers: options.traceHeaders ?? {},
         segment: newTextSegment({
           id,
           streamId,

@@ -8,7 +8,7 @@ import { RecordProducer } from './record-producer.js';
 export interface KeyedValue<T> {
   key: string;
   value: T;
-  /** Record headers, e.g. the W3C trace context (runtime/kafka/trace-context.ts). */
+  /** Record headers, e.g. the W3C trace context (runtime/tracing/record-context.ts). */
   headers?: Record<string, string>;
 }
 

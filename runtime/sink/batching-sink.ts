@@ -6,7 +6,7 @@ import type { SinkConfig, StageConfig } from '../config/index.js';
 import { errorMessage, UnprocessableRecordError } from '../errors.js';
 import type { KafkaAdmin } from '../kafka/admin.js';
 import type { KafkaClients } from '../kafka/client.js';
-import { deadLetterMessage } from '../kafka/dead-letter.js';
+import { deadLetterMessage, headersAsStrings } from '../kafka/dead-letter.js';
 import { isKafkaRebalance, isTransientKafkaError } from '../kafka/errors.js';
 import { GroupConsumer, type PartitionBatch } from '../kafka/group-consumer.js';
 import { RecordProducer } from '../kafka/record-producer.js';
@@ -17,6 +17,16 @@ import type { SchemaRegistryClient } from '../serde/schema-registry.js';
 import { inputRecordOf } from '../stage/input-record.js';
 import type { InputRecord } from '../stage/types.js';
 import { SINK_MOVES, type SinkState, StateMachine } from '../state-machine.js';
+import {
+  bindRecordSpan,
+  endRecordSpans,
+  failRecordSpan,
+  type RecordSpan,
+  startRecordSpan,
+  traceLogFields,
+  traceWork,
+} from '../tracing/record-spans.js';
+import { tracingEnabled } from '../tracing/start-tracing.js';
 import type { SinkWriter } from './sink-writer.js';
 
 export interface BatchingSinkOptions<T, P> {
@@ -43,6 +53,15 @@ interface Entry<P> {
   item: P | null;
   bytes: number;
   deadLetter: OutgoingRecord | null;
+  /** The record's `process` span (tracing on): from when it is read until its range is committed. */
+  span?: RecordSpan | undefined;
+}
+
+const NOT_WRITTEN = new Error('not written by this member (its partitions were reassigned)');
+
+/** The spans of buffered entries (none when tracing is off). */
+function spansOf(entries: readonly { span?: RecordSpan | undefined }[]): RecordSpan[] {
+  return entries.flatMap((entry) => (entry.span ? [entry.span] : []));
 }
 
 /** The records of one partition not yet written: from `from` up to the last one buffered. */
@@ -95,6 +114,7 @@ export class BatchingSink<T, P> {
       onAssigned: (assigned) => {
         // The consumer fetches every assigned partition from its committed offset again: whatever
         // was buffered is fetched anew, so the open ranges start over from what storage and Kafka say.
+        for (const range of this.ranges.values()) endRecordSpans(spansOf(range.entries), NOT_WRITTEN);
         this.ranges.clear();
         this.metrics.buffered.set({ sink: this.options.name }, 0);
         if (!this.lifecycle.is('joining', 'running')) return;
@@ -234,13 +254,27 @@ export class BatchingSink<T, P> {
     messages: readonly ConsumedRecord[],
   ): Promise<Entry<P>[]> {
     const context = { stage: this.options.name, instanceId: this.instanceId, topic, partition };
+    const { name, groupId } = this.options;
+    const spans = tracingEnabled()
+      ? messages.map((message) =>
+          startRecordSpan(
+            { topic, partition, offset: message.offset, headers: headersAsStrings(message.headers) },
+            { group: groupId, name },
+          ),
+        )
+      : undefined;
     const deadLetter = (
       message: ConsumedRecord,
       error: Error,
       phase: 'VALUE_CONVERTER' | 'TRANSFORMATION',
+      span: RecordSpan | undefined,
     ) => {
+      failRecordSpan(span, error);
       this.metrics.deadLettered.inc({ sink: this.options.name, reason: error.name });
-      this.log.warn({ partition, offset: message.offset, err: error }, 'record dead-lettered');
+      this.log.warn(
+        { partition, offset: message.offset, err: error, ...traceLogFields(span) },
+        'record dead-lettered',
+      );
       return deadLetterMessage(context, message, error, phase);
     };
     const decoded = await this.untilAvailable('decode', () =>
@@ -256,23 +290,29 @@ export class BatchingSink<T, P> {
       ),
     );
     const records: InputRecord<T>[] = [];
-    for (const item of decoded) {
-      if ('value' in item) records.push(inputRecordOf(topic, partition, item.message, item.value as T));
+    for (const [i, item] of decoded.entries()) {
+      if (!('value' in item)) continue;
+      const record = inputRecordOf(topic, partition, item.message, item.value as T);
+      bindRecordSpan(record, spans?.[i]);
+      records.push(record);
     }
-    const prepared = records.length > 0 ? await this.prepare(records) : [];
+    const prepared =
+      records.length > 0 ? await traceWork(records, 'prepare', () => this.prepare(records)) : [];
     let next = 0;
-    return decoded.map((entry) => {
+    return decoded.map((entry, i) => {
       const offset = BigInt(entry.message.offset);
+      const span = spans?.[i];
       const failed = (error: Error, phase: 'VALUE_CONVERTER' | 'TRANSFORMATION') => ({
         offset,
         item: null,
         bytes: 0,
-        deadLetter: deadLetter(entry.message, error, phase),
+        deadLetter: deadLetter(entry.message, error, phase, span),
+        span,
       });
       if ('error' in entry) return failed(entry.error!, 'VALUE_CONVERTER');
       const item = prepared[next++]!;
       if (item instanceof Error) return failed(item, 'TRANSFORMATION');
-      return { offset, item, bytes: item === null ? 0 : this.writer.sizeOf(item), deadLetter: null };
+      return { offset, item, bytes: item === null ? 0 : this.writer.sizeOf(item), deadLetter: null, span };
     });
   }
 
@@ -341,6 +381,7 @@ export class BatchingSink<T, P> {
       );
     }
     await this.consumer.commit(range.topic, range.partition, end + 1n);
+    endRecordSpans(spansOf(included));
 
     const { name } = this.options;
     this.metrics.records.inc({ sink: name }, included.length);

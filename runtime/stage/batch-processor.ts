@@ -1,8 +1,17 @@
 import { isRetryable, UnprocessableRecordError } from '../errors.js';
-import { deadLetterMessage, type FailurePhase } from '../kafka/dead-letter.js';
+import { deadLetterMessage, type FailurePhase, headersAsStrings } from '../kafka/dead-letter.js';
 import type { OutgoingRecord, PartitionRecord } from '../kafka/records.js';
-import { childTraceHeaders } from '../kafka/trace-context.js';
 import type { Logger } from '../logger.js';
+import {
+  bindRecordSpan,
+  failRecordSpan,
+  outputTraceHeaders,
+  type RecordSpan,
+  startRecordSpan,
+  traceLogFields,
+  traceWork,
+} from '../tracing/record-spans.js';
+import { tracingEnabled } from '../tracing/start-tracing.js';
 import { inputRecordOf } from './input-record.js';
 import { isTraced, traceOrigin, withStamp } from './trace.js';
 import type { InputRecord, Outcome, OutputRecord, StageHandler } from './types.js';
@@ -35,6 +44,8 @@ export interface DeadLettered {
   offset: string;
   error: Error;
   phase: FailurePhase;
+  /** The record's trace and span ids, for the log line (tracing on). */
+  trace: { trace_id?: string; span_id?: string };
 }
 
 /** A batch ready to commit: every message per topic (dead letters under the dead-letter topic). */
@@ -42,6 +53,8 @@ export interface ProcessedBatch {
   messagesByTopic: Map<string, OutgoingRecord[]>;
   outputs: Array<{ topic: string; originMs: number | undefined }>;
   deadLettered: DeadLettered[];
+  /** Each record's `process` span (tracing on), to be ended when the batch's transaction is. */
+  spans: RecordSpan[];
 }
 
 /**
@@ -61,41 +74,74 @@ export class BatchProcessor<In, Out> {
       encoders: ReadonlyMap<string, ValueEncoder<Out>>;
       handler: StageHandler<In, Out>;
       log: Logger;
+      /** The consumer group, for the records' spans. */
+      groupId?: string;
+      /** A replay: each record's span starts a trace linked to the record's own, not a child of it. */
+      linkTraces?: boolean;
     },
   ) {}
 
   /** One batch of records of the input topic, from one partition or several. */
   async process(topic: string, chunk: readonly PartitionRecord[]): Promise<ProcessedBatch> {
+    const { name: stage, instanceId, groupId = stage, linkTraces } = this.options;
     const decoded = await Promise.all(chunk.map((message) => this.decode(topic, message)));
-    const records = decoded.flatMap((entry) => ('record' in entry ? [entry.record] : []));
-    const outcomes = records.length > 0 ? await this.handle(records) : [];
+    // After decoding, from the headers it already read (a record that did not decode: its own).
+    const spans = tracingEnabled()
+      ? decoded.map((entry) =>
+          startRecordSpan(
+            {
+              topic,
+              partition: entry.message.partition,
+              offset: entry.message.offset,
+              headers: 'record' in entry ? entry.record.headers : headersAsStrings(entry.message.headers),
+            },
+            { group: groupId, name: stage, ...(linkTraces ? { link: true } : {}) },
+          ),
+        )
+      : undefined;
+    const records = decoded.flatMap((entry, i) => {
+      if (!('record' in entry)) return [];
+      bindRecordSpan(entry.record, spans?.[i]);
+      return [entry.record];
+    });
+    // The engine's call for the batch, a child span of each record's (named after the stage).
+    const outcomes = records.length > 0 ? await traceWork(records, stage, () => this.handle(records)) : [];
 
-    const { name: stage, instanceId } = this.options;
     const deadLetters: OutgoingRecord[] = [];
     const deadLettered: DeadLettered[] = [];
     const encoded: Array<{ topic: string; message: OutgoingRecord; originMs: number | undefined }> = [];
-    const dead = (message: PartitionRecord, error: Error, phase: FailurePhase) => {
+    const dead = (message: PartitionRecord, error: Error, phase: FailurePhase, index: number) => {
+      failRecordSpan(spans?.[index], error);
       const context = { stage, instanceId, topic, partition: message.partition };
       deadLetters.push(deadLetterMessage(context, message, error, phase));
-      deadLettered.push({ partition: message.partition, offset: message.offset, error, phase });
+      deadLettered.push({
+        partition: message.partition,
+        offset: message.offset,
+        error,
+        phase,
+        trace: traceLogFields(spans?.[index]),
+      });
     };
     let outcomeIndex = 0;
-    for (const entry of decoded) {
+    for (const [index, entry] of decoded.entries()) {
       if ('error' in entry) {
-        dead(entry.message, entry.error, 'VALUE_CONVERTER');
+        dead(entry.message, entry.error, 'VALUE_CONVERTER', index);
         continue;
       }
       const outcome = outcomes[outcomeIndex++]!;
       if ('rejected' in outcome) {
-        dead(entry.message, outcome.rejected, 'TRANSFORMATION');
+        dead(entry.message, outcome.rejected, 'TRANSFORMATION', index);
         continue;
       }
       try {
         // All of a record's outputs, or none of them.
-        encoded.push(...outcome.outputs.map((output) => this.encodeOutput(output, entry.record.headers)));
+        // A replayed record not traced again carries no trace on: its original trace is over.
+        const span = spans?.[index];
+        const headers = linkTraces && !span ? {} : outputTraceHeaders(entry.record.headers, span);
+        encoded.push(...outcome.outputs.map((output) => this.encodeOutput(output, headers)));
       } catch (error) {
         // An output the schema refuses is a handler bug for this record: dead-letter the input.
-        dead(entry.message, error as Error, 'TRANSFORMATION');
+        dead(entry.message, error as Error, 'TRANSFORMATION', index);
       }
     }
 
@@ -110,6 +156,7 @@ export class BatchProcessor<In, Out> {
       messagesByTopic,
       outputs: encoded.map(({ topic: outputTopic, originMs }) => ({ topic: outputTopic, originMs })),
       deadLettered,
+      spans: spans?.filter((span) => span !== undefined) ?? [],
     };
   }
 
@@ -156,8 +203,8 @@ export class BatchProcessor<In, Out> {
     }
   }
 
-  /** An output of an input record: its value encoded, and the input's trace context carried on. */
-  private encodeOutput(output: OutputRecord<Out>, inputHeaders: Record<string, string>) {
+  /** An output of an input record: its value encoded, with the trace headers of the input's hop. */
+  private encodeOutput(output: OutputRecord<Out>, traceHeaders: Record<string, string>) {
     const encoder = this.options.encoders.get(output.topic);
     if (!encoder) {
       throw new UnprocessableRecordError(`handler produced to undeclared topic '${output.topic}'`);
@@ -169,7 +216,7 @@ export class BatchProcessor<In, Out> {
       message: {
         key: output.key,
         value: encoder.encode(value),
-        headers: { ...childTraceHeaders(inputHeaders), ...(output.headers ?? {}) },
+        headers: { ...traceHeaders, ...(output.headers ?? {}) },
       },
       originMs: traceOrigin(value),
     };

@@ -10,10 +10,13 @@ import type { StageMetrics } from '../metrics/stage-metrics.js';
 import { AvroDecoder, AvroEncoder } from '../serde/avro-serde.js';
 import type { SchemaRegistryClient } from '../serde/schema-registry.js';
 import { STAGE_MOVES, type StageState, StateMachine } from '../state-machine.js';
+import { endRecordSpans, type RecordSpan } from '../tracing/record-spans.js';
 import { BatchProcessor, type ProcessedBatch } from './batch-processor.js';
 import { ChunkSizer } from './chunk-sizer.js';
 import type { ChangelogState } from './keyed-state.js';
 import type { StageHandler } from './types.js';
+
+const NOT_COMMITTED = new Error('batch not committed (taken again, or the stage stopped)');
 
 export interface StageTopic {
   topic: string;
@@ -45,6 +48,8 @@ export interface ExactlyOnceStageOptions<In, Out> {
   endOffsets?: ReadonlyMap<number, bigint>;
   /** The handler's keyed state, written in the stage's transactions and restored after a join. */
   state?: ReadonlyArray<ChangelogState<unknown>>;
+  /** A replay: each record's span starts a new trace, linked to the one the record carries. */
+  linkTraces?: boolean;
 }
 
 /**
@@ -63,6 +68,8 @@ export class ExactlyOnceStage<In, Out> {
   private readonly instanceId: string;
   private readonly lifecycle: StateMachine<StageState>;
   private crashed: ((error: Error) => void) | undefined;
+  /** The spans of the batch in flight, ended when its transaction commits or it is taken again. */
+  private openSpans: RecordSpan[] = [];
   readonly failed: Promise<never>;
 
   constructor(private readonly options: ExactlyOnceStageOptions<In, Out>) {
@@ -79,6 +86,8 @@ export class ExactlyOnceStage<In, Out> {
       encoders: this.encoders,
       handler: options.handler,
       log: this.log,
+      groupId,
+      ...(options.linkTraces ? { linkTraces: true } : {}),
     });
     const { metrics } = options;
     const stage = { stage: name };
@@ -188,6 +197,7 @@ export class ExactlyOnceStage<In, Out> {
     this.lifecycle.moveTo('stopping');
     this.options.metrics.pausedPartitions.set({ stage: this.name }, 0);
     await this.loop.stop();
+    endRecordSpans(this.openSpans.splice(0), NOT_COMMITTED);
     this.lifecycle.moveTo('stopped');
     this.log.info('stage stopped');
   }
@@ -215,8 +225,11 @@ export class ExactlyOnceStage<In, Out> {
         records.map((record) => record.partition),
       );
     }
+    // A batch taken again was not committed: its earlier attempt's spans end as failed.
+    endRecordSpans(this.openSpans.splice(0), NOT_COMMITTED);
     const startedAt = performance.now();
     const batch = await this.processor.process(this.options.input.topic, records);
+    this.openSpans = batch.spans;
     this.chunkSizer.observe(records.length, performance.now() - startedAt);
     for (const store of state) {
       const changes = store.pendingRecords();
@@ -228,11 +241,15 @@ export class ExactlyOnceStage<In, Out> {
   private committed(records: readonly PartitionRecord[], batch: ProcessedBatch, durationMs: number): void {
     const { metrics, input } = this.options;
     for (const store of this.options.state ?? []) store.commitPending();
+    endRecordSpans(this.openSpans.splice(0));
     const stage = { stage: this.name };
     const committedAt = Date.now();
-    for (const { partition, offset, error, phase } of batch.deadLettered) {
+    for (const { partition, offset, error, phase, trace } of batch.deadLettered) {
       metrics.deadLettered.inc({ ...stage, topic: input.topic, reason: error.name });
-      this.log.warn({ topic: input.topic, partition, offset, err: error, phase }, 'record dead-lettered');
+      this.log.warn(
+        { topic: input.topic, partition, offset, err: error, phase, ...trace },
+        'record dead-lettered',
+      );
     }
     metrics.recordsIn.inc({ ...stage, topic: input.topic }, records.length);
     for (const output of batch.outputs) {

@@ -154,6 +154,8 @@ export async function replayRange<In, Out>(
       handler,
       // Each partition stops at the end of its span instead of reading on to the topic's end.
       endOffsets: new Map(spans.map((span) => [span.partition, span.to])),
+      // New work on old data: a trace of its own per record, linked to the one that first made it.
+      linkTraces: true,
     });
     try {
       // A stage that fails rejects the race and ends the replay with its error.

@@ -20,6 +20,8 @@ export interface StageOptions<In, Out> {
   endOffsets?: ReadonlyMap<number, bigint>;
   /** The handler's keyed state (see ChangelogState). */
   state?: ReadonlyArray<ChangelogState<unknown>>;
+  /** A replay: records' spans start linked traces (see ExactlyOnceStageOptions). */
+  linkTraces?: boolean;
 }
 
 /** Wires a stage from the service context: Kafka client, registry, metrics, dead-letter topic. */
@@ -43,6 +45,7 @@ export async function startStage<In, Out>(
     settings: config.stage,
     ...(options.endOffsets ? { endOffsets: options.endOffsets } : {}),
     ...(options.state ? { state: options.state } : {}),
+    ...(options.linkTraces ? { linkTraces: true } : {}),
   });
   await stage.start();
   return {

@@ -1,4 +1,5 @@
 import { loadConfig } from '../../cli/config.js';
+import { tracingConfigFromEnv } from '../../runtime/tracing/tracing-config.js';
 import { postgresSinkConfig } from '../../sinks/postgres/postgres-sink.js';
 
 /**
@@ -21,6 +22,8 @@ const BRANCHES: Array<Record<string, string>> = [
  */
 const OWN_READERS: Array<[(env: NodeJS.ProcessEnv) => unknown, Record<string, string>]> = [
   [postgresSinkConfig, { POSTGRES_URL: 'postgres://db/x' }],
+  // Every service's tracing: the OpenTelemetry SDK's standard variables.
+  [tracingConfigFromEnv, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }],
 ];
 
 /** The environment `branch`, noting in `seen` every variable read from it. */
