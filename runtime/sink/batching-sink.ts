@@ -254,15 +254,6 @@ export class BatchingSink<T, P> {
     messages: readonly ConsumedRecord[],
   ): Promise<Entry<P>[]> {
     const context = { stage: this.options.name, instanceId: this.instanceId, topic, partition };
-    const { name, groupId } = this.options;
-    const spans = tracingEnabled()
-      ? messages.map((message) =>
-          startRecordSpan(
-            { topic, partition, offset: message.offset, headers: headersAsStrings(message.headers) },
-            { group: groupId, name },
-          ),
-        )
-      : undefined;
     const deadLetter = (
       message: ConsumedRecord,
       error: Error,
@@ -289,10 +280,27 @@ export class BatchingSink<T, P> {
         }),
       ),
     );
+    const inputs = decoded.map((item) =>
+      'value' in item ? inputRecordOf(topic, partition, item.message, item.value as T) : undefined,
+    );
+    // After decoding, from the headers the record already has (as the stage's BatchProcessor does).
+    const { name, groupId } = this.options;
+    const spans = tracingEnabled()
+      ? decoded.map((item, i) =>
+          startRecordSpan(
+            {
+              topic,
+              partition,
+              offset: item.message.offset,
+              headers: inputs[i]?.headers ?? headersAsStrings(item.message.headers),
+            },
+            { group: groupId, name },
+          ),
+        )
+      : undefined;
     const records: InputRecord<T>[] = [];
-    for (const [i, item] of decoded.entries()) {
-      if (!('value' in item)) continue;
-      const record = inputRecordOf(topic, partition, item.message, item.value as T);
+    for (const [i, record] of inputs.entries()) {
+      if (!record) continue;
       bindRecordSpan(record, spans?.[i]);
       records.push(record);
     }
