@@ -61,6 +61,26 @@ async function load(url: string, connections: number, seconds: number, bodies: s
   };
 }
 
+/**
+ * One level from its rounds: requests and errors summed, rates over the whole time, latencies as
+ * the request-weighted mean of the rounds' (autocannon reports percentiles per run, not merged).
+ */
+function mergedRounds(rounds: Level[]): Level {
+  const requests = rounds.reduce((sum, round) => sum + round.requests, 0);
+  const weighted = (key: 'mean_ms' | 'p50_ms' | 'p99_ms') =>
+    rounds.reduce((sum, round) => sum + round[key] * round.requests, 0) / Math.max(1, requests);
+  return {
+    connections: rounds[0]!.connections,
+    requests,
+    rps: rounds.reduce((sum, round) => sum + round.rps, 0) / rounds.length,
+    mean_ms: weighted('mean_ms'),
+    p50_ms: weighted('p50_ms'),
+    p99_ms: weighted('p99_ms'),
+    errors: rounds.reduce((sum, round) => sum + round.errors, 0),
+    non2xx: rounds.reduce((sum, round) => sum + round.non2xx, 0),
+  };
+}
+
 /** `--tier quality|fast`: which shipped models the gateway serves (default: the configured tier). */
 function tierOption(): ClassifyConfig['tier'] {
   const index = process.argv.indexOf('--tier');
@@ -114,7 +134,7 @@ export async function main(json: boolean): Promise<void> {
     LOG_LEVEL: 'warn',
     GATEWAY_DATA_DIR: join(dataDir, 'gateway'),
   };
-  // --tracing: the same levels once more against a gateway with OpenTelemetry on at a 10% sample.
+  // --tracing: a Jaeger for a second gateway with OpenTelemetry on at a 10% sample.
   const tracing = process.argv.includes('--tracing')
     ? await startBenchTracing({ cacheDir: defaultCacheDir(baseConfig), dataDir, logger })
     : undefined;
@@ -122,15 +142,10 @@ export async function main(json: boolean): Promise<void> {
   const bodies = loadGoEmotions(join(defaultDatasetsDir(), 'goemotions'), 'test')
     .slice(0, 500)
     .map((example) => JSON.stringify({ text: example.text }));
-  /**
-   * Every level against a gateway process started with `extraEnv`, stopped afterwards, and the CPU
-   * each process spent a request over all levels (µs; /proc, bench/process-cpu.ts).
-   */
-  const measureGateway = async (
-    extraEnv: Record<string, string>,
-  ): Promise<{ levels: Level[]; cpu: Record<string, number> }> => {
+  /** A gateway process started with `extraEnv`, warmed up; `stop` ends it. */
+  const startGateway = async (name: string, preferredPort: number, extraEnv: Record<string, string>) => {
     const supervisor = new ServiceSupervisor({
-      services: [{ name: 'gateway', args: ['gateway'], portVariable: 'GATEWAY_PORT', preferredPort: 18_080 }],
+      services: [{ name, args: ['gateway'], portVariable: 'GATEWAY_PORT', preferredPort }],
       env: { ...env, ...extraEnv },
       logDir: join(dataDir, 'logs'),
       logger,
@@ -141,20 +156,51 @@ export async function main(json: boolean): Promise<void> {
       const [gateway] = await supervisor.start();
       const url = `http://127.0.0.1:${gateway!.port}`;
       await load(url, 8, 2, bodies); // warm-up: JIT, onnxruntime arenas
-      const levels: Level[] = [];
-      const before = snapshotCpu(roleOf);
-      for (const connections of [1, ...saturating])
-        levels.push(await load(url, connections, seconds, bodies));
-      const requests = levels.reduce((sum, level) => sum + level.requests, 0);
-      return { levels, cpu: cpuPerRow(before, snapshotCpu(roleOf), requests) };
-    } finally {
+      return { url, pid: gateway!.pid, stop: () => supervisor.stop() };
+    } catch (error) {
       await supervisor.stop();
+      throw error;
     }
   };
+  const gateways: Array<{ stop: () => Promise<void> }> = [];
   try {
     await createPipelineTopics(loadConfig(env), logger);
-    const { levels, cpu } = await measureGateway({});
-    const traced = tracing ? await measureGateway(tracing.env) : undefined;
+    const plain = await startGateway('gateway', 18_080, {});
+    gateways.push(plain);
+    // --tracing: a second gateway with OpenTelemetry on, loaded in turns with the first within
+    // each level (off, on, off, on, ...) so both see the same machine. Measured one after the
+    // other, two gateways with tracing off in both differed by 7% in CPU a request (2026-12-05).
+    const traced = tracing ? await startGateway('gateway-traced', 18_090, tracing.env) : undefined;
+    if (traced) gateways.push(traced);
+    const rounds = traced ? numberOption('rounds', 4) : 1;
+    const levels: Level[] = [];
+    const tracedLevels: Level[] = [];
+    const roleOfPid = (args: string[], pid: number) =>
+      pid === plain.pid ? 'gateway' : pid === traced?.pid ? 'gateway (traced)' : roleOf(args, pid);
+    const before = snapshotCpu(roleOfPid);
+    for (const connections of [1, ...saturating]) {
+      const off: Level[] = [];
+      const on: Level[] = [];
+      for (let round = 0; round < rounds; round++) {
+        off.push(await load(plain.url, connections, seconds / rounds, bodies));
+        if (traced) on.push(await load(traced.url, connections, seconds / rounds, bodies));
+      }
+      levels.push(mergedRounds(off));
+      if (traced) tracedLevels.push(mergedRounds(on));
+    }
+    const after = snapshotCpu(roleOfPid);
+    const requests = (list: Level[]) => list.reduce((sum, level) => sum + level.requests, 0);
+    // Each gateway's CPU over its own requests; autocannon's and Jaeger's over all of them.
+    const { 'gateway (traced)': _, ...cpu } = cpuPerRow(
+      before,
+      after,
+      requests(levels) + requests(tracedLevels),
+    );
+    cpu.gateway = cpuPerRow(before, after, requests(levels)).gateway ?? Number.NaN;
+    const tracedCpu = {
+      ...cpu,
+      gateway: cpuPerRow(before, after, requests(tracedLevels))['gateway (traced)'] ?? Number.NaN,
+    };
     const single = levels[0]!;
     // The headline is the busiest level; every level is in the table and in `levels`.
     const saturated = levels.slice(1).reduce((best, level) => (level.rps > best.rps ? level : best));
@@ -175,7 +221,7 @@ export async function main(json: boolean): Promise<void> {
       rps_ratio: saturated.rps / SEED.rps,
       levels,
       cpu_us_per_request: cpu,
-      ...(traced ? { traced: tracedComparison(levels, cpu, traced) } : {}),
+      ...(traced ? { traced: tracedComparison(levels, cpu, { levels: tracedLevels, cpu: tracedCpu }) } : {}),
     };
     const rows: Array<[string, string | number]> = [];
     for (const level of levels) {
@@ -215,6 +261,7 @@ export async function main(json: boolean): Promise<void> {
     }
     if (json) process.stdout.write(`${JSON.stringify(figures)}\n`);
   } finally {
+    for (const gateway of gateways) await gateway.stop();
     await tracing?.stop();
     await stack.stop();
     rmSync(dataDir, { recursive: true, force: true });

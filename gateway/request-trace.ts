@@ -19,7 +19,7 @@ declare module 'fastify' {
 
 /**
  * A span per HTTP request (OpenTelemetry's HTTP server conventions: `<METHOD> <route>`, kind
- * SERVER), continuing the caller's W3C `traceparent` or starting a trace. Two hooks instead of
+ * SERVER), continuing the caller's W3C `traceparent` or starting a trace. A hook instead of
  * @opentelemetry/instrumentation-fastify, which needs the http instrumentation's module patching
  * loaded before Fastify: here the span is ours, and off there are no hooks at all. A kept
  * request's handler runs in its span's context, so its log lines carry trace_id and span_id
@@ -28,14 +28,14 @@ declare module 'fastify' {
  * What a request costs matters here: `POST /v1/predict` answers in about 130 µs of CPU. Measured
  * with bench predict --tracing (fast tier): a WeakMap of requests, async hooks and a pino child
  * logger per kept request added 30 µs a request; the span sits on the request (a Fastify
- * decoration), the hooks take callbacks, and everything but the span and its ids is done only for
- * the requests that are kept (one in ten by default).
+ * decoration), the hook takes a callback, and everything but the span and its ids (the response's
+ * listener too) is done only for the requests that are kept (one in ten by default).
  */
 export function traceRequests(app: FastifyInstance): void {
   if (!tracingEnabled()) return;
   const tracer = trace.getTracer(TRACER_NAME);
   app.decorateRequest('traceSpan', null);
-  app.addHook('onRequest', (request, _reply, done) => {
+  app.addHook('onRequest', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const parent = contextOfHeaders(request.headers);
     const span = tracer.startSpan(`${request.method} ${route}`, { kind: SpanKind.SERVER }, parent);
@@ -51,17 +51,17 @@ export function traceRequests(app: FastifyInstance): void {
       'server.port': request.socket.localPort ?? 0,
       ...(request.headers['user-agent'] ? { 'user_agent.original': request.headers['user-agent'] } : {}),
     });
+    // Ended when the response is written or the connection drops: a listener on the kept
+    // requests only, where an onResponse hook would run for every request.
+    reply.raw.once('close', () => {
+      const status = reply.raw.writableFinished ? reply.raw.statusCode : 0;
+      if (status > 0) span.setAttribute('http.response.status_code', status);
+      if (status >= 500 || status === 0)
+        span.setStatus({ code: SpanStatusCode.ERROR, message: status ? undefined : 'connection closed' });
+      span.end();
+    });
     // The rest of the request (its handler, its log lines) runs in the span's context.
     context.with(trace.setSpan(parent, span), done);
-  });
-  app.addHook('onResponse', (request, reply, done) => {
-    const span = request.traceSpan?.span;
-    if (span?.isRecording()) {
-      span.setAttribute('http.response.status_code', reply.statusCode);
-      if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-      span.end();
-    }
-    done();
   });
 }
 

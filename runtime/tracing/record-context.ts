@@ -16,6 +16,8 @@ const headerGetter: TextMapGetter<Headers> = {
  * malformed.
  */
 export function contextOfHeaders(headers: Headers): Context {
+  // Most requests and records carry none: skip the propagator's parse and its new context.
+  if (headers[TRACE_HEADERS.parent] === undefined) return ROOT_CONTEXT;
   return propagation.extract(ROOT_CONTEXT, headers, headerGetter);
 }
 
