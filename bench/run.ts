@@ -2,7 +2,8 @@
  * npm run bench -- <name> [--json] [options]: runs one benchmark, prints its table (and a JSON line
  * with --json). pipeline takes --rows N (default 100000) and --latency-seconds S (default 20);
  * predict takes --seconds S per level (default 10) and --connections N,M,... for the levels after
- * concurrency 1 (16,24,32), and --tracing (every level again with OpenTelemetry on at 10%);
+ * concurrency 1 (16,24,32), and --tracing [--rounds N] (a second gateway with OpenTelemetry on at
+ * 10%, loaded in turns with the first within each level);
  * audio takes --repeats N (pairs of sentences in the live stream, default 5) and --parts 1,2,3,4;
  * csv-job takes --rows N (default 100000); compression takes --rows N (default 50000);
  * runtime takes --rows N (default 100000), --only a,b,c (passthrough, pipeline, Kafka Streams) and
