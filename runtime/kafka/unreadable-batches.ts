@@ -1,12 +1,14 @@
-import { Consumer, type ConsumerOptions, type FetchOptions } from '@platformatic/kafka';
+import { Consumer, type ConsumerOptions } from '@platformatic/kafka';
 import type { KafkaConfig } from '../config/index.js';
+import {
+  type BufferFetchOptions,
+  type FetchCallback,
+  type FetchResponse,
+  ReadCommittedConsumer,
+} from './aborted-transactions.js';
 import { type ErrorNode, errorTree, hasErrorType } from './errors.js';
 
-/** What a fetch answers (the client's FetchResponse, taken from its fetch). */
-type FetchResponse = Awaited<ReturnType<Consumer['fetch']>>;
-type BufferFetchOptions = FetchOptions<Buffer, Buffer, Buffer, Buffer>;
 type FetchTopics = BufferFetchOptions['topics'];
-type Callback<T> = (error: Error | null, payload?: T) => void;
 
 /**
  * What to do with a partition whose next record batch cannot be read at all (a corrupt batch, a
@@ -68,9 +70,10 @@ const EMPTY_FETCH: FetchResponse = {
  * every retry: a stage's stream died and restarted forever and no partition led by that broker moved
  * (kafkajs crashed the stage instead, in a loop). Here a fetch that fails that way is split into one
  * fetch per partition to find the batch, the policy is applied to its partition alone, and the
- * fetch is answered for the others. The stream above never sees the failure.
+ * fetch is answered for the others. The stream above never sees the failure. Its read_committed
+ * fetches hold no aborted records (ReadCommittedConsumer).
  */
-export class GuardedConsumer extends Consumer<Buffer, Buffer, Buffer, Buffer> {
+export class GuardedConsumer extends ReadCommittedConsumer {
   /** Per `topicId:partition`: the unreadable batch found, with where a skipped partition goes on. */
   private readonly unreadable = new Map<string, UnreadableBatch>();
   /**
@@ -111,12 +114,9 @@ export class GuardedConsumer extends Consumer<Buffer, Buffer, Buffer, Buffer> {
     return [...this.unreadable.values()].filter((batch) => batch.policy === 'hold');
   }
 
-  override fetch(options: BufferFetchOptions, callback: Callback<FetchResponse>): void;
+  override fetch(options: BufferFetchOptions, callback: FetchCallback): void;
   override fetch(options: BufferFetchOptions): Promise<FetchResponse>;
-  override fetch(
-    options: BufferFetchOptions,
-    callback?: Callback<FetchResponse>,
-  ): undefined | Promise<FetchResponse> {
+  override fetch(options: BufferFetchOptions, callback?: FetchCallback): undefined | Promise<FetchResponse> {
     if (!callback) {
       return new Promise((resolve, reject) =>
         this.fetch(options, (error, response) => (error ? reject(error) : resolve(response!))),

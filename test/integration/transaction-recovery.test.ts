@@ -55,3 +55,37 @@ describe('transactional producer after a crash', () => {
     expect(keys).toEqual(['zombie', 'successor']);
   });
 });
+
+describe('read_committed readers', () => {
+  it('skip every aborted transaction of a producer, however many share one fetch', async () => {
+    const stack = testStack();
+    const prefix = uniquePrefix('aborts');
+    const topic = `${prefix}out`;
+    await createTopics(stack.kafka, [{ name: topic, partitions: 1 }]);
+    const producer = transactionalProducer(stack.kafka, `${prefix}txn`, 60_000);
+    await initTransactions(producer);
+    // One producer id: aborted, committed, aborted, committed (as a stage instance's own
+    // transactions around a rebalance).
+    const outcomes = ['abort', 'commit', 'abort', 'commit'] as const;
+    for (const [n, outcome] of outcomes.entries()) {
+      const transaction = await producer.beginTransaction();
+      await transaction.send({
+        messages: [0, 1, 2].map((i) =>
+          toProduce(topic, { partition: 0, key: `${outcome}-${n}-${i}`, value: outcome }),
+        ),
+      });
+      if (outcome === 'abort') await transaction.abort();
+      else await transaction.commit();
+    }
+    await producer.close();
+    const keys = (await readTopic(stack.kafka, topic)).map((r) => r.key);
+    expect(keys).toEqual([
+      'commit-1-0',
+      'commit-1-1',
+      'commit-1-2',
+      'commit-3-0',
+      'commit-3-1',
+      'commit-3-2',
+    ]);
+  });
+});
