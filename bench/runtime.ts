@@ -5,8 +5,9 @@
  *   (d) opt-in: the same pipeline fused in one process (`stage text-pipeline`), --only d,
  *   (e) opt-in: (a)'s three hops on @platformatic/kafka with KIP-447 transactions, one producer
  *       and one transaction per batch per process (bench/platformatic-passthrough.ts), --only e,
- *   (c) three Kafka Streams passthrough hops, exactly_once_v2, one JVM each
- *       (bench/kafka-streams/Passthrough.java, compiled here against the pinned kafka-streams jar),
+ *   (c) three Kafka Streams passthrough hops, exactly_once_v2, one JVM each, compressing in
+ *       KAFKA_COMPRESSION's codec as our stages do (bench/kafka-streams/Passthrough.java, compiled
+ *       here against the pinned kafka-streams jar),
  * each measured from the first produce to the last committed output a read_committed consumer
  * receives, with the CPU each process of the run used in that window (bench/process-cpu.ts), and
  *   (f) (b)'s work alone: its three handlers called in this process, no Kafka
@@ -367,6 +368,7 @@ export async function main(json: boolean): Promise<void> {
             from,
             to,
             join(dataDir, `ks-state-${i + 1}`),
+            config.kafka.compression,
           ],
         }));
       });
@@ -511,9 +513,11 @@ export async function main(json: boolean): Promise<void> {
       rows,
       partitions,
       classify_tier: tier,
+      // Every producer of the run, ours and Kafka Streams', writes batches in this codec.
+      compression: config.kafka.compression,
     };
     printTable(
-      `runtime benchmark: ${rows} rows on ${partitions} partitions, exactly-once, each hop its own process; ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.versions.node}`,
+      `runtime benchmark: ${rows} rows on ${partitions} partitions, exactly-once, ${config.kafka.compression} batches, each hop its own process; ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.versions.node}`,
       [
         [
           '(a) our runtime, 3 passthrough stages (rows/s)',
