@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { basename } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { startGatewayService } from '../../gateway/service.js';
 import { OPT_IN_STAGES } from '../../processors/opt-in-stages.js';
@@ -13,6 +14,8 @@ import { createKafka } from '../../runtime/kafka/client.js';
 import { createLogger } from '../../runtime/logger.js';
 import { SchemaRegistryClient } from '../../runtime/serde/schema-registry.js';
 import { runService } from '../../runtime/service.js';
+import { startCommandSpan } from '../../runtime/tracing/record-spans.js';
+import { startTracing } from '../../runtime/tracing/start-tracing.js';
 import { topicNames } from '../../schemas/index.js';
 import { SINKS } from '../../sinks/index.js';
 import { OPT_IN_SINKS } from '../../sinks/opt-in-sinks.js';
@@ -107,6 +110,8 @@ export function registerPipelineCommands(program: Command): void {
         const topic = topicNames(config.topics.prefix).segmentsRaw;
         const producer = await SegmentProducer.connect({ kafka, registry, topic, logger });
         const progress = byteProgress('rows');
+        const tracing = await startTracing('produce-csv', logger);
+        const command = startCommandSpan('produce csv', { 'emotion_stream.file': basename(file) });
         try {
           const result = await produceCsv(producer, {
             file,
@@ -115,6 +120,7 @@ export function registerPipelineCommands(program: Command): void {
             streamId: options.stream,
             language: options.language,
             jobId: options.job,
+            traceHeaders: command.headers,
             onProgress: (p) => progress.update(p.bytesRead, p.bytes, p.produced),
           });
           progress.end();
@@ -125,9 +131,14 @@ export function registerPipelineCommands(program: Command): void {
           process.stdout.write(
             `produced ${result.produced} rows to ${topic} (job ${result.jobId}); skipped ${result.skipped}\n`,
           );
+        } catch (error) {
+          command.end(error as Error);
+          throw error;
         } finally {
+          command.end();
           progress.end();
           await producer.close();
+          await tracing.shutdown();
         }
       },
     );
@@ -154,11 +165,15 @@ export function registerPipelineCommands(program: Command): void {
       process.once('SIGINT', () => controller.abort());
       process.once('SIGTERM', () => controller.abort());
       let lastReport = 0;
+      const tracing = await startTracing('produce-audio', logger);
+      // Every chunk of the stream continues the command's trace, as an upload's continue its request's.
+      const command = startCommandSpan('produce audio', { 'emotion_stream.stream_id': streamId });
       try {
         process.stderr.write(`stream ${streamId}: reading ${input}\n`);
         const result = await ingestAudio({
           input,
           streamId,
+          traceHeaders: command.headers,
           chunks,
           events,
           chunkMs: config.audio.chunkMs,
@@ -179,8 +194,13 @@ export function registerPipelineCommands(program: Command): void {
         if (result.kind === 'failed')
           throw new AudioInputError(`stream ${streamId} failed: ${result.error} (${summary})`);
         process.stdout.write(`stream ${streamId} ${result.kind}: ${summary}\n`);
+      } catch (error) {
+        command.end(error as Error);
+        throw error;
       } finally {
+        command.end();
         await close();
+        await tracing.shutdown();
       }
     });
 }

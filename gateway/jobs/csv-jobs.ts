@@ -43,7 +43,7 @@ export interface CsvUpload {
   idColumn?: string | undefined;
   language?: string | undefined;
   streamId?: string | undefined;
-  /** The upload request's trace context, continued by every row. */
+  /** The upload request's trace context, linked from each row's own trace. */
   traceHeaders?: Record<string, string>;
 }
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { newRecordTrace } from '../../runtime/tracing/record-spans.js';
 import { type KeyedSegment, newTextSegment, type SegmentProducer } from '../segment-producer.js';
 import { type CsvColumns, CsvInputError, inspectCsvFile } from './csv-input.js';
 import { type CsvLayout, csvLayout, readCsvRecords, rowOutcome } from './csv-rows.js';
@@ -15,7 +16,10 @@ export interface ProduceCsvOptions extends CsvColumns {
   language?: string | undefined;
   /** Rows per Kafka send. */
   batchSize?: number;
-  /** The trace context the rows continue: every hop of every row is a span in it. */
+  /**
+   * The trace context of what sends the file (the upload's request, the CLI command): each row
+   * opens a trace of its own linked to it (newRecordTrace).
+   */
   traceHeaders?: Record<string, string>;
   onProgress?: (progress: { bytesRead: number; bytes: number; produced: number; skipped: number }) => void;
 }
@@ -86,7 +90,7 @@ export async function produceCsv(
       const { id, text } = outcome;
       batch.push({
         key: id,
-        headers: options.traceHeaders ?? {},
+        headers: newRecordTrace(producer.topic, options.traceHeaders ?? {}),
         segment: newTextSegment({
           id,
           streamId,

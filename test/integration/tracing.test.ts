@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -259,5 +259,46 @@ describe('tracing: OpenTelemetry spans over OTLP into Jaeger', () => {
       trace.spans.filter((s) => s.operationName === 'transcribe').map((s) => s.spanID),
     );
     for (const span of whisper) expect(transcribeEngine.has(parentOf(span)!)).toBe(true);
+  });
+
+  it('gives each row of a CSV sent by `produce csv` a trace of its own, linked to the command', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tracing-csv-'));
+    const file = join(dir, 'rows.csv');
+    writeFileSync(file, 'id,text\ntraced-row-1,I love this\ntraced-row-2,This makes me furious\n');
+    const produced = await runCli(['produce', 'csv', file, '--language', 'en'], env);
+    expect(produced.code, produced.stderr).toBe(0);
+    const rowTraces = async () => {
+      const url = `${jaeger.queryUrl}/api/traces?service=emotion-stream-produce-csv&limit=100&lookback=1h`;
+      return ((await (await fetch(url)).json()) as { data: JaegerTrace[] }).data;
+    };
+    let found: JaegerTrace[] = [];
+    const rows = (traces: JaegerTrace[]) =>
+      traces.filter((t) => t.spans.some((s) => s.operationName === `create ${topics.segmentsRaw}`));
+    for (const deadline = Date.now() + 120_000; Date.now() < deadline; await sleep(1000)) {
+      found = await rowTraces();
+      const complete = rows(found).filter(
+        (t) => spansOf(t, 'emotion-stream-blob-sink', `process ${prefix}emotions`).length === 1,
+      );
+      if (complete.length === 2) break;
+    }
+    const [command] = found.flatMap((t) => t.spans).filter((s) => s.operationName === 'produce csv');
+    expect(command, 'the command span').toBeDefined();
+    // Two rows, two traces; neither is the command's.
+    expect(rows(found)).toHaveLength(2);
+    for (const trace of rows(found)) {
+      expect(trace.traceID).not.toBe(command!.traceID);
+      const [create] = spansOf(trace, 'emotion-stream-produce-csv', `create ${topics.segmentsRaw}`);
+      expect(tag(create!, 'span.kind')).toBe('producer');
+      expect(tag(create!, 'messaging.destination.name')).toBe(topics.segmentsRaw);
+      // Linked to the command (FOLLOWS_FROM), not its child.
+      expect(create!.references).toEqual([
+        expect.objectContaining({
+          refType: 'FOLLOWS_FROM',
+          spanID: command!.spanID,
+          traceID: command!.traceID,
+        }),
+      ]);
+      expectHops(trace, prefix, create!, ['correct', 'translate', 'classify']);
+    }
   });
 });
