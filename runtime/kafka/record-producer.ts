@@ -1,5 +1,6 @@
-import { compatibilityPartitioner, ProduceAcks, Producer } from '@platformatic/kafka';
+import { ProduceAcks, Producer } from '@platformatic/kafka';
 import type { KafkaClients } from './client.js';
+import { javaPartitioner } from './java-partitioner.js';
 import { toProduce } from './platformatic-records.js';
 import type { OutgoingRecord } from './records.js';
 import { splitBySize } from './request-size.js';
@@ -22,7 +23,7 @@ export class RecordProducer {
       idempotent: true,
       acks: ProduceAcks.ALL,
       compression: clients.config.compression,
-      partitioner: compatibilityPartitioner,
+      partitioner: javaPartitioner,
       // Same as the transactional producers: a new producer id, never the client's default of 0.
       producerId: -1n,
       producerEpoch: -1,

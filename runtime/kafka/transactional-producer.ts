@@ -1,5 +1,6 @@
-import { compatibilityPartitioner, Producer } from '@platformatic/kafka';
+import { Producer } from '@platformatic/kafka';
 import type { KafkaClients } from './client.js';
+import { javaPartitioner } from './java-partitioner.js';
 import { platformaticOptions } from './platformatic-options.js';
 
 /**
@@ -17,7 +18,7 @@ export function transactionalProducer(
     idempotent: true,
     compression: clients.config.compression,
     // Java's partitioner (murmur2, made positive): a key lands where any Kafka client puts it.
-    partitioner: compatibilityPartitioner,
+    partitioner: javaPartitioner,
     // The produce timeout, and also the transaction timeout the producer registers.
     timeout: transactionTimeoutMs,
     // A new producer, not an epoch bump of a known one: the client otherwise sends InitProducerId
