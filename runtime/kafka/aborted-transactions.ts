@@ -78,9 +78,14 @@ export class ReadCommittedConsumer extends Consumer<Buffer, Buffer, Buffer, Buff
   override fetch(options: BufferFetchOptions, callback?: FetchCallback): undefined | Promise<FetchResponse> {
     if (!callback) {
       return new Promise((resolve, reject) =>
-        this.fetch(options, (error, response) => (error ? reject(error) : resolve(response!))),
+        this.fetchThen(options, (error, response) => (error ? reject(error) : resolve(response!))),
       );
     }
+    this.fetchThen(options, callback);
+  }
+
+  /** The fetch, answered through `callback` (the client's stream calls `fetch` that way); a subclass adds to it. */
+  protected fetchThen(options: BufferFetchOptions, callback: FetchCallback): void {
     const readCommitted =
       (options.isolationLevel ?? this.isolationLevel) === FetchIsolationLevels.READ_COMMITTED;
     super.fetch(options, (error: Error | null, response?: FetchResponse) => {

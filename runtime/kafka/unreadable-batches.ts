@@ -114,27 +114,20 @@ export class GuardedConsumer extends ReadCommittedConsumer {
     return [...this.unreadable.values()].filter((batch) => batch.policy === 'hold');
   }
 
-  override fetch(options: BufferFetchOptions, callback: FetchCallback): void;
-  override fetch(options: BufferFetchOptions): Promise<FetchResponse>;
-  override fetch(options: BufferFetchOptions, callback?: FetchCallback): undefined | Promise<FetchResponse> {
-    if (!callback) {
-      return new Promise((resolve, reject) =>
-        this.fetch(options, (error, response) => (error ? reject(error) : resolve(response!))),
-      );
-    }
+  protected override fetchThen(options: BufferFetchOptions, callback: FetchCallback): void {
     const topics = this.guarded(options.topics);
     if (topics.length === 0) {
       // Every partition asked for is held: answer after the fetch's wait, as an empty fetch would.
       setTimeout(() => callback(null, EMPTY_FETCH), options.maxWaitTime ?? 500);
       return;
     }
-    super.fetch({ ...options, topics }, (error: Error | null, response?: FetchResponse) => {
+    super.fetchThen({ ...options, topics }, (error: Error | null, response?: FetchResponse) => {
       if (!error || !isUnreadableBatchError(error)) {
         callback(error, response);
         return;
       }
       this.isolate({ ...options, topics }).then(
-        (found) => (found ? this.fetch(options, callback) : callback(error)),
+        (found) => (found ? this.fetchThen(options, callback) : callback(error)),
         (probeError: Error) => callback(probeError),
       );
     });
