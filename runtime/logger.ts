@@ -1,4 +1,4 @@
-import { trace } from '@opentelemetry/api';
+import { type Span, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { destination, pino } from 'pino';
 import type { LogLevel } from './config/index.js';
@@ -6,15 +6,17 @@ import type { LogLevel } from './config/index.js';
 export type { Logger } from 'pino';
 
 /**
- * The trace and span a line was logged in (OpenTelemetry's log correlation field names), so a
- * log line leads to its trace and a span to its lines; nothing outside a recorded span.
+ * A span's ids as log fields (OpenTelemetry's log correlation field names), so a log line leads to
+ * its trace and a span to its lines; none for a span that is not recorded.
  */
-function traceFields(): Record<string, string> {
-  const span = trace.getActiveSpan();
+export function spanLogFields(span: Span | undefined): { trace_id?: string; span_id?: string } {
   if (!span?.isRecording()) return {};
   const { traceId, spanId } = span.spanContext();
   return { trace_id: traceId, span_id: spanId };
 }
+
+/** The fields of the span a line is logged in. */
+const traceFields = () => spanLogFields(trace.getActiveSpan());
 
 /**
  * The one logger of a process; everything else receives it (or a child) as a parameter.

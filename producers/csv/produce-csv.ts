@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { newRecordTrace } from '../../runtime/tracing/record-spans.js';
+import { recordTraces } from '../../runtime/tracing/record-spans.js';
 import { type KeyedSegment, newTextSegment, type SegmentProducer } from '../segment-producer.js';
 import { type CsvColumns, CsvInputError, inspectCsvFile } from './csv-input.js';
 import { type CsvLayout, csvLayout, readCsvRecords, rowOutcome } from './csv-rows.js';
@@ -18,7 +18,7 @@ export interface ProduceCsvOptions extends CsvColumns {
   batchSize?: number;
   /**
    * The trace context of what sends the file (the upload's request, the CLI command): each row
-   * opens a trace of its own linked to it (newRecordTrace).
+   * opens a trace of its own linked to it (recordTraces).
    */
   traceHeaders?: Record<string, string>;
   onProgress?: (progress: { bytesRead: number; bytes: number; produced: number; skipped: number }) => void;
@@ -67,6 +67,7 @@ export async function produceCsv(
   let batchChars = 0;
   let seq = 0;
   let layout: CsvLayout | undefined;
+  const traceOf = recordTraces(producer.topic, options.traceHeaders ?? {});
   const flush = async () => {
     await producer.send(batch, 'produce-csv');
     result.produced += batch.length;
@@ -90,7 +91,7 @@ export async function produceCsv(
       const { id, text } = outcome;
       batch.push({
         key: id,
-        headers: newRecordTrace(producer.topic, options.traceHeaders ?? {}),
+        headers: traceOf(),
         segment: newTextSegment({
           id,
           streamId,

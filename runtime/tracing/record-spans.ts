@@ -7,6 +7,7 @@ import {
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
+import { spanLogFields } from '../logger.js';
 import { contextOfHeaders, headersOfContext, TRACE_HEADERS, traceHeadersOf } from './record-context.js';
 import { tracingEnabled } from './start-tracing.js';
 
@@ -57,12 +58,7 @@ export function startRecordSpan(
   let span: Span;
   let spanContext: Context;
   if (consumer.link) {
-    const origin = trace.getSpanContext(parent);
-    span = tracer().startSpan(
-      name,
-      { kind, root: true, links: origin ? [{ context: origin }] : [] },
-      ROOT_CONTEXT,
-    );
+    span = linkedRootSpan(name, kind, parent);
     spanContext = trace.setSpan(ROOT_CONTEXT, span);
   } else {
     span = tracer().startSpan(name, { kind }, parent);
@@ -106,9 +102,7 @@ export function outputTraceHeaders(
 
 /** A record span's ids as log fields (OpenTelemetry's log correlation names); none when not recorded. */
 export function traceLogFields(span: RecordSpan | undefined): { trace_id?: string; span_id?: string } {
-  if (!span?.span.isRecording()) return {};
-  const { traceId, spanId } = span.span.spanContext();
-  return { trace_id: traceId, span_id: spanId };
+  return spanLogFields(span?.span);
 }
 
 /** Marks a record's span failed (a dead letter, a batch not committed); it is ended as usual. */
@@ -176,36 +170,46 @@ export async function traceWork<R>(
   }
 }
 
-/**
- * The trace headers of one record of a batch sent at once (a CSV's rows). When tracing is on, each
- * record opens a trace of its own with a `create <topic>` PRODUCER span linked to the batch's
- * context (the upload request's span, the CLI command's), kept or not by the sampler record by
- * record: OpenTelemetry's messaging conventions give each message of a batch its own creation
- * context, and a traced 100,000-row upload would otherwise be one trace of 900,000 spans. Off, the
- * batch's own trace headers pass on unchanged, as for any record.
- */
-export function newRecordTrace(
-  topic: string,
-  batchHeaders: Readonly<Record<string, string | undefined>>,
-): Record<string, string> {
-  if (!tracingEnabled()) return traceHeadersOf(batchHeaders);
-  const origin = batchHeaders[TRACE_HEADERS.parent]
-    ? trace.getSpanContext(contextOfHeaders(batchHeaders))
-    : undefined;
-  const span = tracer().startSpan(
-    `create ${topic}`,
-    { kind: SpanKind.PRODUCER, root: true, links: origin ? [{ context: origin }] : [] },
+/** A span that starts a trace of its own, linked to the span of `origin` (if it has one). */
+function linkedRootSpan(name: string, kind: SpanKind, origin: Context): Span {
+  const linked = trace.getSpanContext(origin);
+  return tracer().startSpan(
+    name,
+    { kind, root: true, links: linked ? [{ context: linked }] : [] },
     ROOT_CONTEXT,
   );
-  if (!span.isRecording()) return {};
-  span.setAttributes({
-    'messaging.system': 'kafka',
-    'messaging.operation.type': 'create',
-    'messaging.operation.name': 'create',
-    'messaging.destination.name': topic,
-  });
-  span.end();
-  return headersOfContext(trace.setSpan(ROOT_CONTEXT, span));
+}
+
+/**
+ * The trace headers of each record of a batch sent at once (a CSV's rows), one call a record.
+ * When tracing is on, each record opens a trace of its own with a `create <topic>` PRODUCER span
+ * linked to the batch's context (the upload request's span, the CLI command's), kept or not by the
+ * sampler record by record: OpenTelemetry's messaging conventions give each message of a batch its
+ * own creation context, and a traced 100,000-row upload would otherwise be one trace of 900,000
+ * spans. Off, the batch's own trace headers pass on unchanged, as for any record.
+ */
+export function recordTraces(
+  topic: string,
+  batchHeaders: Readonly<Record<string, string | undefined>>,
+): () => Record<string, string> {
+  if (!tracingEnabled()) {
+    const unchanged = traceHeadersOf(batchHeaders);
+    return () => unchanged;
+  }
+  // Read once for the batch, not once a record.
+  const origin = contextOfHeaders(batchHeaders);
+  return () => {
+    const span = linkedRootSpan(`create ${topic}`, SpanKind.PRODUCER, origin);
+    if (!span.isRecording()) return {};
+    span.setAttributes({
+      'messaging.system': 'kafka',
+      'messaging.operation.type': 'create',
+      'messaging.operation.name': 'create',
+      'messaging.destination.name': topic,
+    });
+    span.end();
+    return headersOfContext(trace.setSpan(ROOT_CONTEXT, span));
+  };
 }
 
 /**
