@@ -207,10 +207,22 @@ describe('dashboard', () => {
       expect(spoken.join(' ')).toMatch(/sad|wonderful/);
       // Each line marked by its speaker; the chart shows one speaker's results when asked; the
       // overview tile has each speaker's mix.
+      // The stream's end is the upload's; its last segment (the second voice) may still be on its
+      // way through the stages, so the marks are read until it is there.
+      await expect
+        .poll(
+          async () =>
+            new Set(
+              await page.$$eval('#transcript .segment .speaker', (items) =>
+                items.map((item) => item.textContent),
+              ),
+            ),
+          { timeout: 30_000 },
+        )
+        .toEqual(new Set(['S1', 'S2']));
       const marks = await page.$$eval('#transcript .segment .speaker', (items) =>
         items.map((item) => item.textContent),
       );
-      expect(new Set(marks)).toEqual(new Set(['S1', 'S2']));
       expect(await page.isVisible('#chart-speaker')).toBe(true);
       const allPoints = Number(await page.getAttribute('#chart', 'data-points'));
       await page.selectOption('#chart-speaker', 'S2');
