@@ -37,6 +37,7 @@ import { createLogger, type Logger } from '../runtime/logger.js';
 import { packageRoot } from '../runtime/package-root.js';
 import { AvroEncoder } from '../runtime/serde/avro-serde.js';
 import { SchemaRegistryClient } from '../runtime/serde/schema-registry.js';
+import { STREAM_SERVICE_NODE_FLAGS } from '../runtime/service-node-flags.js';
 import { ensureArtifacts, fileName } from '../runtime/stack/artifacts.js';
 import { findJava } from '../runtime/stack/java.js';
 import { ensureKafkaJars } from '../runtime/stack/kafka-broker.js';
@@ -407,6 +408,8 @@ export async function main(json: boolean): Promise<void> {
             args: [`passthrough-${i + 1}`, from, topics[i + 1]!],
             portVariable: 'METRICS_PORT',
             preferredPort: 19_480 + i,
+            // Our hops run as the stages do.
+            nodeFlags: STREAM_SERVICE_NODE_FLAGS,
           })),
           join(packageRoot(), 'bench', 'passthrough-stage.ts'),
           extraEnv,
@@ -469,6 +472,7 @@ export async function main(json: boolean): Promise<void> {
             args: ['stage', 'text-pipeline'],
             portVariable: 'METRICS_PORT',
             preferredPort: 19_490 + i,
+            nodeFlags: STREAM_SERVICE_NODE_FLAGS,
           })),
           join(packageRoot(), 'cli', 'run.ts'),
           { TOPIC_PREFIX: fusedPrefix },

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PIPELINE_STAGE_NAMES } from '../processors/stages.js';
 import type { Logger } from '../runtime/logger.js';
+import { flagsNotSetBy, STREAM_SERVICE_NODE_FLAGS } from '../runtime/service-node-flags.js';
 import { ManagedProcess } from '../runtime/stack/managed-process.js';
 import { freePort } from '../runtime/stack/ports.js';
 import { SINK_NAMES } from '../sinks/index.js';
@@ -14,6 +15,8 @@ export interface ServiceSpec {
   portVariable: string;
   /** Tried first; the next free port above it otherwise. */
   preferredPort: number;
+  /** Node flags of its own (STREAM_SERVICE_NODE_FLAGS for the stages and sinks). */
+  nodeFlags?: readonly string[];
 }
 
 export interface SupervisedService {
@@ -32,6 +35,7 @@ export function pipelineStageSpecs(firstPort: number): ServiceSpec[] {
     args: ['stage', name],
     portVariable: 'METRICS_PORT',
     preferredPort: firstPort + i,
+    nodeFlags: STREAM_SERVICE_NODE_FLAGS,
   }));
 }
 
@@ -42,6 +46,7 @@ export function sinkSpecs(firstPort: number): ServiceSpec[] {
     args: ['sink', name],
     portVariable: 'METRICS_PORT',
     preferredPort: firstPort + i,
+    nodeFlags: STREAM_SERVICE_NODE_FLAGS,
   }));
 }
 
@@ -102,6 +107,7 @@ export class ServiceSupervisor {
       command: process.execPath,
       args: [
         ...process.execArgv,
+        ...flagsNotSetBy(spec.nodeFlags ?? []),
         ...(this.options.nodeArgs ?? []),
         this.options.cliScript ?? process.argv[1]!,
         ...spec.args,

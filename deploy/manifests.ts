@@ -4,6 +4,7 @@ import { parse, stringify } from 'yaml';
 import { STAGE_TOPOLOGY } from '../processors/stage-topology.js';
 import { groupIdOf } from '../runtime/kafka/group-ids.js';
 import { packageRoot } from '../runtime/package-root.js';
+import { STREAM_SERVICE_NODE_FLAGS } from '../runtime/service-node-flags.js';
 import { type TopicKey, topicNames } from '../schemas/index.js';
 import { SINK_INPUTS } from '../sinks/index.js';
 
@@ -47,7 +48,7 @@ function lagOf(service: string, input: TopicKey, maxReplicas: number): ServiceDe
   return { topic: topics[input], group: groupIdOf('', service), maxReplicas };
 }
 
-export const SERVICES: ServiceDescription[] = [
+const DESCRIBED: ServiceDescription[] = [
   {
     name: 'transcribe',
     args: ['stage', 'transcribe'],
@@ -116,6 +117,13 @@ export const SERVICES: ServiceDescription[] = [
     gateway: true,
   },
 ];
+
+/** The stages and sinks stream records through Kafka: they run with STREAM_SERVICE_NODE_FLAGS. */
+export const SERVICES: ServiceDescription[] = DESCRIBED.map((service) =>
+  service.args[0] === 'stage' || service.args[0] === 'sink'
+    ? { ...service, env: { NODE_OPTIONS: STREAM_SERVICE_NODE_FLAGS.join(' '), ...service.env } }
+    : service,
+);
 
 function labels(name: string, component: string) {
   return {

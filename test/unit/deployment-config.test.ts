@@ -10,6 +10,7 @@ import { composeFile, prometheusConfig } from '../../deploy/compose.js';
 import { k8sManifests, SERVICES } from '../../deploy/manifests.js';
 import { PIPELINE_STAGE_NAMES, PIPELINE_STAGES, type PipelineStageName } from '../../processors/stages.js';
 import { groupIdOf } from '../../runtime/kafka/group-ids.js';
+import { STREAM_SERVICE_NODE_FLAGS } from '../../runtime/service-node-flags.js';
 import { plannedTopics, topicNames } from '../../schemas/index.js';
 import { SINK_INPUTS, SINK_NAMES, type SinkName } from '../../sinks/index.js';
 import { configVariables } from '../support/config-variables.js';
@@ -18,6 +19,9 @@ const run = promisify(execFile);
 const K8S = 'deploy/k8s';
 const VALIDATORS = '.cache/validators';
 const variables = configVariables();
+/** What a service's environment may set: our variables, and Node's own NODE_OPTIONS. */
+const readByServices = [...variables, 'NODE_OPTIONS'];
+const streamNodeOptions = STREAM_SERVICE_NODE_FLAGS.join(' ');
 
 function envFileKeys(path: string): string[] {
   return readFileSync(path, 'utf8')
@@ -30,6 +34,7 @@ const configKeys = envFileKeys(`${K8S}/config/emotion-stream.env`);
 const secretKeys = envFileKeys(`${K8S}/config/secrets.env.example`);
 
 interface Container {
+  args?: string[];
   env?: Array<{
     name: string;
     value?: string;
@@ -122,7 +127,10 @@ describe('docker-compose.yml', () => {
         name,
       ).toContain('deploy/k8s/config/emotion-stream.env');
       for (const key of Object.keys(service.environment ?? {}))
-        expect(variables, `${name}: ${key}`).toContain(key);
+        expect(readByServices, `${name}: ${key}`).toContain(key);
+      // The stages and sinks run with the Node flags the local supervisor gives them; the gateway not.
+      const streaming = ['stage', 'sink'].includes(service.command?.[0] ?? '');
+      expect(service.environment?.NODE_OPTIONS, name).toBe(streaming ? streamNodeOptions : undefined);
     }
     const gateway = compose.services.gateway!;
     expect(gateway.environment?.GATEWAY_API_KEYS).toMatch(/^\$\{GATEWAY_API_KEYS:\?/);
@@ -202,7 +210,12 @@ describe('Kubernetes manifests (deploy/k8s, kustomize)', () => {
           container.envFrom?.map((e) => e.configMapRef?.name ?? e.secretRef?.name),
           file,
         ).toEqual(['emotion-stream-config', 'emotion-stream-secrets']);
-        for (const { name } of container.env ?? []) expect(variables, `${file}: ${name}`).toContain(name);
+        for (const { name } of container.env ?? [])
+          expect(readByServices, `${file}: ${name}`).toContain(name);
+        const streaming = ['stage', 'sink'].includes(container.args?.[0] ?? '');
+        expect(container.env?.find((e) => e.name === 'NODE_OPTIONS')?.value, `${file}: NODE_OPTIONS`).toBe(
+          streaming ? streamNodeOptions : undefined,
+        );
       }
     }
     const gateway = workloads.find(({ resource }) => resource.metadata.name === 'emotion-stream-gateway')!;
