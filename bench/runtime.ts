@@ -164,12 +164,12 @@ async function measure(options: {
       lastAt = Date.now();
     },
   });
-  const producer = await RecordProducer.connect(kafka);
+  let producer: RecordProducer | undefined;
   /** Produces rows [from, to) onto `first` and waits until `received` reaches `until`. */
-  const pass = async (tag: string, from: number, to: number, until: number) => {
-    for (let i = from; i < to; i += 1000) {
+  const pass = async (sender: RecordProducer, tag: string, from: number, end: number, until: number) => {
+    for (let i = from; i < end; i += 1000) {
       const messages = [];
-      for (let k = i; k < Math.min(to, i + 1000); k++) {
+      for (let k = i; k < Math.min(end, i + 1000); k++) {
         const id = `${options.label}-${tag}${k}`;
         const segment = newTextSegment({
           id,
@@ -190,7 +190,7 @@ async function measure(options: {
             : {}),
         });
       }
-      await producer.send(options.first, messages);
+      await sender.send(options.first, messages);
     }
     const deadline = Date.now() + 30 * 60_000;
     while (received < until && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
@@ -199,6 +199,7 @@ async function measure(options: {
   };
   try {
     await reader.start();
+    producer = await RecordProducer.connect(kafka);
     // Steady state, as (f) measures its handlers and as a long-running deployment runs: every
     // process of the run first carries rows unmeasured (the JITs, the correct stage's spelling
     // cache). Cold, the correct handler costs 142 µs a row against 39 warm and classify 92 against
@@ -206,18 +207,18 @@ async function measure(options: {
     const warmUp = options.warmUpRows ?? 0;
     if (warmUp > 0) {
       process.stderr.write(`runtime: ${options.label}: warming up on ${warmUp} rows\n`);
-      await pass('warm-', 0, warmUp, warmUp);
+      await pass(producer, 'warm-', 0, warmUp, warmUp);
     }
     process.stderr.write(`runtime: ${options.label}: producing ${rows} rows\n`);
     const cpuBefore = snapshotCpu(roleOf);
     const started = Date.now();
-    await pass('', 0, rows, warmUp + rows);
+    await pass(producer, '', 0, rows, warmUp + rows);
     const cpu = cpuPerRow(cpuBefore, snapshotCpu(roleOf), rows);
     const rate = rows / ((lastAt - started) / 1000);
     process.stderr.write(`runtime: ${options.label}: ${Math.round(rate)} rows/s\n`);
     return { rate, cpu };
   } finally {
-    await producer.close();
+    await producer?.close();
     await reader.stop();
     await running.stop();
   }
