@@ -5,22 +5,27 @@ function bytes(value: Buffer | string): Buffer {
   return typeof value === 'string' ? Buffer.from(value) : value;
 }
 
-/** An outgoing record as @platformatic/kafka sends it (a repeated header keeps its last value). */
+/**
+ * An outgoing record as @platformatic/kafka sends it (a repeated header keeps its last value). A
+ * record without headers gets no Map: the client writes a missing one as zero headers
+ * (protocol/writer.js, appendVarIntMap), and every object made here lives until the produce request
+ * is written.
+ */
 export function toProduce(topic: string, record: OutgoingRecord): MessageToProduce {
-  // Header names too are bytes on the wire: the client serialises a Map's keys, not a plain object's.
-  const headers = new Map<Buffer, Buffer>();
-  for (const [name, value] of Object.entries(record.headers ?? {})) {
+  const message: MessageToProduce = { topic };
+  if (record.key !== undefined && record.key !== null) message.key = bytes(record.key);
+  if (record.value !== null) message.value = bytes(record.value);
+  if (record.partition !== undefined) message.partition = record.partition;
+  if (record.timestamp !== undefined) message.timestamp = BigInt(record.timestamp);
+  let headers: Map<Buffer, Buffer> | undefined;
+  for (const name in record.headers) {
+    const value = record.headers[name];
     const last = Array.isArray(value) ? value.at(-1) : value;
-    if (last !== undefined) headers.set(Buffer.from(name), bytes(last));
+    // Header names too are bytes on the wire: the client serialises a Map's keys, not a plain object's.
+    if (last !== undefined) (headers ??= new Map()).set(Buffer.from(name), bytes(last));
   }
-  return {
-    topic,
-    ...(record.key === undefined || record.key === null ? {} : { key: bytes(record.key) }),
-    ...(record.value === null ? {} : { value: bytes(record.value) }),
-    ...(record.partition === undefined ? {} : { partition: record.partition }),
-    ...(record.timestamp === undefined ? {} : { timestamp: BigInt(record.timestamp) }),
-    headers,
-  };
+  if (headers) message.headers = headers;
+  return message;
 }
 
 /** A consumed message in the seam's own type: header names as text, offset and timestamp as decimal strings. */
