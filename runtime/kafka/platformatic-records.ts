@@ -22,7 +22,9 @@ export function toProduce(topic: string, record: OutgoingRecord): MessageToProdu
     const value = record.headers[name];
     const last = Array.isArray(value) ? value.at(-1) : value;
     // Header names too are bytes on the wire: the client serialises a Map's keys, not a plain object's.
-    if (last !== undefined) (headers ??= new Map()).set(Buffer.from(name), bytes(last));
+    if (last === undefined) continue;
+    headers ??= new Map();
+    headers.set(Buffer.from(name), bytes(last));
   }
   if (headers) message.headers = headers;
   return message;
