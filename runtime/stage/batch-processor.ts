@@ -13,7 +13,7 @@ import {
 } from '../tracing/record-spans.js';
 import { tracingEnabled } from '../tracing/start-tracing.js';
 import { inputRecordOf } from './input-record.js';
-import { isTraced, traceOrigin, withStamp } from './trace.js';
+import { encodeStamped, traceOrigin } from './trace.js';
 import type { InputRecord, Outcome, OutputRecord, StageHandler } from './types.js';
 
 /** Reads a record value (the registry's Avro decoder); UnprocessableRecordError for a bad one. */
@@ -209,16 +209,14 @@ export class BatchProcessor<In, Out> {
     if (!encoder) {
       throw new UnprocessableRecordError(`handler produced to undeclared topic '${output.topic}'`);
     }
-    // Every stage stamps what it emits, so latency per hop can be read from the data.
-    const value = isTraced(output.value) ? withStamp(output.value, this.options.name) : output.value;
     return {
       topic: output.topic,
       message: {
         key: output.key,
-        value: encoder.encode(value),
+        value: encodeStamped(encoder, output.value, this.options.name),
         headers: { ...traceHeaders, ...(output.headers ?? {}) },
       },
-      originMs: traceOrigin(value),
+      originMs: traceOrigin(output.value),
     };
   }
 }

@@ -252,12 +252,15 @@ export class ExactlyOnceStage<In, Out> {
       );
     }
     metrics.recordsIn.inc({ ...stage, topic: input.topic }, records.length);
+    // Counted once a topic: a labelled inc hashes its labels each call (prom-client).
+    const outputsByTopic = new Map<string, number>();
     for (const output of batch.outputs) {
-      metrics.recordsOut.inc({ ...stage, topic: output.topic });
+      outputsByTopic.set(output.topic, (outputsByTopic.get(output.topic) ?? 0) + 1);
       if (output.originMs !== undefined) {
         metrics.endToEndLatency.observe(stage, (committedAt - output.originMs) / 1000);
       }
     }
+    for (const [topic, count] of outputsByTopic) metrics.recordsOut.inc({ ...stage, topic }, count);
     metrics.batchDuration.observe(stage, durationMs / 1000);
     metrics.transactions.inc({ ...stage, outcome: 'committed' });
     metrics.lastProgress.set(stage, committedAt / 1000);

@@ -4,7 +4,7 @@ import { isRetryable, RetryableError, UnprocessableRecordError } from '../../run
 import { DLQ_HEADERS, deadLetterMessage, headersAsStrings } from '../../runtime/kafka/dead-letter.js';
 import type { ConsumedRecord } from '../../runtime/kafka/records.js';
 import { ChunkSizer } from '../../runtime/stage/chunk-sizer.js';
-import { traceOrigin, withStamp } from '../../runtime/stage/trace.js';
+import { encodeStamped, traceOrigin } from '../../runtime/stage/trace.js';
 
 describe('Backoff', () => {
   it('doubles up to the maximum, with bounded jitter, and resets', () => {
@@ -67,16 +67,37 @@ describe('deadLetterMessage', () => {
 });
 
 describe('trace', () => {
-  it('appends a stamp without touching the input, and reads the origin from the first stamp', () => {
-    const value = { trace: [{ stage: 'ingest', atMs: 1000 }] };
-    const stamped = withStamp(value, 'classify', 1500);
-    expect(stamped.trace).toEqual([
+  it('encodes a value with one more stamp, leaves the value as it was, and reads the origin from the first stamp', () => {
+    const value = { text: 'shared by two outputs', trace: [{ stage: 'ingest', atMs: 1000 }] };
+    const encoder = { encode: (v: typeof value) => Buffer.from(JSON.stringify(v.trace)) };
+    const before = Date.now();
+    const first = JSON.parse(encodeStamped(encoder, value, 'classify').toString());
+    const second = JSON.parse(encodeStamped(encoder, value, 'classify').toString());
+    expect(first).toEqual([
       { stage: 'ingest', atMs: 1000 },
-      { stage: 'classify', atMs: 1500 },
+      { stage: 'classify', atMs: expect.any(Number) },
     ]);
-    expect(value.trace).toHaveLength(1);
-    expect(traceOrigin(stamped)).toBe(1000);
+    expect(first[1].atMs).toBeGreaterThanOrEqual(before);
+    expect(second).toHaveLength(2);
+    expect(value.trace).toEqual([{ stage: 'ingest', atMs: 1000 }]);
+    expect(traceOrigin(value)).toBe(1000);
     expect(traceOrigin({ text: 'no trace' })).toBeUndefined();
+  });
+
+  it('leaves the value as it was when its encoding fails', () => {
+    const value = { trace: [{ stage: 'ingest', atMs: 1000 }] };
+    const refusing = {
+      encode: (): Buffer => {
+        throw new Error('does not match the schema');
+      },
+    };
+    expect(() => encodeStamped(refusing, value, 'classify')).toThrow('does not match the schema');
+    expect(value.trace).toHaveLength(1);
+  });
+
+  it('encodes a value without a trace as it is', () => {
+    const encoder = { encode: (v: object) => Buffer.from(JSON.stringify(v)) };
+    expect(encodeStamped(encoder, { text: 'x' }, 'classify').toString()).toBe('{"text":"x"}');
   });
 });
 
