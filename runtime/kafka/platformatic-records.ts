@@ -21,9 +21,9 @@ export function toProduce(topic: string, record: OutgoingRecord): MessageToProdu
   for (const name in record.headers) {
     const value = record.headers[name];
     const last = Array.isArray(value) ? value.at(-1) : value;
-    // Header names too are bytes on the wire: the client serialises a Map's keys, not a plain object's.
     if (last === undefined) continue;
     headers ??= new Map();
+    // Header names too are bytes on the wire: the client serialises a Map's keys, not a plain object's.
     headers.set(Buffer.from(name), bytes(last));
   }
   if (headers) message.headers = headers;
