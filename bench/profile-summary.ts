@@ -1,9 +1,12 @@
 /**
  * Summarises V8 CPU profiles (node --cpu-prof) as a table: self time by function and by package,
  * the text form of a flame graph's widest frames. npm run bench -- profile <file.cpuprofile...>
+ * [--last FRACTION] [--top N]: --last 0.5 counts only the samples of each profile's last half by
+ * wall time, which leaves out a service's start (module compilation, schema validation) and a
+ * benchmark's warm-up rows when its measured window ends the run.
  */
 import { readFileSync } from 'node:fs';
-import { printTable } from './table.js';
+import { numberOption, printTable } from './table.js';
 
 interface ProfileNode {
   id: number;
@@ -30,6 +33,7 @@ function origin(url: string): string {
 export function summarise(
   files: string[],
   top = 15,
+  lastFraction = 1,
 ): { byFunction: Array<[string, number]>; byOrigin: Array<[string, number]>; totalMs: number } {
   const byFunction = new Map<string, number>();
   const byOrigin = new Map<string, number>();
@@ -37,7 +41,12 @@ export function summarise(
   for (const file of files) {
     const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
     const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+    const span = profile.timeDeltas.reduce((sum, delta) => sum + delta, 0);
+    const from = span * (1 - lastFraction);
+    let at = 0;
     profile.samples.forEach((id, i) => {
+      at += profile.timeDeltas[i] ?? 0;
+      if (at < from) return;
       const ms = (profile.timeDeltas[i] ?? 0) / 1000;
       const node = nodes.get(id)!;
       const { functionName, url, lineNumber } = node.callFrame;
@@ -54,9 +63,12 @@ export function summarise(
 }
 
 export async function main(): Promise<void> {
-  const files = process.argv.slice(3).filter((arg) => arg.endsWith('.cpuprofile'));
+  const args = process.argv.slice(3);
+  const files = args.filter((arg) => arg.endsWith('.cpuprofile'));
   if (files.length === 0) throw new Error('give one or more .cpuprofile files');
-  const { byFunction, byOrigin, totalMs } = summarise(files);
+  const lastFraction = numberOption('last', 1);
+  if (!(lastFraction > 0 && lastFraction <= 1)) throw new Error('--last takes a fraction in (0, 1]');
+  const { byFunction, byOrigin, totalMs } = summarise(files, numberOption('top', 15), lastFraction);
   const pct = (ms: number) => `${((100 * ms) / totalMs).toFixed(1)}%`;
   printTable(
     `busy CPU ${totalMs.toFixed(0)} ms by where the code lives (self time)`,

@@ -1,5 +1,6 @@
 import avro from 'avsc';
 import { UnprocessableRecordError } from '../errors.js';
+import { type AvroWrite, compileAvroWriter } from './avro-writer.js';
 import type { SchemaRegistryClient } from './schema-registry.js';
 
 /** Confluent wire format: magic byte 0, 4-byte big-endian schema id, then the Avro body. */
@@ -8,6 +9,18 @@ const HEADER_BYTES = 5;
 
 export function schemaIdOf(buffer: Buffer): number | undefined {
   return buffer.length >= HEADER_BYTES && buffer[0] === MAGIC_BYTE ? buffer.readInt32BE(1) : undefined;
+}
+
+/** The schema id of a value in the registry's wire format; UnprocessableRecordError for any other. */
+function idOf(buffer: Buffer | null): number {
+  if (buffer === null || buffer.length === 0) throw new UnprocessableRecordError('record has no value');
+  const id = schemaIdOf(buffer);
+  if (id === undefined) {
+    throw new UnprocessableRecordError(
+      'value is not in the schema registry wire format (magic byte 0 + schema id)',
+    );
+  }
+  return id;
 }
 
 /** Writes values of one subject with the schema id the registry gave for that subject's schema. */
@@ -20,10 +33,15 @@ export class AvroEncoder<T> {
    */
   private scratch = Buffer.allocUnsafe(4096);
 
+  /** The type's writer (avro-writer.ts): 3.0 → 1.3 µs a translated TextSegment against avsc's. */
+  private readonly write: AvroWrite;
+
   private constructor(
     readonly schemaId: number,
     private readonly type: avro.Type,
-  ) {}
+  ) {
+    this.write = compileAvroWriter(type);
+  }
 
   /** Registers (idempotently) the writer schema under the subject and binds the encoder to its id. */
   static async forSubject<T>(
@@ -38,11 +56,11 @@ export class AvroEncoder<T> {
   encode(value: T): Buffer {
     let end: number;
     try {
-      end = this.type.encode(value, this.scratch, HEADER_BYTES);
-      if (end < 0) {
-        // Too small by -end bytes: grow (doubling, so a stream of large records resizes rarely).
-        this.scratch = Buffer.allocUnsafe(Math.max(2 * this.scratch.length, this.scratch.length - end));
-        end = this.type.encode(value, this.scratch, HEADER_BYTES);
+      end = this.write(value, this.scratch, HEADER_BYTES);
+      while (end < 0) {
+        // Too small: grow (doubling, so a stream of large records resizes rarely) and write again.
+        this.scratch = Buffer.allocUnsafe(2 * this.scratch.length);
+        end = this.write(value, this.scratch, HEADER_BYTES);
       }
     } catch (error) {
       // Only on failure: walking the value a second time to name the bad fields costs as much as encoding.
@@ -82,14 +100,37 @@ export class AvroDecoder<T> {
    * RetryableError when the registry cannot be reached to look up the writer's schema.
    */
   async decode(buffer: Buffer | null): Promise<T> {
-    if (buffer === null || buffer.length === 0) throw new UnprocessableRecordError('record has no value');
-    const id = schemaIdOf(buffer);
-    if (id === undefined) {
-      throw new UnprocessableRecordError(
-        'value is not in the schema registry wire format (magic byte 0 + schema id)',
-      );
+    const id = idOf(buffer); // null or empty: refused
+    return this.read(buffer as Buffer, id, await this.resolverFor(id));
+  }
+
+  /**
+   * A batch's values, each decoded or the UnprocessableRecordError that says why not; throws
+   * (RetryableError) only when the registry cannot be reached. It waits only for a writer schema
+   * not seen yet: two awaits a record, as `decode` takes, cost 0.66 µs a record in a
+   * microbenchmark, about a twentieth of a passthrough hop.
+   */
+  async decodeAll(buffers: ReadonlyArray<Buffer | null>): Promise<Array<T | UnprocessableRecordError>> {
+    const decoded = new Array<T | UnprocessableRecordError>(buffers.length);
+    for (let i = 0; i < buffers.length; i++) {
+      const buffer = buffers[i] ?? null;
+      try {
+        const id = idOf(buffer); // null or empty: refused
+        const resolver = this.resolvers.get(id);
+        decoded[i] = this.read(
+          buffer as Buffer,
+          id,
+          resolver === undefined ? await this.resolverFor(id) : resolver,
+        );
+      } catch (error) {
+        if (!(error instanceof UnprocessableRecordError)) throw error;
+        decoded[i] = error;
+      }
     }
-    const resolver = await this.resolverFor(id);
+    return decoded;
+  }
+
+  private read(buffer: Buffer, id: number, resolver: avro.Resolver | null): T {
     try {
       return this.readerType.fromBuffer(buffer.subarray(HEADER_BYTES), resolver ?? undefined) as T;
     } catch (error) {

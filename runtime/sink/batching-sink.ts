@@ -268,18 +268,13 @@ export class BatchingSink<T, P> {
       );
       return deadLetterMessage(context, message, error, phase);
     };
-    const decoded = await this.untilAvailable('decode', () =>
-      Promise.all(
-        messages.map(async (message) => {
-          try {
-            return { message, value: await this.decoder.decode(message.value) };
-          } catch (error) {
-            if (error instanceof UnprocessableRecordError) return { message, error };
-            throw error;
-          }
-        }),
-      ),
+    const values = await this.untilAvailable('decode', () =>
+      this.decoder.decodeAll(messages.map((message) => message.value)),
     );
+    const decoded = messages.map((message, i) => {
+      const value = values[i];
+      return value instanceof UnprocessableRecordError ? { message, error: value } : { message, value };
+    });
     const inputs = decoded.map((item) =>
       'value' in item ? inputRecordOf(topic, partition, item.message, item.value as T) : undefined,
     );

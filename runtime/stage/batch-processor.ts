@@ -16,15 +16,24 @@ import { inputRecordOf } from './input-record.js';
 import { encodeStamped, traceOrigin } from './trace.js';
 import type { InputRecord, Outcome, OutputRecord, StageHandler } from './types.js';
 
-/** Reads a record value (the registry's Avro decoder); UnprocessableRecordError for a bad one. */
+/**
+ * Reads a batch's record values (the registry's Avro decoder): each one's value, or the
+ * UnprocessableRecordError that says why it cannot be read; throws only when the whole batch must
+ * wait (RetryableError: the registry unreachable).
+ */
 export interface ValueDecoder<T> {
-  decode(value: Buffer | null): Promise<T>;
+  decodeAll(values: ReadonlyArray<Buffer | null>): Promise<Array<T | UnprocessableRecordError>>;
 }
 
 /** Writes a record value for one output topic (the registry's Avro encoder). */
 export interface ValueEncoder<T> {
   encode(value: T): Buffer;
 }
+
+/** A record of the batch, read, or with the error that says why it could not be. */
+type Decoded<In> =
+  | { message: PartitionRecord; record: InputRecord<In> }
+  | { message: PartitionRecord; error: Error };
 
 /** What to do when the handler throws for a batch (issue 20: the stage's failure policy, in one place). */
 export type FailureAction = 'retry' | 'split' | 'dead-letter';
@@ -84,7 +93,13 @@ export class BatchProcessor<In, Out> {
   /** One batch of records of the input topic, from one partition or several. */
   async process(topic: string, chunk: readonly PartitionRecord[]): Promise<ProcessedBatch> {
     const { name: stage, instanceId, groupId = stage, linkTraces } = this.options;
-    const decoded = await Promise.all(chunk.map((message) => this.decode(topic, message)));
+    const values = await this.options.decoder.decodeAll(chunk.map((message) => message.value));
+    const decoded = chunk.map((message, i): Decoded<In> => {
+      const value = values[i];
+      return value instanceof UnprocessableRecordError
+        ? { message, error: value }
+        : { message, record: inputRecordOf(topic, message.partition, message, value as In) };
+    });
     // After decoding, from the headers it already read (a record that did not decode: its own).
     const spans = tracingEnabled()
       ? decoded.map((entry) =>
@@ -160,21 +175,6 @@ export class BatchProcessor<In, Out> {
     };
   }
 
-  private async decode(
-    topic: string,
-    message: PartitionRecord,
-  ): Promise<
-    { message: PartitionRecord; record: InputRecord<In> } | { message: PartitionRecord; error: Error }
-  > {
-    try {
-      const value = await this.options.decoder.decode(message.value);
-      return { message, record: inputRecordOf(topic, message.partition, message, value) };
-    } catch (error) {
-      if (error instanceof UnprocessableRecordError) return { message, error };
-      throw error;
-    }
-  }
-
   /** The handler over the records, split down to single records as failurePolicy says. */
   private async handle(records: InputRecord<In>[]): Promise<Outcome<Out>[]> {
     try {
@@ -214,7 +214,8 @@ export class BatchProcessor<In, Out> {
       message: {
         key: output.key,
         value: encodeStamped(encoder, output.value, this.options.name),
-        headers: { ...traceHeaders, ...(output.headers ?? {}) },
+        // Read-only from here on: the trace headers are shared by a record's outputs.
+        headers: output.headers ? { ...traceHeaders, ...output.headers } : traceHeaders,
       },
       originMs: traceOrigin(output.value),
     };

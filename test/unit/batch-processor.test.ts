@@ -3,7 +3,12 @@ import { RetryableError, UnprocessableRecordError } from '../../runtime/errors.j
 import { DLQ_HEADERS } from '../../runtime/kafka/dead-letter.js';
 import type { PartitionRecord } from '../../runtime/kafka/records.js';
 import { createLogger } from '../../runtime/logger.js';
-import { BatchProcessor, failurePolicy, type ValueEncoder } from '../../runtime/stage/batch-processor.js';
+import {
+  BatchProcessor,
+  failurePolicy,
+  type ValueDecoder,
+  type ValueEncoder,
+} from '../../runtime/stage/batch-processor.js';
 import { type InputRecord, outputs, rejected, type StageHandler } from '../../runtime/stage/types.js';
 
 /**
@@ -14,11 +19,13 @@ interface Row {
   text: string;
 }
 
-const decoder = {
-  async decode(value: Buffer | null): Promise<Row> {
-    const text = value?.toString() ?? '';
-    if (!text.startsWith('{')) throw new UnprocessableRecordError(`not a record: ${text}`);
-    return JSON.parse(text) as Row;
+const decoder: ValueDecoder<Row> = {
+  async decodeAll(values) {
+    return values.map((value) => {
+      const text = value?.toString() ?? '';
+      if (!text.startsWith('{')) return new UnprocessableRecordError(`not a record: ${text}`);
+      return JSON.parse(text) as Row;
+    });
   },
 };
 const json: ValueEncoder<Row> = { encode: (value) => Buffer.from(JSON.stringify(value)) };
