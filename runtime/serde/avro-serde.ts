@@ -33,7 +33,7 @@ export class AvroEncoder<T> {
    */
   private scratch = Buffer.allocUnsafe(4096);
 
-  /** The type's writer (avro-writer.ts): 3.0 → 1.3 µs a translated TextSegment against avsc's. */
+  /** The type's writer (avro-writer.ts): 2.7 → 1.35 µs a translated TextSegment against avsc's. */
   private readonly write: AvroWrite;
 
   private constructor(
