@@ -100,8 +100,9 @@ export class AvroDecoder<T> {
    * RetryableError when the registry cannot be reached to look up the writer's schema.
    */
   async decode(buffer: Buffer | null): Promise<T> {
-    const id = idOf(buffer); // null or empty: refused
-    return this.read(buffer as Buffer, id, await this.resolverFor(id));
+    const [value] = await this.decodeAll([buffer]);
+    if (value instanceof UnprocessableRecordError) throw value;
+    return value as T;
   }
 
   /**

@@ -23,11 +23,12 @@ function invalid(type: avro.Type, value: unknown): Error {
  * Compiles a writer for `type` that produces the same bytes as avsc's `type.encode`, faster on
  * the shapes a pipeline event has. Measured in a microbenchmark on the runtime benchmark's texts
  * as translated TextSegments (390 bytes): 2.7 µs a record with avsc 5.7.9, 1.35 with this writer;
- * an EmotionResult as classify writes it (684 bytes) 3.0 against 2.2. Most of avsc's time goes into `Buffer.byteLength` before every string (a call into C++ also for a
- * 2-letter language code or a 5-letter map key). Here a string under 22 UTF-16 units (at most 63
- * bytes, so its length is one byte) is encoded in place and its length written after; a longer
- * one is written by `Buffer#write` after room for the longest length it can have, and moved back
- * when the length turned out shorter. Types it does not specialise (fixed, logical types, unions
+ * an EmotionResult as classify writes it (684 bytes) 3.0 against 2.2. Most of avsc's time goes
+ * into `Buffer.byteLength` before every string (a call into C++ also for a 2-letter language code
+ * or a 5-letter map key). Here a string under 22 UTF-16 units (at most 63 bytes, so its length
+ * is one byte) is encoded in place and its length written after; a longer one is written by
+ * `Buffer#write` after room for the longest length it can have, and moved back when the length
+ * turned out shorter. Types it does not specialise (fixed, logical types, unions
  * of several non-null branches) are written by avsc itself.
  */
 export function compileAvroWriter(type: avro.Type): AvroWrite {
