@@ -12,12 +12,17 @@ import { newTextSegment } from '../producers/segment-producer.js';
 import type { Logger } from '../runtime/logger.js';
 import { createMetricsRegistry } from '../runtime/metrics/registry.js';
 import { chainHandlers } from '../runtime/stage/chained-handlers.js';
-import type { InputRecord, OpenedHandler } from '../runtime/stage/types.js';
+import type { InputRecord, OpenedHandler, Outcome } from '../runtime/stage/types.js';
 import { type TextSegment, topicNames } from '../schemas/index.js';
 
 export interface EnginesAlone {
   /** µs of CPU per row in this process (every thread, onnxruntime's included). */
   cpuMicrosPerRow: number;
+  /**
+   * The last batch's values on each topic of the chain, its input topic first: what a stage of the
+   * real pipeline reads and writes there (before the stages' trace stamps), for their sizes.
+   */
+  valuesByTopic: Map<string, unknown[]>;
 }
 
 /** Batches as large as a stage's transactions get on the fast tier (runtime/stage/chunk-sizer.ts). */
@@ -74,9 +79,21 @@ export async function measureEnginesAlone(options: {
     const batches: InputRecord<TextSegment>[][] = [];
     for (let i = 0; i < rows; i += BATCH) batches.push(recordsFrom(i, Math.min(rows, i + BATCH)));
     const before = process.cpuUsage();
-    for (const batch of batches) await chain.process(batch);
+    let outcomes: Outcome<unknown>[] = [];
+    for (const batch of batches) outcomes = await chain.process(batch);
     const used = process.cpuUsage(before);
-    return { cpuMicrosPerRow: (used.user + used.system) / rows };
+    const valuesByTopic = new Map<string, unknown[]>([
+      [topics.segmentsRaw, batches.at(-1)?.map((record) => record.value) ?? []],
+    ]);
+    for (const outcome of outcomes) {
+      if (!('outputs' in outcome)) continue;
+      for (const output of outcome.outputs) {
+        const values = valuesByTopic.get(output.topic);
+        if (values) values.push(output.value);
+        else valuesByTopic.set(output.topic, [output.value]);
+      }
+    }
+    return { cpuMicrosPerRow: (used.user + used.system) / rows, valuesByTopic };
   } finally {
     await Promise.all(opened.map((one) => one.close()));
   }

@@ -6,7 +6,8 @@
  * 10%, loaded in turns with the first within each level);
  * audio takes --repeats N (pairs of sentences in the live stream, default 5) and --parts 1,2,3,4;
  * csv-job takes --rows N (default 100000); compression takes --rows N (default 50000);
- * runtime takes --rows N (default 100000), --only a,b,c (passthrough, pipeline, Kafka Streams) and
+ * runtime takes --rows N (default 100000), --only a,b,c (passthrough, pipeline, Kafka Streams),
+ * --rounds N (the variants N times, taking turns; medians reported) and
  * --tracing ((a) and (b) again with OpenTelemetry on at 10%, into a Jaeger of its own);
  * romanian-speech takes --per-sentence; language-decision and speakers take none.
  */

@@ -19,7 +19,11 @@
  * CPU), --fused-instances N (processes of (d) in one consumer group; default 1), --warm-up-rows N
  * (records through the broker before the first measured run; default 200000),
  * --process-warm-up-rows N (rows through each run's processes before its measured window; default
- * 60,000, the distinct texts five times), --cpu-prof DIR (profiles of our processes).
+ * 60,000, the distinct texts five times), --cpu-prof DIR (profiles of our processes), --rounds N
+ * (every chosen variant N times, taking turns, every second round in reverse order: the figures are
+ * the rounds' medians, `pipeline_efficiency` the median of each round's own, and the JSON's `rounds`
+ * holds each round's; one run of Kafka Streams swung from 66 to 107 µs a row between rounds of one
+ * run on 2026-12-05, more than any change of ours moves it).
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -29,6 +33,7 @@ import { basename, join } from 'node:path';
 import { type Config, loadConfig } from '../cli/config.js';
 import { createPipelineTopics } from '../cli/provision.js';
 import { pipelineStageSpecs, type ServiceSpec, ServiceSupervisor } from '../cli/service-supervisor.js';
+import { STAGE_TOPOLOGY, type StageTopics } from '../processors/stage-topology.js';
 import { newTextSegment } from '../producers/segment-producer.js';
 import { createKafka, type KafkaClients } from '../runtime/kafka/client.js';
 import { RecordProducer } from '../runtime/kafka/record-producer.js';
@@ -229,16 +234,22 @@ async function measure(options: {
  * the whole machine has per row at Kafka Streams' rate, and what (b)'s work takes with no Kafka.
  */
 function printCpuTable(
-  result: { engines_cpu_us_per_row?: number; cpu_us_per_row_at_kafka_streams_rate?: number },
+  result: {
+    engines_cpu_us_per_row?: number;
+    cpu_us_per_row_at_kafka_streams_rate?: number;
+    avro_bytes_per_row?: Record<string, number>;
+  },
   cpuByRun: Record<string, Record<string, number>>,
+  rounds: Round[],
 ): void {
   const rows: Array<[string, string]> = [];
   // Without /proc (not Linux) every run's breakdown is empty.
   for (const [label, byRole] of Object.entries(cpuByRun).filter(
     ([, byRole]) => Object.keys(byRole).length > 0,
   )) {
-    const total = Object.values(byRole).reduce((sum, micros) => sum + micros, 0);
-    rows.push([`${label}: every process`, format(total)]);
+    // The median of the rounds' totals (with one round, its total), not the sum of the medians.
+    const total = medianOf(rounds.map((round) => totalCpu(round.cpuByRun[label])));
+    rows.push([`${label}: every process`, format(total ?? Number.NaN)]);
     for (const [role, micros] of Object.entries(byRole).sort((a, b) => b[1] - a[1]))
       rows.push([`  ${role}`, format(micros)]);
   }
@@ -252,7 +263,18 @@ function printCpuTable(
       "(f) the pipeline's work alone: its three handlers, no Kafka",
       format(result.engines_cpu_us_per_row),
     ]);
-  if (rows.length > 0) printTable('CPU per row by process in each measured window (µs)', rows);
+  if (result.avro_bytes_per_row !== undefined)
+    rows.push([
+      "(f)'s values, Avro bytes a record on each topic (Kafka Streams' hops carry the first)",
+      Object.entries(result.avro_bytes_per_row)
+        .map(([topic, bytes]) => `${topic} ${bytes}`)
+        .join(', '),
+    ]);
+  if (rows.length > 0)
+    printTable(
+      `CPU per row by process in each measured window (µs${rounds.length > 1 ? `; medians over ${rounds.length} rounds, each process's and the totals'` : ''})`,
+      rows,
+    );
 }
 
 export async function main(json: boolean): Promise<void> {
@@ -274,6 +296,8 @@ export async function main(json: boolean): Promise<void> {
   // --tracing: (a) and (b) once more each with OpenTelemetry on at a 10% sample, into a Jaeger of
   // the benchmark's own, right after their untraced runs.
   const traced = process.argv.includes('--tracing');
+  // --rounds N: every chosen variant N times, taking turns; the figures are the rounds' medians.
+  const roundCount = numberOption('rounds', 1);
   const baseConfig = loadConfig();
   const logger = createLogger({ level: (process.env.BENCH_LOG_LEVEL as 'warn') ?? 'warn', name: 'bench' });
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-runtime-'));
@@ -291,7 +315,6 @@ export async function main(json: boolean): Promise<void> {
   const processWarmUpRows = numberOption('process-warm-up-rows', 5 * texts.length);
   const partitions = config.topics.partitions;
   const bootstrap = (config.kafka.brokers ?? []).join(',');
-  const figures: Record<string, number> = {};
   const supervise = async (
     services: ServiceSpec[],
     cliScript: string,
@@ -308,10 +331,14 @@ export async function main(json: boolean): Promise<void> {
     await supervisor.start();
     return supervisor;
   };
-  /** µs of CPU per row by process, per measured run (its label). */
-  const cpuByRun: Record<string, Record<string, number>> = {};
-  /** One measured run: rows onto `first`, counted on `last`, with what `start` runs in between. */
-  const run = async (label: string, first: string, last: string, start: () => Promise<Running>) => {
+  /** One measured run of `round`: rows onto `first`, counted on `last`, with what `start` runs in between. */
+  const run = async (
+    round: Round,
+    label: string,
+    first: string,
+    last: string,
+    start: () => Promise<Running>,
+  ) => {
     const measured = await measure({
       label,
       kafka,
@@ -324,7 +351,7 @@ export async function main(json: boolean): Promise<void> {
       warmUpRows: processWarmUpRows,
       ...(traced ? { sampledEvery: Math.round(1 / Number(BENCH_SAMPLE_RATIO)) } : {}),
     });
-    cpuByRun[label] = measured.cpu;
+    round.cpuByRun[label] = measured.cpu;
     return measured.rate;
   };
   /**
@@ -376,166 +403,216 @@ export async function main(json: boolean): Promise<void> {
       warmUpRows,
     );
 
-    if (only.has('c')) {
-      const topics = Array.from({ length: HOPS + 1 }, (_, i) => `${prefix}ks.${i}`);
-      await createTopics(kafka, topics, partitions);
-      figures.kafka_streams_rows_per_s = await run('kafka-streams', topics[0]!, topics[HOPS]!, () => {
-        const java = findJava();
-        return startHops('kafka-streams', topics, (from, to, i) => ({
-          command: java,
-          args: [
-            '-Xmx512m',
-            '-cp',
-            classpath,
-            'Passthrough',
-            bootstrap,
-            `${prefix}ks-hop-${i + 1}`,
-            from,
-            to,
-            join(dataDir, `ks-state-${i + 1}`),
-            config.kafka.compression,
-          ],
-        }));
-      });
-    }
+    /**
+     * One round: each chosen variant once, on topics of the round's own. With --rounds N the
+     * variants take turns, every second round in reverse order, so a drift of the machine over the
+     * run falls on all of them alike.
+     */
+    const roundSteps = (round: Round, roundPrefix: string): Array<() => Promise<void>> => {
+      const { figures } = round;
+      const steps: Array<() => Promise<void>> = [];
+      /** The HOPS + 1 topics of a run of hops, created: hop i reads the i-th, writes the next. */
+      const hopTopics = async (name: string) => {
+        const topics = Array.from({ length: HOPS + 1 }, (_, i) => `${roundPrefix}${name}.${i}`);
+        await createTopics(kafka, topics, partitions);
+        return topics;
+      };
+      /** A run of HOPS processes that `commandOf` starts, one a hop, on topics of their own. */
+      const measureHops = async (
+        name: string,
+        label: string,
+        commandOf: (from: string, to: string, index: number) => { command: string; args: string[] },
+      ) => {
+        const topics = await hopTopics(name);
+        return run(round, label, topics[0]!, topics[HOPS]!, () => startHops(label, topics, commandOf));
+      };
+      if (only.has('c'))
+        steps.push(async () => {
+          const java = findJava();
+          figures.kafka_streams_rows_per_s = await measureHops('ks', 'kafka-streams', (from, to, i) => ({
+            command: java,
+            args: [
+              '-Xmx512m',
+              '-cp',
+              classpath,
+              'Passthrough',
+              bootstrap,
+              `${roundPrefix}ks-hop-${i + 1}`,
+              from,
+              to,
+              join(dataDir, `ks-state-${i + 1}`),
+              config.kafka.compression,
+            ],
+          }));
+        });
 
-    const passthrough = async (label: string, extraEnv: Record<string, string> = {}) => {
-      const topics = Array.from({ length: HOPS + 1 }, (_, i) => `${prefix}${label.replace(/\W/g, '-')}.${i}`);
-      await createTopics(kafka, topics, partitions);
-      return run(label, topics[0]!, topics[HOPS]!, () =>
-        supervise(
-          topics.slice(0, HOPS).map((from, i) => ({
-            name: `${label.replace(/\W/g, '-')}-${i + 1}`,
-            args: [`passthrough-${i + 1}`, from, topics[i + 1]!],
-            portVariable: 'METRICS_PORT',
-            preferredPort: 19_480 + i,
-            // Our hops run as the stages do.
-            nodeFlags: STREAM_SERVICE_NODE_FLAGS,
-          })),
-          join(packageRoot(), 'bench', 'passthrough-stage.ts'),
-          extraEnv,
-        ),
-      );
+      const passthrough = async (label: string, extraEnv: Record<string, string> = {}) => {
+        const topics = await hopTopics(label.replace(/\W/g, '-'));
+        return run(round, label, topics[0]!, topics[HOPS]!, () =>
+          supervise(
+            topics.slice(0, HOPS).map((from, i) => ({
+              name: `${label.replace(/\W/g, '-')}-${i + 1}`,
+              args: [`passthrough-${i + 1}`, from, topics[i + 1]!],
+              portVariable: 'METRICS_PORT',
+              preferredPort: 19_480 + i,
+              // Our hops run as the stages do.
+              nodeFlags: STREAM_SERVICE_NODE_FLAGS,
+            })),
+            join(packageRoot(), 'bench', 'passthrough-stage.ts'),
+            extraEnv,
+          ),
+        );
+      };
+      if (only.has('a'))
+        steps.push(async () => {
+          figures.passthrough_rows_per_s = await passthrough('passthrough');
+          if (tracing)
+            figures.passthrough_traced_rows_per_s = await passthrough('passthrough+tracing', tracing.env);
+        });
+
+      if (only.has('e'))
+        steps.push(async () => {
+          figures.platformatic_passthrough_rows_per_s = await measureHops(
+            'plat',
+            'platformatic',
+            (from, to, i) => ({
+              command: process.execPath,
+              args: [
+                ...process.execArgv,
+                ...profilingArgs(),
+                join(packageRoot(), 'bench', 'platformatic-passthrough.ts'),
+                `${roundPrefix}plat-hop-${i + 1}`,
+                from,
+                to,
+                bootstrap,
+              ],
+            }),
+          );
+        });
+
+      const pipeline = async (label: string, extraEnv: Record<string, string> = {}) => {
+        // A prefix of its own per run: each writes the same topic names.
+        const runPrefix = label === 'pipeline' ? roundPrefix : `${roundPrefix}${label.replace(/\W/g, '-')}.`;
+        await createPipelineTopics(loadConfig({ ...env, TOPIC_PREFIX: runPrefix }), logger);
+        const topics = topicNames(runPrefix);
+        return run(round, label, topics.segmentsRaw, topics.emotions, () =>
+          supervise(
+            pipelineStageSpecs(19_464).filter((spec) => spec.name !== 'transcribe'),
+            join(packageRoot(), 'cli', 'run.ts'),
+            { TOPIC_PREFIX: runPrefix, ...extraEnv },
+          ),
+        );
+      };
+      if (only.has('b'))
+        steps.push(async () => {
+          figures.pipeline_rows_per_s = await pipeline('pipeline');
+          if (tracing) figures.pipeline_traced_rows_per_s = await pipeline('pipeline+tracing', tracing.env);
+        });
+
+      if (only.has('d'))
+        steps.push(async () => {
+          // A prefix of its own: the fused stage writes the same topics as (b).
+          const fusedPrefix = `${roundPrefix}fused.`;
+          const fusedConfig = loadConfig({ ...env, TOPIC_PREFIX: fusedPrefix });
+          await createPipelineTopics(fusedConfig, logger);
+          const topics = topicNames(fusedPrefix);
+          figures.fused_pipeline_rows_per_s = await run(
+            round,
+            'fused',
+            topics.segmentsRaw,
+            topics.emotions,
+            () =>
+              supervise(
+                Array.from({ length: fusedInstances }, (_, i) => ({
+                  name: fusedInstances === 1 ? 'text-pipeline' : `text-pipeline-${i + 1}`,
+                  args: ['stage', 'text-pipeline'],
+                  portVariable: 'METRICS_PORT',
+                  preferredPort: 19_490 + i,
+                  nodeFlags: STREAM_SERVICE_NODE_FLAGS,
+                })),
+                join(packageRoot(), 'cli', 'run.ts'),
+                { TOPIC_PREFIX: fusedPrefix },
+              ),
+          );
+        });
+
+      if (only.has('f'))
+        steps.push(async () => {
+          process.stderr.write(
+            `runtime: the work alone: ${rows} rows through the three handlers, no Kafka\n`,
+          );
+          const alone = await measureEnginesAlone({
+            config: loadConfig({ ...env, CLASSIFY_TIER: tier }),
+            logger,
+            texts,
+            rows,
+          });
+          figures.engines_cpu_us_per_row = alone.cpuMicrosPerRow;
+          avroBytes ??= await avroBytesPerRow(registry, env.TOPIC_PREFIX, alone.valuesByTopic);
+        });
+      return steps;
     };
-    if (only.has('a')) {
-      figures.passthrough_rows_per_s = await passthrough('passthrough');
-      if (tracing)
-        figures.passthrough_traced_rows_per_s = await passthrough('passthrough+tracing', tracing.env);
-    }
 
-    if (only.has('e')) {
-      const topics = Array.from({ length: HOPS + 1 }, (_, i) => `${prefix}plat.${i}`);
-      await createTopics(kafka, topics, partitions);
-      figures.platformatic_passthrough_rows_per_s = await run('platformatic', topics[0]!, topics[HOPS]!, () =>
-        startHops('platformatic', topics, (from, to, i) => ({
-          command: process.execPath,
-          args: [
-            ...process.execArgv,
-            ...profilingArgs(),
-            join(packageRoot(), 'bench', 'platformatic-passthrough.ts'),
-            `${prefix}plat-hop-${i + 1}`,
-            from,
-            to,
-            bootstrap,
-          ],
-        })),
-      );
+    /** (f)'s values on each topic, their mean size as a stage writes them (the first round's). */
+    let avroBytes: Record<string, number> | undefined;
+    const rounds: Round[] = [];
+    for (let n = 1; n <= roundCount; n++) {
+      if (roundCount > 1) process.stderr.write(`runtime: round ${n} of ${roundCount}\n`);
+      const round: Round = { figures: {}, cpuByRun: {} };
+      const steps = roundSteps(round, roundCount === 1 ? prefix : `${prefix}r${n}.`);
+      for (const step of n % 2 === 0 ? steps.reverse() : steps) await step();
+      rounds.push(round);
     }
-
-    const pipeline = async (label: string, extraEnv: Record<string, string> = {}) => {
-      // A prefix of its own per run: each writes the same topic names.
-      const runPrefix = label === 'pipeline' ? prefix : `${prefix}${label.replace(/\W/g, '-')}.`;
-      await createPipelineTopics(loadConfig({ ...env, TOPIC_PREFIX: runPrefix }), logger);
-      const topics = topicNames(runPrefix);
-      return run(label, topics.segmentsRaw, topics.emotions, () =>
-        supervise(
-          pipelineStageSpecs(19_464).filter((spec) => spec.name !== 'transcribe'),
-          join(packageRoot(), 'cli', 'run.ts'),
-          { TOPIC_PREFIX: runPrefix, ...extraEnv },
-        ),
-      );
-    };
-    if (only.has('b')) {
-      figures.pipeline_rows_per_s = await pipeline('pipeline');
-      if (tracing) figures.pipeline_traced_rows_per_s = await pipeline('pipeline+tracing', tracing.env);
-    }
-
-    if (only.has('d')) {
-      // A prefix of its own: the fused stage writes the same topics as (b).
-      const fusedPrefix = `${prefix}fused.`;
-      const fusedConfig = loadConfig({ ...env, TOPIC_PREFIX: fusedPrefix });
-      await createPipelineTopics(fusedConfig, logger);
-      const topics = topicNames(fusedPrefix);
-      figures.fused_pipeline_rows_per_s = await run('fused', topics.segmentsRaw, topics.emotions, () =>
-        supervise(
-          Array.from({ length: fusedInstances }, (_, i) => ({
-            name: fusedInstances === 1 ? 'text-pipeline' : `text-pipeline-${i + 1}`,
-            args: ['stage', 'text-pipeline'],
-            portVariable: 'METRICS_PORT',
-            preferredPort: 19_490 + i,
-            nodeFlags: STREAM_SERVICE_NODE_FLAGS,
-          })),
-          join(packageRoot(), 'cli', 'run.ts'),
-          { TOPIC_PREFIX: fusedPrefix },
-        ),
-      );
-    }
-
-    if (only.has('f')) {
-      process.stderr.write(`runtime: the work alone: ${rows} rows through the three handlers, no Kafka\n`);
-      const alone = await measureEnginesAlone({
-        config: loadConfig({ ...env, CLASSIFY_TIER: tier }),
-        logger,
-        texts,
-        rows,
-      });
-      figures.engines_cpu_us_per_row = alone.cpuMicrosPerRow;
-    }
+    const { figures, cpuByRun } = medianRound(rounds);
 
     const tracedSpans = tracing ? await spansByService(tracing.queryUrl) : {};
     const ks = figures.kafka_streams_rows_per_s;
-    const ratio = (value: number | undefined) =>
-      value !== undefined && ks !== undefined ? Math.round((value / ks) * 100) / 100 : Number.NaN;
+    // A variant's rate ÷ Kafka Streams' in each round, the median of those (one round: its own).
+    const ratio = (key: string) => {
+      const median = medianOf(
+        rounds.map((round) => {
+          const value = round.figures[key];
+          const against = round.figures.kafka_streams_rows_per_s;
+          return value === undefined || against === undefined ? undefined : value / against;
+        }),
+      );
+      return median === undefined ? Number.NaN : Math.round(median * 100) / 100;
+    };
     const timesKafkaStreams = (value: number) =>
       Number.isFinite(value) ? `${format(value, 2)}× Kafka Streams` : 'not run';
-    const totalCpu = (label: string) => {
-      const byRole = cpuByRun[label];
-      return byRole ? Object.values(byRole).reduce((sum, micros) => sum + micros, 0) : undefined;
-    };
-    const ksCpu = totalCpu('kafka-streams');
-    const pipelineCpu = totalCpu('pipeline');
-    // (Kafka Streams' CPU a row + the pipeline's work alone) ÷ the real pipeline's CPU a row: above
-    // 1 the pipeline costs less than Kafka Streams would doing the same work.
-    const efficiency =
-      ksCpu !== undefined && pipelineCpu !== undefined && figures.engines_cpu_us_per_row !== undefined
-        ? Math.round(((ksCpu + figures.engines_cpu_us_per_row) / pipelineCpu) * 100) / 100
-        : undefined;
+    const ksCpu = medianOf(rounds.map((round) => totalCpu(round.cpuByRun['kafka-streams'])));
+    const pipelineCpu = medianOf(rounds.map((round) => totalCpu(round.cpuByRun.pipeline)));
+    // With rounds, the median of each round's own efficiency: a round's Kafka Streams and pipeline
+    // ran minutes apart, the rounds' may not have.
+    const efficiency = medianOf(rounds.map(efficiencyOf));
     const result = {
       passthrough_rows_per_s: Math.round(figures.passthrough_rows_per_s ?? Number.NaN),
       pipeline_rows_per_s: Math.round(figures.pipeline_rows_per_s ?? Number.NaN),
       kafka_streams_rows_per_s: Math.round(ks ?? Number.NaN),
-      pipeline_ratio: ratio(figures.pipeline_rows_per_s),
-      passthrough_ratio: ratio(figures.passthrough_rows_per_s),
+      pipeline_ratio: ratio('pipeline_rows_per_s'),
+      passthrough_ratio: ratio('passthrough_rows_per_s'),
       ...(figures.fused_pipeline_rows_per_s === undefined
         ? {}
         : {
             fused_pipeline_rows_per_s: Math.round(figures.fused_pipeline_rows_per_s),
-            fused_pipeline_ratio: ratio(figures.fused_pipeline_rows_per_s),
+            fused_pipeline_ratio: ratio('fused_pipeline_rows_per_s'),
             fused_instances: fusedInstances,
           }),
       ...(figures.platformatic_passthrough_rows_per_s === undefined
         ? {}
         : {
             platformatic_passthrough_rows_per_s: Math.round(figures.platformatic_passthrough_rows_per_s),
-            platformatic_passthrough_ratio: ratio(figures.platformatic_passthrough_rows_per_s),
+            platformatic_passthrough_ratio: ratio('platformatic_passthrough_rows_per_s'),
           }),
       ...(figures.engines_cpu_us_per_row === undefined
         ? {}
         : { engines_cpu_us_per_row: Math.round(figures.engines_cpu_us_per_row) }),
+      ...(avroBytes === undefined ? {} : { avro_bytes_per_row: avroBytes }),
       ...(ks === undefined
         ? {}
         : { cpu_us_per_row_at_kafka_streams_rate: Math.round((cpus().length * 1e6) / ks) }),
-      ...(efficiency === undefined ? {} : { pipeline_efficiency: efficiency }),
+      ...(efficiency === undefined ? {} : { pipeline_efficiency: Math.round(efficiency * 100) / 100 }),
+      ...(rounds.length > 1 ? { rounds: rounds.map(roundSummary) } : {}),
       ...(tracing ? tracingFigures(figures, cpuByRun, tracedSpans) : {}),
       cpu_us_per_row: cpuByRun,
       rows,
@@ -582,19 +659,159 @@ export async function main(json: boolean): Promise<void> {
         ],
       ],
     );
-    printCpuTable(result, cpuByRun);
+    printCpuTable(result, cpuByRun, rounds);
     if (tracing) printTracingTable(tracingFigures(figures, cpuByRun, tracedSpans));
-    if (efficiency !== undefined) {
+    if (efficiency !== undefined && rounds.length === 1) {
       process.stdout.write(
         `pipeline efficiency: (Kafka Streams ${format(ksCpu!)} + the work alone ${format(figures.engines_cpu_us_per_row!)}) ÷ the pipeline ${format(pipelineCpu!)} µs a row = ${format(efficiency, 2)}\n`,
       );
     }
+    if (rounds.length > 1) printRoundsTable(rounds.map(roundSummary), efficiency);
     if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
     await tracing?.stop();
     await stack.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The mean size of each topic's values in the registry's wire format, as a stage encodes them, by
+ * the topic's unprefixed name: the pipeline's records grow at every stage, Kafka Streams'
+ * passthrough hops carry the first topic's all the way.
+ */
+async function avroBytesPerRow(
+  registry: SchemaRegistryClient,
+  prefix: string,
+  valuesByTopic: Map<string, unknown[]>,
+): Promise<Record<string, number>> {
+  const named = topicNames(prefix);
+  const plain = topicNames('');
+  const schemaOf = new Map<string, { name: string; schema: object }>();
+  for (const layout of Object.values(STAGE_TOPOLOGY) as StageTopics[]) {
+    schemaOf.set(named[layout.input], { name: plain[layout.input], schema: avroSchemas[layout.inputSchema] });
+    schemaOf.set(named[layout.output], {
+      name: plain[layout.output],
+      schema: avroSchemas[layout.outputSchema],
+    });
+  }
+  const bytes: Record<string, number> = {};
+  for (const [topic, values] of valuesByTopic) {
+    const known = schemaOf.get(topic);
+    if (!known || values.length === 0) continue;
+    const encoder = await AvroEncoder.forSubject<unknown>(registry, `${topic}-value`, known.schema);
+    bytes[known.name] = Math.round(
+      values.reduce((sum: number, value) => sum + encoder.encode(value).length, 0) / values.length,
+    );
+  }
+  return bytes;
+}
+
+/** One pass over the chosen variants: their figures, and each run's CPU a row by process. */
+interface Round {
+  figures: Record<string, number>;
+  /** µs of CPU per row by process, per measured run (its label). */
+  cpuByRun: Record<string, Record<string, number>>;
+}
+
+/** The median of the values there are; undefined when there are none. */
+function medianOf(values: Array<number | undefined>): number | undefined {
+  const present = values.filter((value): value is number => value !== undefined).sort((a, b) => a - b);
+  if (present.length === 0) return undefined;
+  const middle = Math.floor(present.length / 2);
+  return present.length % 2 === 1 ? present[middle]! : (present[middle - 1]! + present[middle]!) / 2;
+}
+
+/** Each figure, and each run's CPU a row by process, as its median over the rounds. */
+function medianRound(rounds: Round[]): Round {
+  const figures: Record<string, number> = {};
+  for (const key of new Set(rounds.flatMap((round) => Object.keys(round.figures))))
+    figures[key] = medianOf(rounds.map((round) => round.figures[key]))!;
+  const cpuByRun: Record<string, Record<string, number>> = {};
+  for (const label of new Set(rounds.flatMap((round) => Object.keys(round.cpuByRun)))) {
+    const runs = rounds.map((round) => round.cpuByRun[label]).filter((byRole) => byRole !== undefined);
+    cpuByRun[label] = {};
+    for (const role of new Set(runs.flatMap((byRole) => Object.keys(byRole))))
+      cpuByRun[label][role] = Math.round(medianOf(runs.map((byRole) => byRole[role] ?? 0))!);
+  }
+  return { figures, cpuByRun };
+}
+
+/** Every process's CPU a row in one run, summed. */
+function totalCpu(byRole: Record<string, number> | undefined): number | undefined {
+  return byRole ? Object.values(byRole).reduce((sum, micros) => sum + micros, 0) : undefined;
+}
+
+/**
+ * (Kafka Streams' CPU a row + the pipeline's work alone) ÷ the real pipeline's CPU a row, in one
+ * round: above 1 the pipeline costs less than Kafka Streams would doing the same work.
+ */
+function efficiencyOf(round: Round): number | undefined {
+  const ks = totalCpu(round.cpuByRun['kafka-streams']);
+  const pipeline = totalCpu(round.cpuByRun.pipeline);
+  const work = round.figures.engines_cpu_us_per_row;
+  return ks === undefined || pipeline === undefined || work === undefined
+    ? undefined
+    : (ks + work) / pipeline;
+}
+
+/** A round's figures in the JSON line (--rounds N). */
+function roundSummary(round: Round): Record<string, number | undefined> {
+  const ks = round.figures.kafka_streams_rows_per_s;
+  const times = (value: number | undefined) =>
+    value === undefined || ks === undefined ? undefined : Math.round((value / ks) * 100) / 100;
+  const efficiency = efficiencyOf(round);
+  return {
+    passthrough_ratio: times(round.figures.passthrough_rows_per_s),
+    pipeline_ratio: times(round.figures.pipeline_rows_per_s),
+    kafka_streams_cpu_us_per_row: totalCpu(round.cpuByRun['kafka-streams']),
+    passthrough_cpu_us_per_row: totalCpu(round.cpuByRun.passthrough),
+    pipeline_cpu_us_per_row: totalCpu(round.cpuByRun.pipeline),
+    fused_pipeline_cpu_us_per_row: totalCpu(round.cpuByRun.fused),
+    engines_cpu_us_per_row:
+      round.figures.engines_cpu_us_per_row === undefined
+        ? undefined
+        : Math.round(round.figures.engines_cpu_us_per_row),
+    pipeline_efficiency: efficiency === undefined ? undefined : Math.round(efficiency * 100) / 100,
+  };
+}
+
+/** --rounds N: each round's figures, and the medians the JSON line reports. */
+function printRoundsTable(
+  summaries: Array<Record<string, number | undefined>>,
+  efficiency: number | undefined,
+): void {
+  const cell = (value: number | undefined, digits = 0) => (value === undefined ? '–' : format(value, digits));
+  const columns = [
+    'kafka_streams_cpu_us_per_row',
+    'passthrough_cpu_us_per_row',
+    'pipeline_cpu_us_per_row',
+    'fused_pipeline_cpu_us_per_row',
+    'engines_cpu_us_per_row',
+  ];
+  const rows: string[][] = summaries.map((summary, i) => [
+    `round ${i + 1}`,
+    ...columns.map((column) => cell(summary[column])),
+    cell(summary.pipeline_efficiency, 2),
+  ]);
+  rows.unshift([
+    '',
+    '(c) Kafka Streams',
+    '(a) passthrough',
+    '(b) pipeline',
+    '(d) fused',
+    '(f) work alone',
+    'efficiency',
+  ]);
+  rows.push([
+    'median',
+    ...columns.map((column) => cell(medianOf(summaries.map((summary) => summary[column])))),
+    cell(efficiency, 2),
+  ]);
+  printTable(
+    'each round: CPU µs a row of every process, and pipeline_efficiency',
+    rows as Array<[string, ...string[]]>,
+  );
 }
 
 /** CPU a row of a run, without the tracing backend's own (Jaeger's ingest is not the services' cost). */
