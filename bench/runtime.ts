@@ -21,9 +21,9 @@
  * --process-warm-up-rows N (rows through each run's processes before its measured window; default
  * 60,000, the distinct texts five times), --cpu-prof DIR (profiles of our processes), --rounds N
  * (every chosen variant N times, taking turns, every second round in reverse order: the figures are
- * the rounds' medians, `pipeline_efficiency` the median of each round's own, and the JSON's `rounds`
- * holds each round's; one run of Kafka Streams swung from 66 to 107 µs a row between rounds of one
- * run on 2026-12-05, more than any change of ours moves it).
+ * the rounds' medians, the ratios and `pipeline_efficiency` the medians of each round's own, and the
+ * JSON's `rounds` holds each round's; Kafka Streams' CPU a row swung from 66 to 107 µs between the
+ * rounds of one run on 2026-12-05, more than any change of ours moves it).
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
