@@ -568,16 +568,8 @@ export async function main(json: boolean): Promise<void> {
     const tracedSpans = tracing ? await spansByService(tracing.queryUrl) : {};
     const ks = figures.kafka_streams_rows_per_s;
     // A variant's rate ÷ Kafka Streams' in each round, the median of those (one round: its own).
-    const ratio = (key: string) => {
-      const median = medianOf(
-        rounds.map((round) => {
-          const value = round.figures[key];
-          const against = round.figures.kafka_streams_rows_per_s;
-          return value === undefined || against === undefined ? undefined : value / against;
-        }),
-      );
-      return median === undefined ? Number.NaN : Math.round(median * 100) / 100;
-    };
+    const ratio = (key: string) =>
+      hundredths(medianOf(rounds.map((round) => ratioToKafkaStreams(round, key)))) ?? Number.NaN;
     const timesKafkaStreams = (value: number) =>
       Number.isFinite(value) ? `${format(value, 2)}× Kafka Streams` : 'not run';
     const ksCpu = medianOf(rounds.map((round) => totalCpu(round.cpuByRun['kafka-streams'])));
@@ -611,7 +603,7 @@ export async function main(json: boolean): Promise<void> {
       ...(ks === undefined
         ? {}
         : { cpu_us_per_row_at_kafka_streams_rate: Math.round((cpus().length * 1e6) / ks) }),
-      ...(efficiency === undefined ? {} : { pipeline_efficiency: Math.round(efficiency * 100) / 100 }),
+      ...(efficiency === undefined ? {} : { pipeline_efficiency: hundredths(efficiency) }),
       ...(rounds.length > 1 ? { rounds: rounds.map(roundSummary) } : {}),
       ...(tracing ? tracingFigures(figures, cpuByRun, tracedSpans) : {}),
       cpu_us_per_row: cpuByRun,
@@ -755,15 +747,23 @@ function efficiencyOf(round: Round): number | undefined {
     : (ks + work) / pipeline;
 }
 
+/** A variant's rate (`key` of the figures) ÷ Kafka Streams' in one round. */
+function ratioToKafkaStreams(round: Round, key: string): number | undefined {
+  const value = round.figures[key];
+  const ks = round.figures.kafka_streams_rows_per_s;
+  return value === undefined || ks === undefined ? undefined : value / ks;
+}
+
+/** Rounded to two decimals, as the JSON line gives ratios. */
+function hundredths(value: number | undefined): number | undefined {
+  return value === undefined ? undefined : Math.round(value * 100) / 100;
+}
+
 /** A round's figures in the JSON line (--rounds N). */
 function roundSummary(round: Round): Record<string, number | undefined> {
-  const ks = round.figures.kafka_streams_rows_per_s;
-  const times = (value: number | undefined) =>
-    value === undefined || ks === undefined ? undefined : Math.round((value / ks) * 100) / 100;
-  const efficiency = efficiencyOf(round);
   return {
-    passthrough_ratio: times(round.figures.passthrough_rows_per_s),
-    pipeline_ratio: times(round.figures.pipeline_rows_per_s),
+    passthrough_ratio: hundredths(ratioToKafkaStreams(round, 'passthrough_rows_per_s')),
+    pipeline_ratio: hundredths(ratioToKafkaStreams(round, 'pipeline_rows_per_s')),
     kafka_streams_cpu_us_per_row: totalCpu(round.cpuByRun['kafka-streams']),
     passthrough_cpu_us_per_row: totalCpu(round.cpuByRun.passthrough),
     pipeline_cpu_us_per_row: totalCpu(round.cpuByRun.pipeline),
@@ -772,7 +772,7 @@ function roundSummary(round: Round): Record<string, number | undefined> {
       round.figures.engines_cpu_us_per_row === undefined
         ? undefined
         : Math.round(round.figures.engines_cpu_us_per_row),
-    pipeline_efficiency: efficiency === undefined ? undefined : Math.round(efficiency * 100) / 100,
+    pipeline_efficiency: hundredths(efficiencyOf(round)),
   };
 }
 
